@@ -1,0 +1,323 @@
+/*
+ * maskeval.h - the public C API of maskeval.
+ *
+ * maskeval computes COCO-style detection / instance-segmentation metrics
+ * bit-identical to pycocotools 2.0.11 and semantic-segmentation metrics from
+ * confusion counts, on the CPU or through OpenCL.
+ *
+ * Conventions (the whole API follows them):
+ *  - Every fallible call returns a maskeval_status; MASKEVAL_OK is 0. Details
+ *    of the last failure are in maskeval_errmsg(ctx).
+ *  - Objects returned by maskeval_*_create / _load / _evaluate are freed with
+ *    the matching *_destroy, which accepts NULL.
+ *  - Bulk outputs are copied into buffers the caller owns; a NULL buffer (or a
+ *    too small capacity) reports the needed element count.
+ *  - The library never prints. Warnings go to the options' log_fn.
+ *  - A maskeval_ctx is not thread-safe: use one context per thread. Separate
+ *    contexts are independent. Objects (ground truth, detections, results)
+ *    are immutable once created and may be read from several threads.
+ *    The library itself uses worker threads inside a call (options.threads).
+ */
+#ifndef MASKEVAL_H
+#define MASKEVAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define MASKEVAL_API __attribute__((visibility("default")))
+#else
+#define MASKEVAL_API
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Status codes, context, options                                            */
+/* ------------------------------------------------------------------------ */
+
+typedef enum maskeval_status {
+    MASKEVAL_OK = 0,
+    MASKEVAL_ERR_INVALID_ARG = 1,      /* a caller error: bad parameter or option */
+    MASKEVAL_ERR_NOMEM = 2,            /* an allocation failed */
+    MASKEVAL_ERR_IO = 3,               /* a file could not be read or written */
+    MASKEVAL_ERR_PARSE = 4,            /* malformed or inconsistent input data */
+    MASKEVAL_ERR_BUFFER_TOO_SMALL = 5, /* the caller's buffer is too small */
+    MASKEVAL_ERR_NO_DEVICE = 6,        /* no OpenCL device could be used */
+    MASKEVAL_ERR_CL_BUILD = 7,         /* an OpenCL program failed to build */
+    MASKEVAL_ERR_CL_RUNTIME = 8,       /* an OpenCL call failed at run time */
+    MASKEVAL_ERR_UNSUPPORTED = 9,      /* valid input this build cannot handle */
+    MASKEVAL_ERR_LIMIT = 10            /* input beyond a documented size limit */
+} maskeval_status;
+
+typedef enum maskeval_backend {
+    MASKEVAL_BACKEND_AUTO = 0,   /* OpenCL on a GPU when one exists, else CPU */
+    MASKEVAL_BACKEND_CPU = 1,    /* the exact CPU path */
+    MASKEVAL_BACKEND_OPENCL = 2  /* OpenCL; fails with MASKEVAL_ERR_NO_DEVICE without one */
+} maskeval_backend;
+
+enum { MASKEVAL_LOG_DEBUG = 0, MASKEVAL_LOG_INFO = 1, MASKEVAL_LOG_WARNING = 2 };
+
+typedef struct maskeval_options {
+    size_t struct_size;          /* = sizeof(maskeval_options); lets the struct grow */
+    maskeval_backend backend;    /* default MASKEVAL_BACKEND_AUTO */
+    int device_index;            /* index into maskeval_device_list order; -1 = automatic */
+    int threads;                 /* worker threads; 0 = all online CPUs */
+    uint64_t max_device_mem;     /* cap on device memory used per batch; 0 = device limits */
+    /* Receives warnings and notes; NULL drops them. msg is valid during the call. */
+    void (*log_fn)(void *user, int level, const char *msg);
+    void *log_user;
+    /* Optional allocator for everything this context allocates (all three or none).
+     * It is called from worker threads too, so it must be thread-safe. */
+    void *(*malloc_fn)(size_t size);
+    void *(*realloc_fn)(void *ptr, size_t size);
+    void (*free_fn)(void *ptr);
+} maskeval_options;
+
+typedef struct maskeval_ctx maskeval_ctx;
+
+/* Fills *opts with the defaults (and sets struct_size). */
+MASKEVAL_API void maskeval_options_init(maskeval_options *opts);
+
+/*
+ * Creates a context. opts may be NULL for the defaults. *out is set even when
+ * creation fails (unless memory ran out, then it is NULL) so the caller can
+ * read maskeval_errmsg(); always call maskeval_ctx_destroy(*out).
+ * The OpenCL device (if any) is opened lazily, on the first call that needs it.
+ */
+MASKEVAL_API maskeval_status maskeval_ctx_create(const maskeval_options *opts,
+                                                 maskeval_ctx **out /* out */);
+MASKEVAL_API void maskeval_ctx_destroy(maskeval_ctx *ctx);
+
+/* Message of the last failure on ctx ("" if none). Valid until the next call on ctx. */
+MASKEVAL_API const char *maskeval_errmsg(const maskeval_ctx *ctx);
+/* Static text for a status code. */
+MASKEVAL_API const char *maskeval_strerror(maskeval_status st);
+/* The last OpenCL build log ("" if none). Valid until the next call on ctx. */
+MASKEVAL_API const char *maskeval_cl_build_log(const maskeval_ctx *ctx);
+/* "0.1.0" */
+MASKEVAL_API const char *maskeval_version(void);
+
+/* ------------------------------------------------------------------------ */
+/* Devices                                                                   */
+/* ------------------------------------------------------------------------ */
+
+typedef struct maskeval_device_info {
+    char name[256];
+    char vendor[128];
+    char driver[128];       /* driver version string */
+    char platform[128];
+    int is_gpu;
+    uint32_t compute_units;
+    uint64_t global_mem;    /* bytes */
+    uint64_t max_alloc;     /* bytes */
+} maskeval_device_info;
+
+/*
+ * Lists the OpenCL devices maskeval can use, in selection order (index = the
+ * value for options.device_index). Writes up to cap entries into info and the
+ * total into *count. A build without OpenCL, or a machine without any OpenCL
+ * platform, reports 0 devices and MASKEVAL_OK.
+ */
+MASKEVAL_API maskeval_status maskeval_device_list(maskeval_ctx *ctx, maskeval_device_info *info,
+                                                  size_t cap, size_t *count /* out */);
+
+/*
+ * Describes the backend the context uses for its computations ("cpu" or
+ * "opencl: <device name>"), opening the device if that has not happened yet.
+ */
+MASKEVAL_API maskeval_status maskeval_backend_describe(maskeval_ctx *ctx, char *buf, size_t cap);
+
+/* ------------------------------------------------------------------------ */
+/* Masks: COCO run-length encoding                                           */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * COCO RLE: a binary h x w mask flattened column-major (pixel (r, c) is at
+ * c*h + r) as alternating run lengths, starting with a (possibly empty) run of
+ * zeros. The compressed string form is pycocotools' (characters '0'..'o').
+ */
+
+/* Run-length encodes a column-major mask (nonzero = foreground). Writes at most
+ * cap counts and the needed number into *len. */
+MASKEVAL_API maskeval_status maskeval_rle_encode(const uint8_t *mask, uint32_t h, uint32_t w,
+                                                 uint32_t *counts /* out */, size_t cap,
+                                                 size_t *len /* out */);
+
+/* Converts counts to the compressed string. Writes at most cap bytes including
+ * the terminating NUL; *len receives the string length without the NUL. */
+MASKEVAL_API maskeval_status maskeval_rle_to_string(const uint32_t *counts, size_t n,
+                                                    char *str /* out */, size_t cap,
+                                                    size_t *len /* out */);
+
+/* Decodes a compressed string (length len, no NUL needed). Fails with
+ * MASKEVAL_ERR_PARSE on an invalid character, a truncated value or a count
+ * outside [0, 2^32). Writes at most cap counts; *n receives the count. */
+MASKEVAL_API maskeval_status maskeval_rle_from_string(maskeval_ctx *ctx, const char *str,
+                                                      size_t len, uint32_t *counts /* out */,
+                                                      size_t cap, size_t *n /* out */);
+
+/* Rasterizes one polygon [x0,y0,x1,y1,...] (n_coords values, even, >= 6) the
+ * way pycocotools' frPyObjects does, at image size h x w. */
+MASKEVAL_API maskeval_status maskeval_rle_from_polygon(maskeval_ctx *ctx, const double *xy,
+                                                       size_t n_coords, uint32_t h, uint32_t w,
+                                                       uint32_t *counts /* out */, size_t cap,
+                                                       size_t *n /* out */);
+
+/* Area (number of foreground pixels) and pycocotools toBbox [x, y, w, h]. */
+MASKEVAL_API uint32_t maskeval_rle_area(const uint32_t *counts, size_t n);
+MASKEVAL_API void maskeval_rle_bbox(const uint32_t *counts, size_t n, uint32_t h, uint32_t w,
+                                    double bbox[4] /* out */);
+
+/* pycocotools IoU of one detection mask and one ground-truth mask (same size
+ * required; -1 otherwise), with the crowd rule and the box pre-filter. */
+MASKEVAL_API double maskeval_rle_iou(const uint32_t *dt, size_t dt_n, const uint32_t *gt,
+                                     size_t gt_n, uint32_t h, uint32_t w, int gt_crowd);
+
+/* pycocotools box IoU of [x, y, w, h] boxes, in its exact order of operations. */
+MASKEVAL_API double maskeval_box_iou(const double dt[4], const double gt[4], int gt_crowd);
+
+/* ------------------------------------------------------------------------ */
+/* COCO ground truth and results                                             */
+/* ------------------------------------------------------------------------ */
+
+typedef struct maskeval_gt maskeval_gt;
+typedef struct maskeval_dets maskeval_dets;
+
+typedef enum maskeval_iou_type {
+    MASKEVAL_IOU_SEGM = 0, /* pixel IoU between masks */
+    MASKEVAL_IOU_BBOX = 1  /* box IoU */
+} maskeval_iou_type;
+
+/* What a load prepares. Segmentations are only read (and validated) with
+ * MASKEVAL_LOAD_SEGM, boxes of ground truth only with MASKEVAL_LOAD_BBOX. */
+enum { MASKEVAL_LOAD_SEGM = 1u, MASKEVAL_LOAD_BBOX = 2u };
+
+/*
+ * Loads a COCO ground-truth file (an object with "images", "categories" and
+ * optionally "annotations"). name is used in error messages (for the _file
+ * variant it is the path). Invalid input fails with MASKEVAL_ERR_PARSE and a
+ * message naming the file and the element, e.g.
+ *   "gt.json: annotations[17] (id 4021): segmentation[0]: polygon has 5 coordinates ..."
+ */
+MASKEVAL_API maskeval_status maskeval_gt_load_file(maskeval_ctx *ctx, const char *path,
+                                                   unsigned flags, maskeval_gt **out /* out */);
+MASKEVAL_API maskeval_status maskeval_gt_load_buffer(maskeval_ctx *ctx, const char *name,
+                                                     const char *json, size_t len, unsigned flags,
+                                                     maskeval_gt **out /* out */);
+MASKEVAL_API void maskeval_gt_destroy(maskeval_gt *gt);
+
+/* Counts of images, categories and annotations as loaded. */
+MASKEVAL_API void maskeval_gt_counts(const maskeval_gt *gt, size_t *n_images,
+                                     size_t *n_categories, size_t *n_annotations);
+/* Name of a category id, or NULL if the id is unknown. Owned by gt. */
+MASKEVAL_API const char *maskeval_gt_category_name(const maskeval_gt *gt, int64_t category_id);
+
+/*
+ * Loads a results file (a JSON array) against gt with pycocotools' loadRes
+ * semantics: the first result decides whether results are boxes (it has a
+ * non-empty "bbox": every result then needs one and its area is w*h) or masks
+ * (compressed RLE "segmentation"; area and box from the mask). The load uses
+ * the flags gt was loaded with.
+ */
+MASKEVAL_API maskeval_status maskeval_dets_load_file(maskeval_ctx *ctx, const maskeval_gt *gt,
+                                                     const char *path,
+                                                     maskeval_dets **out /* out */);
+MASKEVAL_API maskeval_status maskeval_dets_load_buffer(maskeval_ctx *ctx, const maskeval_gt *gt,
+                                                       const char *name, const char *json,
+                                                       size_t len, maskeval_dets **out /* out */);
+MASKEVAL_API void maskeval_dets_destroy(maskeval_dets *dets);
+MASKEVAL_API size_t maskeval_dets_count(const maskeval_dets *dets);
+
+/* ------------------------------------------------------------------------ */
+/* COCO evaluation                                                           */
+/* ------------------------------------------------------------------------ */
+
+/* pycocotools' Params. NULL arrays mean the pycocotools defaults. */
+typedef struct maskeval_coco_params {
+    size_t struct_size;           /* = sizeof(maskeval_coco_params) */
+    maskeval_iou_type iou_type;
+    int use_cats;                 /* 1 (default); 0 pools all categories per image */
+    const double *iou_thrs;       /* default np.linspace(.5, .95, 10) */
+    size_t n_iou_thrs;
+    const int64_t *max_dets;      /* default {1, 10, 100}; at least 3, each >= 1 */
+    size_t n_max_dets;
+    const double *area_rng;       /* 4 pairs lo,hi for all/small/medium/large;
+                                     default {0,1e10, 0,1024, 1024,9216, 9216,1e10} */
+    const int64_t *img_ids;       /* default: every GT image */
+    size_t n_img_ids;
+    const int64_t *cat_ids;       /* default: every GT category */
+    size_t n_cat_ids;
+} maskeval_coco_params;
+
+MASKEVAL_API void maskeval_coco_params_init(maskeval_coco_params *p);
+
+typedef struct maskeval_coco_result maskeval_coco_result;
+
+/*
+ * Runs pycocotools' evaluate(), accumulate() and summarize() on gt and dets.
+ * The result holds the 12 statistics and the precision / recall / scores
+ * arrays; read them with the accessors below.
+ */
+MASKEVAL_API maskeval_status maskeval_coco_evaluate(maskeval_ctx *ctx, const maskeval_gt *gt,
+                                                    const maskeval_dets *dets,
+                                                    const maskeval_coco_params *params,
+                                                    maskeval_coco_result **out /* out */);
+MASKEVAL_API void maskeval_coco_result_destroy(maskeval_coco_result *res);
+
+/* The 12 pycocotools statistics, in its order (AP, AP50, AP75, APs, APm, APl,
+ * AR1, AR10, AR100, ARs, ARm, ARl); -1 where pycocotools reports -1. */
+MASKEVAL_API void maskeval_coco_result_stats(const maskeval_coco_result *res,
+                                             double stats[12] /* out */);
+
+/* The 12 summary lines exactly as pycocotools prints them, each ending in
+ * "\n". Writes at most cap bytes including a NUL; *len gets the length. */
+MASKEVAL_API maskeval_status maskeval_coco_result_summary(const maskeval_coco_result *res,
+                                                          char *buf, size_t cap,
+                                                          size_t *len /* out */);
+
+typedef enum maskeval_coco_array {
+    MASKEVAL_ARRAY_PRECISION = 0, /* [T][R][K][A][M] */
+    MASKEVAL_ARRAY_RECALL = 1,    /* [T][K][A][M] */
+    MASKEVAL_ARRAY_SCORES = 2     /* [T][R][K][A][M] */
+} maskeval_coco_array;
+
+/* Dimensions T (IoU thresholds), R (recall thresholds), K (categories),
+ * A (area ranges), M (maxDets). */
+MASKEVAL_API void maskeval_coco_result_dims(const maskeval_coco_result *res, size_t dims[5]);
+
+/* Copies an array (C order) into out (cap doubles); *n gets its size. */
+MASKEVAL_API maskeval_status maskeval_coco_result_array(const maskeval_coco_result *res,
+                                                        maskeval_coco_array which, double *out,
+                                                        size_t cap, size_t *n /* out */);
+
+/* Parameters as evaluated: category ids of the K axis ({-1} with use_cats=0),
+ * IoU and recall thresholds, maxDets (sorted), area ranges (4 pairs). */
+MASKEVAL_API const int64_t *maskeval_coco_result_cat_ids(const maskeval_coco_result *res);
+MASKEVAL_API const double *maskeval_coco_result_iou_thrs(const maskeval_coco_result *res);
+MASKEVAL_API const double *maskeval_coco_result_rec_thrs(const maskeval_coco_result *res);
+MASKEVAL_API const int64_t *maskeval_coco_result_max_dets(const maskeval_coco_result *res);
+MASKEVAL_API const double *maskeval_coco_result_area_rng(const maskeval_coco_result *res);
+
+/* AP of category index k (0 <= k < K): the numpy mean of
+ * precision[:, :, k, area=all, maxDets=last] over entries > -1. Returns 0 and
+ * leaves *ap untouched when there are none (pycocotools would report nan). */
+MASKEVAL_API int maskeval_coco_result_category_ap(const maskeval_coco_result *res, size_t k,
+                                                  double *ap /* out */);
+
+/* Images evaluated, ground-truth annotations and detections that entered evaluation. */
+MASKEVAL_API void maskeval_coco_result_counts(const maskeval_coco_result *res, size_t *n_images,
+                                              size_t *n_gt, size_t *n_dt);
+
+/* Wall-clock seconds per stage of the last evaluation: index 0 = IoU,
+ * 1 = matching, 2 = accumulate + summarize. */
+MASKEVAL_API void maskeval_coco_result_timing(const maskeval_coco_result *res,
+                                              double seconds[3] /* out */);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MASKEVAL_H */

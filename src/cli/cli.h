@@ -1,0 +1,95 @@
+/*
+ * cli.h - shared pieces of the maskeval command-line tool: exit codes,
+ * option parsing helpers, atomic file output and a small JSON writer.
+ * The tool uses only the public API (include/maskeval.h).
+ */
+#ifndef MASKEVAL_CLI_CLI_H
+#define MASKEVAL_CLI_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "maskeval.h"
+
+enum { CLI_OK = 0, CLI_ERR_INPUT = 1, CLI_ERR_USAGE = 2 };
+
+/* Prints "maskeval <cmd>: <message>" and a hint to stderr; returns CLI_ERR_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/* Option scanner over argv: handles "--name value" and "--name=value". */
+typedef struct cli_args {
+    int argc, i;
+    char **argv;
+    const char *cmd;
+    const char *name;  /* the current option */
+    const char *value; /* set by cli_value() */
+    const char *inline_value;
+} cli_args;
+
+void cli_args_init(cli_args *a, const char *cmd, int argc, char **argv);
+/* Next option name (e.g. "--gt"), or NULL at the end. Positional arguments
+ * are reported as a usage error through *bad. */
+const char *cli_next(cli_args *a, int *bad);
+/* The option's value; NULL (after printing a usage error) if missing. */
+const char *cli_value(cli_args *a);
+/* An option that takes no value must not get one ("--no-cats=1"). */
+int cli_flag_ok(cli_args *a);
+
+/* Comma-separated lists. Return 0 on a malformed list. The arrays are
+ * malloc'd; the caller frees them. */
+int cli_parse_i64_list(const char *s, int64_t **out, size_t *n);
+int cli_parse_f64_list(const char *s, double **out, size_t *n);
+int cli_parse_i64(const char *s, int64_t *out);
+int cli_parse_u64_size(const char *s, uint64_t *out); /* accepts K/M/G suffixes */
+
+/* Log callback printing library warnings to stderr. */
+void cli_log(void *user, int level, const char *msg);
+
+/* Writes a file atomically: writer() fills a temporary file next to path,
+ * which is renamed over path only if everything succeeded. path "-" writes
+ * to stdout. Returns 0 on success, else prints an error and returns -1. */
+int cli_write_atomic(const char *path, int (*writer)(FILE *f, void *arg), void *arg);
+
+/* Streaming JSON writer (no pretty-printing beyond newlines between top-level members). */
+typedef struct cli_json {
+    FILE *f;
+    int depth;
+    int after_key;       /* the next value belongs to a key just written */
+    size_t count[64];    /* items written so far at each depth */
+} cli_json;
+
+void cli_json_init(cli_json *j, FILE *f);
+void cli_json_begin_object(cli_json *j);
+void cli_json_end_object(cli_json *j);
+void cli_json_begin_array(cli_json *j);
+void cli_json_end_array(cli_json *j);
+void cli_json_key(cli_json *j, const char *key);
+void cli_json_double(cli_json *j, double v);   /* shortest round-trip; NaN -> null */
+void cli_json_int(cli_json *j, int64_t v);
+void cli_json_uint(cli_json *j, uint64_t v);
+void cli_json_string(cli_json *j, const char *s);
+void cli_json_bool(cli_json *j, int v);
+void cli_json_null(cli_json *j);
+/* Formats v as the shortest "%.{15,16,17}g" that reads back exactly. */
+void cli_format_double(double v, char *buf, size_t cap);
+
+/* Monotonic wall clock in seconds. */
+double cli_now(void);
+
+/* Options every command that runs on a backend takes: --backend, --device,
+ * --threads, --max-device-mem. Returns 1 if name was one (value consumed),
+ * 0 if not, -(exit code) on a usage error. */
+int cli_common_option(cli_args *a, maskeval_options *lib, const char *name);
+/* Applies MASKEVAL_DEVICE unless --device was given; returns an exit code. */
+int cli_env_device(const char *cmd, maskeval_options *lib);
+
+int cmd_coco(int argc, char **argv);
+int cmd_semantic(int argc, char **argv);
+int cmd_devices(int argc, char **argv);
+
+#endif

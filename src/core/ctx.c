@@ -1,0 +1,220 @@
+/*
+ * ctx.c - context lifetime, options, the per-context allocator, the error
+ * message buffer and logging.
+ */
+#include "core/ctx.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "backend/backend.h"
+
+void maskeval_options_init(maskeval_options *opts)
+{
+    if (opts == NULL) {
+        return;
+    }
+    memset(opts, 0, sizeof(*opts));
+    opts->struct_size = sizeof(*opts);
+    opts->backend = MASKEVAL_BACKEND_AUTO;
+    opts->device_index = -1;
+}
+
+static const maskeval_alloc default_alloc = {malloc, realloc, free};
+
+maskeval_status maskeval_ctx_create(const maskeval_options *opts, maskeval_ctx **out)
+{
+    maskeval_options o;
+    maskeval_ctx *ctx;
+    maskeval_alloc alloc = default_alloc;
+
+    if (out == NULL) {
+        return MASKEVAL_ERR_INVALID_ARG;
+    }
+    *out = NULL;
+    maskeval_options_init(&o);
+    if (opts != NULL) {
+        /* Copy only the prefix the caller's struct has (older callers). */
+        size_t n = opts->struct_size;
+        if (n == 0 || n > sizeof(o)) {
+            n = sizeof(o);
+        }
+        memcpy(&o, opts, n);
+        o.struct_size = sizeof(o);
+    }
+    if (o.malloc_fn != NULL || o.realloc_fn != NULL || o.free_fn != NULL) {
+        if (o.malloc_fn == NULL || o.realloc_fn == NULL || o.free_fn == NULL) {
+            return MASKEVAL_ERR_INVALID_ARG;
+        }
+        alloc.malloc_fn = o.malloc_fn;
+        alloc.realloc_fn = o.realloc_fn;
+        alloc.free_fn = o.free_fn;
+    }
+    ctx = alloc.malloc_fn(sizeof(*ctx));
+    if (ctx == NULL) {
+        return MASKEVAL_ERR_NOMEM;
+    }
+    memset(ctx, 0, sizeof(*ctx));
+    ctx->opts = o;
+    ctx->alloc = alloc;
+    *out = ctx;
+
+    if (o.backend != MASKEVAL_BACKEND_AUTO && o.backend != MASKEVAL_BACKEND_CPU &&
+        o.backend != MASKEVAL_BACKEND_OPENCL) {
+        return maskeval_fail(ctx, MASKEVAL_ERR_INVALID_ARG, "unknown backend %d",
+                             (int)o.backend);
+    }
+    if (o.threads < 0) {
+        return maskeval_fail(ctx, MASKEVAL_ERR_INVALID_ARG, "threads must be >= 0 (got %d)",
+                             o.threads);
+    }
+    if (o.threads == 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        ctx->threads = n > 0 ? (int)(n < 256 ? n : 256) : 1;
+    } else {
+        ctx->threads = o.threads;
+    }
+    return MASKEVAL_OK;
+}
+
+void maskeval_ctx_destroy(maskeval_ctx *ctx)
+{
+    if (ctx == NULL) {
+        return;
+    }
+    maskeval_backend_close(ctx);
+    maskeval_free(&ctx->alloc, ctx->cl_build_log);
+    ctx->alloc.free_fn(ctx);
+}
+
+const char *maskeval_errmsg(const maskeval_ctx *ctx)
+{
+    return ctx != NULL ? ctx->errmsg : "no context (out of memory?)";
+}
+
+const char *maskeval_cl_build_log(const maskeval_ctx *ctx)
+{
+    return (ctx != NULL && ctx->cl_build_log != NULL) ? ctx->cl_build_log : "";
+}
+
+void maskeval_set_build_log(maskeval_ctx *ctx, const char *log)
+{
+    size_t n;
+    maskeval_free(&ctx->alloc, ctx->cl_build_log);
+    ctx->cl_build_log = NULL;
+    if (log == NULL) {
+        return;
+    }
+    n = strlen(log);
+    ctx->cl_build_log = maskeval_malloc(&ctx->alloc, n + 1);
+    if (ctx->cl_build_log != NULL) {
+        memcpy(ctx->cl_build_log, log, n + 1);
+    }
+}
+
+void *maskeval_malloc(const maskeval_alloc *a, size_t n)
+{
+    return a->malloc_fn(n == 0 ? 1 : n);
+}
+
+void *maskeval_calloc(const maskeval_alloc *a, size_t count, size_t size)
+{
+    size_t n;
+    void *p;
+    if (!maskeval_mul_ok(count, size, &n)) {
+        return NULL;
+    }
+    p = maskeval_malloc(a, n);
+    if (p != NULL) {
+        memset(p, 0, n);
+    }
+    return p;
+}
+
+void *maskeval_realloc(const maskeval_alloc *a, void *p, size_t n)
+{
+    return a->realloc_fn(p, n == 0 ? 1 : n);
+}
+
+maskeval_status maskeval_grow(const maskeval_alloc *a, void **p, size_t *cap, size_t need,
+                              size_t elem)
+{
+    size_t ncap = *cap, bytes;
+    void *np;
+    if (need <= *cap) {
+        return MASKEVAL_OK;
+    }
+    if (ncap < 16) {
+        ncap = 16;
+    }
+    while (ncap < need) {
+        if (ncap > SIZE_MAX / 2) {
+            ncap = need;
+            break;
+        }
+        ncap *= 2;
+    }
+    if (!maskeval_mul_ok(ncap, elem, &bytes)) {
+        return MASKEVAL_ERR_NOMEM;
+    }
+    np = maskeval_realloc(a, *p, bytes);
+    if (np == NULL) {
+        return MASKEVAL_ERR_NOMEM;
+    }
+    *p = np;
+    *cap = ncap;
+    return MASKEVAL_OK;
+}
+
+void maskeval_free(const maskeval_alloc *a, void *p)
+{
+    if (p != NULL) {
+        a->free_fn(p);
+    }
+}
+
+maskeval_status maskeval_vfail(maskeval_ctx *ctx, maskeval_status st, const char *fmt,
+                               va_list ap)
+{
+    if (ctx != NULL) {
+        vsnprintf(ctx->errmsg, sizeof(ctx->errmsg), fmt, ap);
+    }
+    return st;
+}
+
+maskeval_status maskeval_fail(maskeval_ctx *ctx, maskeval_status st, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    maskeval_vfail(ctx, st, fmt, ap);
+    va_end(ap);
+    return st;
+}
+
+maskeval_status maskeval_nomem(maskeval_ctx *ctx, const char *what)
+{
+    return maskeval_fail(ctx, MASKEVAL_ERR_NOMEM, "out of memory while %s", what);
+}
+
+void maskeval_log(maskeval_ctx *ctx, int level, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+    if (ctx == NULL || ctx->opts.log_fn == NULL) {
+        return;
+    }
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    ctx->opts.log_fn(ctx->opts.log_user, level, buf);
+}
+
+double maskeval_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}

@@ -1,0 +1,98 @@
+/*
+ * ctx.h - the context internals shared by every module: the allocator,
+ * the error-message setter, logging and overflow-checked size arithmetic.
+ */
+#ifndef MASKEVAL_CORE_CTX_H
+#define MASKEVAL_CORE_CTX_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "maskeval.h"
+
+#define MASKEVAL_ERRMSG_CAP 4096
+
+/* The allocator a context (and every object made from it) uses. */
+typedef struct maskeval_alloc {
+    void *(*malloc_fn)(size_t);
+    void *(*realloc_fn)(void *, size_t);
+    void (*free_fn)(void *);
+} maskeval_alloc;
+
+struct maskeval_backend_state;
+
+struct maskeval_ctx {
+    maskeval_options opts;
+    maskeval_alloc alloc;
+    int threads;                      /* resolved worker count, >= 1 */
+    char errmsg[MASKEVAL_ERRMSG_CAP];
+    char *cl_build_log;               /* owned, NULL when empty */
+    struct maskeval_backend_state *backend; /* opened lazily by maskeval_backend_get() */
+};
+
+void *maskeval_malloc(const maskeval_alloc *a, size_t n);
+void *maskeval_calloc(const maskeval_alloc *a, size_t count, size_t size);
+void *maskeval_realloc(const maskeval_alloc *a, void *p, size_t n);
+/* Grows an array of elem-sized items to hold at least need items (amortised doubling). */
+maskeval_status maskeval_grow(const maskeval_alloc *a, void **p, size_t *cap, size_t need,
+                              size_t elem);
+void maskeval_free(const maskeval_alloc *a, void *p);
+
+/* Records a failure on ctx (printf-style, truncated to the buffer) and returns st. */
+maskeval_status maskeval_fail(maskeval_ctx *ctx, maskeval_status st, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+maskeval_status maskeval_vfail(maskeval_ctx *ctx, maskeval_status st, const char *fmt,
+                               va_list ap);
+/* Shorthand for an allocation failure while doing `what`. */
+maskeval_status maskeval_nomem(maskeval_ctx *ctx, const char *what);
+
+/* Passes a message to the caller's log_fn (if any). */
+void maskeval_log(maskeval_ctx *ctx, int level, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+/* Replaces the stored OpenCL build log (copied; NULL clears it). */
+void maskeval_set_build_log(maskeval_ctx *ctx, const char *log);
+
+/* a*b without overflow; returns 0 and leaves *out unchanged on overflow. */
+static inline int maskeval_mul_ok(size_t a, size_t b, size_t *out)
+{
+    if (a != 0 && b > SIZE_MAX / a) {
+        return 0;
+    }
+    *out = a * b;
+    return 1;
+}
+
+/* Monotonic wall clock in seconds. */
+double maskeval_now(void);
+
+/* A growable uint32 array (scratch buffers for masks). */
+typedef struct maskeval_u32vec {
+    uint32_t *v;
+    size_t n, cap;
+} maskeval_u32vec;
+
+static inline maskeval_status maskeval_u32vec_reserve(const maskeval_alloc *a,
+                                                      maskeval_u32vec *vec, size_t need)
+{
+    void *p = vec->v;
+    maskeval_status st = maskeval_grow(a, &p, &vec->cap, need, sizeof(uint32_t));
+    vec->v = p;
+    return st;
+}
+
+static inline void maskeval_u32vec_free(const maskeval_alloc *a, maskeval_u32vec *vec)
+{
+    maskeval_free(a, vec->v);
+    vec->v = NULL;
+    vec->n = vec->cap = 0;
+}
+
+#endif

@@ -1,0 +1,17 @@
+/*
+ * sort.h - the stable sorts pycocotools' results depend on.
+ */
+#ifndef MASKEVAL_CORE_SORT_H
+#define MASKEVAL_CORE_SORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Stable sort of idx[0..n) by descending keys[idx[i]]: numpy's
+ * argsort(-key, kind='mergesort'), where equal keys keep their order.
+ * tmp must hold n elements.
+ */
+void maskeval_sort_desc_stable(uint32_t *idx, size_t n, const double *keys, uint32_t *tmp);
+
+#endif

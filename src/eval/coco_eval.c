@@ -1,0 +1,584 @@
+/*
+ * coco_eval.c - COCO evaluation driver: groups ground truth and detections
+ * into (image, category) cells the way pycocotools' _prepare and
+ * evaluateImg do, then runs IoU, matching, accumulate and summarize.
+ *
+ * Orders that decide results (every pycocotools sort is stable):
+ *  - ground truth of a cell: images in ascending id, then file order; with
+ *    repeated annotation ids, every lookup yields the last annotation with
+ *    that id, which then sits where the looked-up one was;
+ *  - detections of a cell: file order, then a stable sort by descending
+ *    score, truncated to maxDets[-1];
+ *  - with use_cats = 0 a cell is a whole image, its members concatenated
+ *    category by category in ascending category id.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/sort.h"
+#include "eval/eval.h"
+
+typedef struct item {
+    uint32_t img;  /* eval image index */
+    uint32_t kc;   /* index into ep.cats */
+    uint32_t seq;  /* generation order */
+    uint32_t obj;  /* annotation or detection index */
+} item;
+
+static int item_cmp(const void *pa, const void *pb)
+{
+    const item *a = pa, *b = pb;
+    if (a->img != b->img) {
+        return a->img < b->img ? -1 : 1;
+    }
+    if (a->kc != b->kc) {
+        return a->kc < b->kc ? -1 : 1;
+    }
+    return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+/* Category id -> its positions in ep.cats (several only when a caller's
+ * pooled category list repeats an id). */
+typedef struct cat_lookup {
+    int64_t *ids;     /* sorted */
+    uint32_t *pos;    /* position in ep.cats of each entry */
+    size_t n, max_mult;
+} cat_lookup;
+
+static int pos_cmp(const void *pa, const void *pb)
+{
+    const int64_t *a = pa, *b = pb; /* [id, pos] */
+    if (a[0] != b[0]) {
+        return a[0] < b[0] ? -1 : 1;
+    }
+    return a[1] < b[1] ? -1 : a[1] > b[1];
+}
+
+static maskeval_status cat_lookup_build(const maskeval_alloc *al, const maskeval_eparams *ep,
+                                        cat_lookup *cl)
+{
+    int64_t *tmp = maskeval_calloc(al, ep->n_cats, 2 * sizeof(int64_t));
+    size_t run = 0;
+    memset(cl, 0, sizeof(*cl));
+    cl->ids = maskeval_calloc(al, ep->n_cats, sizeof(int64_t));
+    cl->pos = maskeval_calloc(al, ep->n_cats, sizeof(uint32_t));
+    if (tmp == NULL || cl->ids == NULL || cl->pos == NULL) {
+        maskeval_free(al, tmp);
+        return MASKEVAL_ERR_NOMEM;
+    }
+    for (size_t k = 0; k < ep->n_cats; k++) {
+        tmp[2 * k] = ep->cats[k];
+        tmp[2 * k + 1] = (int64_t)k;
+    }
+    qsort(tmp, ep->n_cats, 2 * sizeof(int64_t), pos_cmp);
+    cl->max_mult = ep->n_cats > 0 ? 1 : 0;
+    for (size_t k = 0; k < ep->n_cats; k++) {
+        cl->ids[k] = tmp[2 * k];
+        cl->pos[k] = (uint32_t)tmp[2 * k + 1];
+        run = (k > 0 && cl->ids[k] == cl->ids[k - 1]) ? run + 1 : 1;
+        if (run > cl->max_mult) {
+            cl->max_mult = run;
+        }
+    }
+    cl->n = ep->n_cats;
+    maskeval_free(al, tmp);
+    return MASKEVAL_OK;
+}
+
+static void cat_lookup_free(const maskeval_alloc *al, cat_lookup *cl)
+{
+    maskeval_free(al, cl->ids);
+    maskeval_free(al, cl->pos);
+    memset(cl, 0, sizeof(*cl));
+}
+
+/* First entry of id in the lookup and the number of its positions. */
+static size_t cat_find(const cat_lookup *cl, int64_t id, size_t *count)
+{
+    size_t lo = 0, hi = cl->n, end;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (cl->ids[mid] < id) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    end = lo;
+    while (end < cl->n && cl->ids[end] == id) {
+        end++;
+    }
+    *count = end - lo;
+    return lo;
+}
+
+void maskeval_plan_free(const maskeval_alloc *a, maskeval_plan *plan)
+{
+    maskeval_eparams_free(a, &plan->ep);
+    maskeval_free(a, plan->cells);
+    maskeval_free(a, plan->img_cells);
+    maskeval_free(a, plan->gt_items);
+    maskeval_free(a, plan->dt_items);
+    maskeval_free(a, plan->ious);
+    maskeval_free(a, plan->status);
+    maskeval_free(a, plan->npig);
+    memset(plan, 0, sizeof(*plan));
+}
+
+/* Ground-truth items in pycocotools' _prepare order (see the file banner). */
+static maskeval_status gt_items(maskeval_ctx *ctx, const maskeval_plan *plan,
+                                const cat_lookup *cl, const int32_t *img_eval,
+                                const int32_t *img_gt, item **out, size_t *n_out)
+{
+    const maskeval_alloc *a = &ctx->alloc;
+    const maskeval_gt *gt = plan->gt;
+    const maskeval_eparams *ep = &plan->ep;
+    size_t *start = maskeval_calloc(a, gt->n_img + 1, sizeof(size_t));
+    uint32_t *by_img = maskeval_calloc(a, gt->n_ann, sizeof(uint32_t));
+    item *items = maskeval_calloc(a, gt->n_ann * (cl->max_mult > 0 ? cl->max_mult : 1),
+                                  sizeof(item));
+    size_t n = 0, seq = 0;
+    maskeval_status st = MASKEVAL_OK;
+
+    if (start == NULL || by_img == NULL || items == NULL) {
+        st = maskeval_nomem(ctx, "grouping ground truth");
+        goto done;
+    }
+    /* Annotations per image, in file order (pycocotools' imgToAnns). */
+    for (size_t j = 0; j < gt->n_ann; j++) {
+        if (gt->ann_img[j] >= 0) {
+            start[gt->ann_img[j] + 1]++;
+        }
+    }
+    for (size_t g = 0; g < gt->n_img; g++) {
+        start[g + 1] += start[g];
+    }
+    for (size_t j = 0; j < gt->n_ann; j++) {
+        if (gt->ann_img[j] >= 0) {
+            by_img[start[gt->ann_img[j]]++] = (uint32_t)j;
+        }
+    }
+    for (size_t g = gt->n_img; g > 0; g--) {
+        start[g] = start[g - 1];
+    }
+    start[0] = 0;
+
+    for (size_t i = 0; i < ep->I; i++) {
+        int32_t g = img_gt[i];
+        if (g < 0) {
+            continue;
+        }
+        for (size_t p = start[g]; p < start[g + 1]; p++) {
+            uint32_t j = by_img[p], t;
+            int32_t ti;
+            size_t first, count;
+            if (ep->use_cats) {
+                cat_find(cl, gt->ann_cat_id[j], &count);
+                if (count == 0) {
+                    continue;
+                }
+            }
+            t = (uint32_t)gt->ann_alias[j];
+            if (gt->ann_img[t] < 0 || (ti = img_eval[gt->ann_img[t]]) < 0) {
+                continue;
+            }
+            first = cat_find(cl, gt->ann_cat_id[t], &count);
+            for (size_t r = 0; r < count; r++) {
+                items[n].img = (uint32_t)ti;
+                items[n].kc = cl->pos[first + r];
+                items[n].seq = (uint32_t)seq;
+                items[n].obj = t;
+                n++;
+            }
+            seq++;
+        }
+    }
+    qsort(items, n, sizeof(item), item_cmp);
+    *out = items;
+    *n_out = n;
+    items = NULL;
+done:
+    maskeval_free(a, start);
+    maskeval_free(a, by_img);
+    maskeval_free(a, items);
+    return st;
+}
+
+static maskeval_status dt_items(maskeval_ctx *ctx, const maskeval_plan *plan,
+                                const cat_lookup *cl, const int32_t *img_eval, item **out,
+                                size_t *n_out)
+{
+    const maskeval_dets *d = plan->dets;
+    item *items = maskeval_calloc(&ctx->alloc, d->n * (cl->max_mult > 0 ? cl->max_mult : 1),
+                                  sizeof(item));
+    size_t n = 0;
+    if (items == NULL) {
+        return maskeval_nomem(ctx, "grouping detections");
+    }
+    for (size_t j = 0; j < d->n; j++) {
+        int32_t i = img_eval[d->img[j]];
+        size_t first, count;
+        if (i < 0) {
+            continue;
+        }
+        first = cat_find(cl, d->cat_id[j], &count);
+        for (size_t r = 0; r < count; r++) {
+            items[n].img = (uint32_t)i;
+            items[n].kc = cl->pos[first + r];
+            items[n].seq = (uint32_t)j;
+            items[n].obj = (uint32_t)j;
+            n++;
+        }
+    }
+    qsort(items, n, sizeof(item), item_cmp);
+    *out = items;
+    *n_out = n;
+    return MASKEVAL_OK;
+}
+
+/* Cells from the sorted items: one per (image, category), or per image when
+ * categories are pooled. */
+static maskeval_status make_cells(maskeval_ctx *ctx, maskeval_plan *plan, const item *gi,
+                                  size_t ng, const item *di, size_t nd)
+{
+    const maskeval_alloc *a = &ctx->alloc;
+    const maskeval_eparams *ep = &plan->ep;
+    const int64_t max_det = ep->max_dets[ep->M - 1];
+    size_t p = 0, q = 0, nc = 0, cap = 0;
+    uint64_t iou_off = 0, st_off = 0;
+    uint32_t *tmp = NULL;
+    maskeval_status st = MASKEVAL_OK;
+
+    plan->gt_items = maskeval_calloc(a, ng, sizeof(uint32_t));
+    plan->dt_items = maskeval_calloc(a, nd, sizeof(uint32_t));
+    plan->img_cells = maskeval_calloc(a, ep->I + 1, sizeof(size_t));
+    tmp = maskeval_calloc(a, nd, sizeof(uint32_t));
+    if (plan->gt_items == NULL || plan->dt_items == NULL || plan->img_cells == NULL ||
+        tmp == NULL) {
+        st = maskeval_nomem(ctx, "building evaluation cells");
+        goto done;
+    }
+    for (size_t j = 0; j < ng; j++) {
+        plan->gt_items[j] = gi[j].obj;
+    }
+    for (size_t j = 0; j < nd; j++) {
+        plan->dt_items[j] = di[j].obj;
+    }
+    while (p < ng || q < nd) {
+        /* The smallest key present among the two heads starts the next cell. */
+        uint32_t img, kc;
+        size_t p0 = p, q0 = q;
+        maskeval_cell *c;
+        if (q >= nd || (p < ng && (gi[p].img < di[q].img ||
+                                   (gi[p].img == di[q].img && ep->use_cats &&
+                                    gi[p].kc < di[q].kc)))) {
+            img = gi[p].img;
+            kc = gi[p].kc;
+        } else {
+            img = di[q].img;
+            kc = di[q].kc;
+        }
+        while (p < ng && gi[p].img == img && (!ep->use_cats || gi[p].kc == kc)) {
+            p++;
+        }
+        while (q < nd && di[q].img == img && (!ep->use_cats || di[q].kc == kc)) {
+            q++;
+        }
+        if (nc == cap) {
+            void *pc = plan->cells;
+            if (maskeval_grow(a, &pc, &cap, nc + 1, sizeof(maskeval_cell)) != MASKEVAL_OK) {
+                st = maskeval_nomem(ctx, "building evaluation cells");
+                goto done;
+            }
+            plan->cells = pc;
+        }
+        c = &plan->cells[nc++];
+        c->img = img;
+        c->k = ep->use_cats ? kc : 0;
+        c->gt_off = (uint32_t)p0;
+        c->n_gt = (uint32_t)(p - p0);
+        c->dt_off = (uint32_t)q0;
+        maskeval_sort_desc_stable(plan->dt_items + q0, q - q0, plan->dets->score, tmp);
+        c->n_dt = (uint32_t)((int64_t)(q - q0) < max_det ? (q - q0) : (size_t)max_det);
+        c->iou_off = iou_off;
+        iou_off += (uint64_t)c->n_dt * c->n_gt;
+        c->st_off = st_off;
+        st_off += (uint64_t)c->n_dt * MASKEVAL_N_AREAS * ep->T;
+        plan->img_cells[img + 1] = nc;
+    }
+    /* Images without cells: carry the running count forward. */
+    for (size_t i = 1; i <= ep->I; i++) {
+        if (plan->img_cells[i] < plan->img_cells[i - 1]) {
+            plan->img_cells[i] = plan->img_cells[i - 1];
+        }
+    }
+    plan->n_cells = nc;
+    plan->n_ious = iou_off;
+    plan->n_status = st_off;
+done:
+    maskeval_free(a, tmp);
+    return st;
+}
+
+maskeval_status maskeval_plan_build(maskeval_ctx *ctx, const maskeval_gt *gt,
+                                    const maskeval_dets *dets, maskeval_plan *plan)
+{
+    const maskeval_alloc *a = &ctx->alloc;
+    const maskeval_eparams *ep = &plan->ep;
+    int32_t *img_eval = maskeval_calloc(a, gt->n_img, sizeof(int32_t));
+    int32_t *img_gt = maskeval_calloc(a, ep->I, sizeof(int32_t));
+    item *gi = NULL, *di = NULL;
+    size_t ng = 0, nd = 0;
+    cat_lookup cl;
+    maskeval_status st;
+
+    plan->gt = gt;
+    plan->dets = dets;
+    memset(&cl, 0, sizeof(cl));
+    if (img_eval == NULL || img_gt == NULL || cat_lookup_build(a, ep, &cl) != MASKEVAL_OK) {
+        st = maskeval_nomem(ctx, "building evaluation cells");
+        goto done;
+    }
+    for (size_t g = 0; g < gt->n_img; g++) {
+        img_eval[g] = -1;
+    }
+    for (size_t i = 0; i < ep->I; i++) {
+        img_gt[i] = maskeval_gt_find_image(gt, ep->img_ids[i]);
+        if (img_gt[i] >= 0) {
+            img_eval[img_gt[i]] = (int32_t)i;
+        }
+    }
+    st = gt_items(ctx, plan, &cl, img_eval, img_gt, &gi, &ng);
+    if (st == MASKEVAL_OK) {
+        st = dt_items(ctx, plan, &cl, img_eval, &di, &nd);
+    }
+    if (st == MASKEVAL_OK) {
+        st = make_cells(ctx, plan, gi, ng, di, nd);
+    }
+    plan->n_gt_items = ng;
+    plan->n_dt_loaded = nd;
+done:
+    cat_lookup_free(a, &cl);
+    maskeval_free(a, img_eval);
+    maskeval_free(a, img_gt);
+    maskeval_free(a, gi);
+    maskeval_free(a, di);
+    return st;
+}
+
+void maskeval_coco_result_destroy(maskeval_coco_result *res)
+{
+    maskeval_alloc a;
+    if (res == NULL) {
+        return;
+    }
+    a = res->alloc;
+    maskeval_eparams_free(&a, &res->ep);
+    maskeval_free(&a, res->precision);
+    maskeval_free(&a, res->recall);
+    maskeval_free(&a, res->scores);
+    maskeval_free(&a, res->cat_ap);
+    maskeval_free(&a, res);
+}
+
+static maskeval_status check_inputs(maskeval_ctx *ctx, const maskeval_gt *gt,
+                                    const maskeval_dets *dets, const maskeval_coco_params *p)
+{
+    maskeval_iou_type type = p != NULL ? p->iou_type : MASKEVAL_IOU_SEGM;
+    if (gt == NULL || dets == NULL) {
+        return maskeval_fail(ctx, MASKEVAL_ERR_INVALID_ARG,
+                             "maskeval_coco_evaluate: ground truth and detections are required");
+    }
+    if (dets->gt != gt) {
+        return maskeval_fail(ctx, MASKEVAL_ERR_INVALID_ARG,
+                             "maskeval_coco_evaluate: the detections were loaded against another "
+                             "ground truth");
+    }
+    if ((type == MASKEVAL_IOU_SEGM && !(gt->flags & MASKEVAL_LOAD_SEGM)) ||
+        (type == MASKEVAL_IOU_BBOX && !(gt->flags & MASKEVAL_LOAD_BBOX))) {
+        return maskeval_fail(ctx, MASKEVAL_ERR_INVALID_ARG,
+                             "maskeval_coco_evaluate: the ground truth was not loaded for %s "
+                             "evaluation (MASKEVAL_LOAD_%s)",
+                             type == MASKEVAL_IOU_SEGM ? "segm" : "bbox",
+                             type == MASKEVAL_IOU_SEGM ? "SEGM" : "BBOX");
+    }
+    return MASKEVAL_OK;
+}
+
+maskeval_status maskeval_coco_evaluate(maskeval_ctx *ctx, const maskeval_gt *gt,
+                                       const maskeval_dets *dets,
+                                       const maskeval_coco_params *params,
+                                       maskeval_coco_result **out)
+{
+    const maskeval_alloc *a;
+    maskeval_plan plan;
+    maskeval_coco_result *res = NULL;
+    maskeval_status st;
+    size_t n_prec, n_rec;
+    double t0, t1, t2;
+
+    if (ctx == NULL || out == NULL) {
+        return MASKEVAL_ERR_INVALID_ARG;
+    }
+    *out = NULL;
+    a = &ctx->alloc;
+    memset(&plan, 0, sizeof(plan));
+    st = check_inputs(ctx, gt, dets, params);
+    if (st != MASKEVAL_OK) {
+        return st;
+    }
+    st = maskeval_eparams_resolve(ctx, params, gt, &plan.ep);
+    if (st != MASKEVAL_OK) {
+        return st;
+    }
+    t0 = maskeval_now();
+    st = maskeval_plan_build(ctx, gt, dets, &plan);
+    if (st == MASKEVAL_OK) {
+        st = maskeval_plan_ious(ctx, &plan);
+    }
+    t1 = maskeval_now();
+    if (st == MASKEVAL_OK) {
+        st = maskeval_plan_match(ctx, &plan);
+    }
+    t2 = maskeval_now();
+    if (st != MASKEVAL_OK) {
+        goto done;
+    }
+    res = maskeval_calloc(a, 1, sizeof(*res));
+    if (res == NULL) {
+        st = maskeval_nomem(ctx, "allocating results");
+        goto done;
+    }
+    res->alloc = *a;
+    n_rec = plan.ep.T * plan.ep.K * MASKEVAL_N_AREAS * plan.ep.M;
+    n_prec = n_rec * plan.ep.R;
+    res->precision = maskeval_calloc(a, n_prec, sizeof(double));
+    res->scores = maskeval_calloc(a, n_prec, sizeof(double));
+    res->recall = maskeval_calloc(a, n_rec, sizeof(double));
+    res->cat_ap = maskeval_calloc(a, plan.ep.K, sizeof(double));
+    if (res->precision == NULL || res->scores == NULL || res->recall == NULL ||
+        res->cat_ap == NULL) {
+        st = maskeval_nomem(ctx, "allocating results");
+        goto done;
+    }
+    st = maskeval_accumulate(ctx, &plan, res->precision, res->recall, res->scores);
+    if (st != MASKEVAL_OK) {
+        goto done;
+    }
+    res->n_images = plan.ep.I;
+    res->n_gt = plan.n_gt_items;
+    res->n_dt = plan.n_dt_loaded;
+    res->ep = plan.ep; /* ownership moves to the result */
+    memset(&plan.ep, 0, sizeof(plan.ep));
+    st = maskeval_summarize(ctx, res);
+    res->timing[0] = t1 - t0;
+    res->timing[1] = t2 - t1;
+    res->timing[2] = maskeval_now() - t2;
+done:
+    maskeval_plan_free(a, &plan);
+    if (st != MASKEVAL_OK) {
+        maskeval_coco_result_destroy(res);
+        res = NULL;
+    }
+    *out = res;
+    return st;
+}
+
+void maskeval_coco_result_stats(const maskeval_coco_result *res, double stats[12])
+{
+    for (size_t i = 0; i < MASKEVAL_N_STATS; i++) {
+        stats[i] = res != NULL ? res->stats[i] : -1.0;
+    }
+}
+
+void maskeval_coco_result_dims(const maskeval_coco_result *res, size_t dims[5])
+{
+    dims[0] = res->ep.T;
+    dims[1] = res->ep.R;
+    dims[2] = res->ep.K;
+    dims[3] = MASKEVAL_N_AREAS;
+    dims[4] = res->ep.M;
+}
+
+maskeval_status maskeval_coco_result_array(const maskeval_coco_result *res,
+                                           maskeval_coco_array which, double *out, size_t cap,
+                                           size_t *n)
+{
+    const double *src;
+    size_t count;
+    if (res == NULL || n == NULL) {
+        return MASKEVAL_ERR_INVALID_ARG;
+    }
+    count = res->ep.T * res->ep.K * MASKEVAL_N_AREAS * res->ep.M;
+    switch (which) {
+    case MASKEVAL_ARRAY_PRECISION:
+        src = res->precision;
+        count *= res->ep.R;
+        break;
+    case MASKEVAL_ARRAY_SCORES:
+        src = res->scores;
+        count *= res->ep.R;
+        break;
+    case MASKEVAL_ARRAY_RECALL:
+        src = res->recall;
+        break;
+    default:
+        return MASKEVAL_ERR_INVALID_ARG;
+    }
+    *n = count;
+    if (out == NULL || cap < count) {
+        return MASKEVAL_ERR_BUFFER_TOO_SMALL;
+    }
+    memcpy(out, src, count * sizeof(double));
+    return MASKEVAL_OK;
+}
+
+const int64_t *maskeval_coco_result_cat_ids(const maskeval_coco_result *res)
+{
+    return res->ep.k_ids;
+}
+
+const double *maskeval_coco_result_iou_thrs(const maskeval_coco_result *res)
+{
+    return res->ep.iou_thrs;
+}
+
+const double *maskeval_coco_result_rec_thrs(const maskeval_coco_result *res)
+{
+    return res->ep.rec_thrs;
+}
+
+const int64_t *maskeval_coco_result_max_dets(const maskeval_coco_result *res)
+{
+    return res->ep.max_dets;
+}
+
+const double *maskeval_coco_result_area_rng(const maskeval_coco_result *res)
+{
+    return &res->ep.area_rng[0][0];
+}
+
+int maskeval_coco_result_category_ap(const maskeval_coco_result *res, size_t k, double *ap)
+{
+    if (res == NULL || k >= res->ep.K || isnan(res->cat_ap[k])) {
+        return 0;
+    }
+    *ap = res->cat_ap[k];
+    return 1;
+}
+
+void maskeval_coco_result_counts(const maskeval_coco_result *res, size_t *n_images, size_t *n_gt,
+                                 size_t *n_dt)
+{
+    *n_images = res->n_images;
+    *n_gt = res->n_gt;
+    *n_dt = res->n_dt;
+}
+
+void maskeval_coco_result_timing(const maskeval_coco_result *res, double seconds[3])
+{
+    for (size_t i = 0; i < 3; i++) {
+        seconds[i] = res->timing[i];
+    }
+}

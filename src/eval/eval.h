@@ -1,0 +1,110 @@
+/*
+ * eval.h - internals of COCO evaluation: resolved parameters, the plan of
+ * (image, category) cells, and the stages evaluate -> match -> accumulate ->
+ * summarize, each in its own file.
+ */
+#ifndef MASKEVAL_EVAL_EVAL_H
+#define MASKEVAL_EVAL_EVAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/ctx.h"
+#include "io/dataset.h"
+
+#define MASKEVAL_N_AREAS 4
+#define MASKEVAL_N_STATS 12
+
+/* pycocotools Params after evaluate() normalised them. */
+typedef struct maskeval_eparams {
+    maskeval_iou_type iou_type;
+    int use_cats;
+    size_t T, R, M;
+    double *iou_thrs;            /* [T] */
+    double *rec_thrs;            /* [R] */
+    int64_t *max_dets;           /* [M], sorted */
+    double area_rng[MASKEVAL_N_AREAS][2];
+    size_t I;
+    int64_t *img_ids;            /* [I] sorted, unique */
+    size_t n_cats;
+    int64_t *cats;               /* the categories evaluated: sorted and unique, except
+                                    that with use_cats = 0 a caller's list keeps its order */
+    size_t K;                    /* n_cats, or 1 with use_cats = 0 */
+    int64_t *k_ids;              /* [K]: cats, or {-1} */
+} maskeval_eparams;
+
+/* Builds eparams from the caller's params (NULL = defaults) and gt. */
+maskeval_status maskeval_eparams_resolve(maskeval_ctx *ctx, const maskeval_coco_params *p,
+                                         const maskeval_gt *gt, maskeval_eparams *ep);
+void maskeval_eparams_free(const maskeval_alloc *a, maskeval_eparams *ep);
+/* np.linspace(start, stop, num) exactly as numpy computes it. */
+void maskeval_linspace(double start, double stop, size_t num, double *out);
+
+/*
+ * One (image, category) group with at least one ground truth or detection,
+ * i.e. one non-None evaluateImg() result (per area range).
+ */
+typedef struct maskeval_cell {
+    uint32_t img;      /* eval image index */
+    uint32_t k;        /* K-axis index */
+    uint32_t gt_off;   /* into plan.gt_items */
+    uint32_t n_gt;
+    uint32_t dt_off;   /* into plan.dt_items */
+    uint32_t n_dt;     /* after truncation to maxDets[-1] */
+    uint64_t iou_off;  /* into plan.ious: [n_dt][n_gt] */
+    uint64_t st_off;   /* into plan.status: [A][T][n_dt] */
+} maskeval_cell;
+
+typedef struct maskeval_plan {
+    maskeval_eparams ep;
+    const maskeval_gt *gt;
+    const maskeval_dets *dets;
+    size_t n_cells;
+    maskeval_cell *cells;        /* ordered by (img, k) */
+    size_t *img_cells;           /* [I+1]: cells of image i */
+    uint32_t *gt_items;          /* GT annotation indices, pycocotools' group order */
+    uint32_t *dt_items;          /* detection indices, descending score (stable) */
+    size_t n_gt_items, n_dt_items, n_dt_loaded;
+    double *ious;                /* all cells' IoU matrices */
+    uint64_t n_ious;
+    /* matching output, per cell and area range */
+    uint8_t *status;             /* per cell [A][T][n_dt] (MASKEVAL_DT_*) */
+    uint64_t n_status;
+    uint32_t *npig;              /* [n_cells][A]: non-ignored GT count */
+} maskeval_plan;
+
+enum { MASKEVAL_DT_FP = 0, MASKEVAL_DT_TP = 1, MASKEVAL_DT_IGNORED = 2 };
+
+maskeval_status maskeval_plan_build(maskeval_ctx *ctx, const maskeval_gt *gt,
+                                    const maskeval_dets *dets, maskeval_plan *plan);
+void maskeval_plan_free(const maskeval_alloc *a, maskeval_plan *plan);
+
+/* Fills plan->ious with the backend the context uses. (backend/) */
+maskeval_status maskeval_plan_ious(maskeval_ctx *ctx, maskeval_plan *plan);
+
+/* evaluateImg's greedy matching for every cell and area range. (match.c) */
+maskeval_status maskeval_plan_match(maskeval_ctx *ctx, maskeval_plan *plan);
+
+/* accumulate(): precision/recall/scores arrays, initialised to -1. (accumulate.c) */
+maskeval_status maskeval_accumulate(maskeval_ctx *ctx, const maskeval_plan *plan,
+                                    double *precision, double *recall, double *scores);
+
+/* The numpy mean of a contiguous float64 array: pairwise summation in blocks
+ * of 8 (numpy >= 2.3), or with block = 8192 as numpy < 2.3's buffered
+ * reduction added 8192-element chunks. (npmean.c) */
+double maskeval_np_sum(const double *a, size_t n, size_t block);
+
+struct maskeval_coco_result {
+    maskeval_alloc alloc;
+    maskeval_eparams ep;
+    double *precision, *recall, *scores;
+    double stats[MASKEVAL_N_STATS];
+    double *cat_ap;              /* [K], NaN where there is nothing to average */
+    size_t n_images, n_gt, n_dt;
+    double timing[3];
+};
+
+/* summarize(): the 12 stats and per-category AP. (summarize.c) */
+maskeval_status maskeval_summarize(maskeval_ctx *ctx, maskeval_coco_result *res);
+
+#endif

@@ -1,0 +1,196 @@
+/*
+ * params.c - pycocotools' Params: the defaults, and the normalisation
+ * evaluate() applies (np.unique on image and category ids, sorted maxDets).
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "eval/eval.h"
+
+void maskeval_coco_params_init(maskeval_coco_params *p)
+{
+    if (p == NULL) {
+        return;
+    }
+    memset(p, 0, sizeof(*p));
+    p->struct_size = sizeof(*p);
+    p->iou_type = MASKEVAL_IOU_SEGM;
+    p->use_cats = 1;
+}
+
+void maskeval_linspace(double start, double stop, size_t num, double *out)
+{
+    /* numpy: step = (stop - start) / (num - 1); y = arange(num) * step + start;
+     * the last value is forced to stop. */
+    if (num == 0) {
+        return;
+    }
+    if (num == 1) {
+        out[0] = start;
+        return;
+    }
+    {
+        double step = (stop - start) / (double)(num - 1);
+        for (size_t i = 0; i < num; i++) {
+            double y = (double)i * step;
+            out[i] = y + start;
+        }
+        out[num - 1] = stop;
+    }
+}
+
+static int i64_cmp(const void *pa, const void *pb)
+{
+    int64_t a = *(const int64_t *)pa, b = *(const int64_t *)pb;
+    return a < b ? -1 : a > b;
+}
+
+/* Sorts and removes duplicates; returns the new length. */
+static size_t sort_unique(int64_t *v, size_t n)
+{
+    size_t m = 0;
+    qsort(v, n, sizeof(*v), i64_cmp);
+    for (size_t i = 0; i < n; i++) {
+        if (m == 0 || v[m - 1] != v[i]) {
+            v[m++] = v[i];
+        }
+    }
+    return m;
+}
+
+void maskeval_eparams_free(const maskeval_alloc *a, maskeval_eparams *ep)
+{
+    maskeval_free(a, ep->iou_thrs);
+    maskeval_free(a, ep->rec_thrs);
+    maskeval_free(a, ep->max_dets);
+    maskeval_free(a, ep->img_ids);
+    maskeval_free(a, ep->cats);
+    maskeval_free(a, ep->k_ids);
+    memset(ep, 0, sizeof(*ep));
+}
+
+static int64_t *copy_ids(const maskeval_alloc *a, const int64_t *src, size_t n)
+{
+    int64_t *v = maskeval_calloc(a, n, sizeof(int64_t));
+    if (v != NULL && n > 0) {
+        memcpy(v, src, n * sizeof(int64_t));
+    }
+    return v;
+}
+
+maskeval_status maskeval_eparams_resolve(maskeval_ctx *ctx, const maskeval_coco_params *user,
+                                         const maskeval_gt *gt, maskeval_eparams *ep)
+{
+    static const int64_t default_max_dets[3] = {1, 10, 100};
+    static const double default_area[MASKEVAL_N_AREAS][2] = {
+        {0, 1e10}, {0, 1024}, {1024, 9216}, {9216, 1e10}};
+    const maskeval_alloc *a = &ctx->alloc;
+    maskeval_coco_params p;
+
+    memset(ep, 0, sizeof(*ep));
+    maskeval_coco_params_init(&p);
+    if (user != NULL) {
+        size_t n = user->struct_size;
+        if (n == 0 || n > sizeof(p)) {
+            n = sizeof(p);
+        }
+        memcpy(&p, user, n);
+    }
+    if (p.iou_type != MASKEVAL_IOU_SEGM && p.iou_type != MASKEVAL_IOU_BBOX) {
+        return maskeval_fail(ctx, MASKEVAL_ERR_INVALID_ARG, "unknown IoU type %d",
+                             (int)p.iou_type);
+    }
+    ep->iou_type = p.iou_type;
+    ep->use_cats = p.use_cats != 0;
+
+    ep->T = p.iou_thrs != NULL ? p.n_iou_thrs : 10;
+    ep->R = 101;
+    ep->M = p.max_dets != NULL ? p.n_max_dets : 3;
+    if (ep->T == 0) {
+        return maskeval_fail(ctx, MASKEVAL_ERR_INVALID_ARG, "at least one IoU threshold is needed");
+    }
+    if (ep->M < 3) {
+        return maskeval_fail(ctx, MASKEVAL_ERR_INVALID_ARG,
+                             "at least 3 maxDets values are needed (pycocotools' summary reads "
+                             "maxDets[0..2])");
+    }
+    ep->iou_thrs = maskeval_calloc(a, ep->T, sizeof(double));
+    ep->rec_thrs = maskeval_calloc(a, ep->R, sizeof(double));
+    ep->max_dets = maskeval_calloc(a, ep->M, sizeof(int64_t));
+    if (ep->iou_thrs == NULL || ep->rec_thrs == NULL || ep->max_dets == NULL) {
+        goto nomem;
+    }
+    if (p.iou_thrs != NULL) {
+        for (size_t t = 0; t < ep->T; t++) {
+            if (!isfinite(p.iou_thrs[t])) {
+                maskeval_eparams_free(a, ep);
+                return maskeval_fail(ctx, MASKEVAL_ERR_INVALID_ARG,
+                                     "IoU thresholds must be finite numbers");
+            }
+            ep->iou_thrs[t] = p.iou_thrs[t];
+        }
+    } else {
+        maskeval_linspace(.5, .95, 10, ep->iou_thrs);
+    }
+    maskeval_linspace(0.0, 1.0, 101, ep->rec_thrs);
+    for (size_t m = 0; m < ep->M; m++) {
+        ep->max_dets[m] = p.max_dets != NULL ? p.max_dets[m] : default_max_dets[m];
+        if (ep->max_dets[m] < 1 || ep->max_dets[m] > UINT32_MAX) {
+            maskeval_eparams_free(a, ep);
+            return maskeval_fail(ctx, MASKEVAL_ERR_INVALID_ARG,
+                                 "maxDets values must be between 1 and 2^32-1");
+        }
+    }
+    qsort(ep->max_dets, ep->M, sizeof(int64_t), i64_cmp);
+    for (size_t r = 0; r < MASKEVAL_N_AREAS; r++) {
+        for (size_t j = 0; j < 2; j++) {
+            ep->area_rng[r][j] = p.area_rng != NULL ? p.area_rng[2 * r + j] : default_area[r][j];
+        }
+    }
+
+    if (p.img_ids != NULL) {
+        ep->img_ids = copy_ids(a, p.img_ids, p.n_img_ids);
+        ep->I = p.n_img_ids;
+    } else {
+        ep->img_ids = copy_ids(a, gt->img_id, gt->n_img);
+        ep->I = gt->n_img;
+    }
+    if (p.cat_ids != NULL) {
+        ep->cats = copy_ids(a, p.cat_ids, p.n_cat_ids);
+        ep->n_cats = p.n_cat_ids;
+    } else {
+        ep->cats = copy_ids(a, gt->cat_id, gt->n_cat);
+        ep->n_cats = gt->n_cat;
+    }
+    if (ep->img_ids == NULL || ep->cats == NULL) {
+        goto nomem;
+    }
+    ep->I = sort_unique(ep->img_ids, ep->I);
+    /* evaluate() applies np.unique to catIds only with useCats; pooled
+     * categories keep the caller's order (and repeats, which then count
+     * twice, as in pycocotools). */
+    if (ep->use_cats) {
+        ep->n_cats = sort_unique(ep->cats, ep->n_cats);
+    }
+    if (ep->I > UINT32_MAX || ep->n_cats > UINT32_MAX) {
+        maskeval_eparams_free(a, ep);
+        return maskeval_fail(ctx, MASKEVAL_ERR_LIMIT, "too many images or categories");
+    }
+    ep->K = ep->use_cats ? ep->n_cats : 1;
+    ep->k_ids = maskeval_calloc(a, ep->K, sizeof(int64_t));
+    if (ep->k_ids == NULL) {
+        goto nomem;
+    }
+    if (ep->use_cats) {
+        if (ep->K > 0) {
+            memcpy(ep->k_ids, ep->cats, ep->K * sizeof(int64_t));
+        }
+    } else {
+        ep->k_ids[0] = -1;
+    }
+    return MASKEVAL_OK;
+nomem:
+    maskeval_eparams_free(a, ep);
+    return maskeval_nomem(ctx, "resolving parameters");
+}

@@ -1,0 +1,86 @@
+/*
+ * dataset.h - the compact, struct-of-arrays form of COCO ground truth and
+ * results that loading produces (the cJSON trees are freed after loading).
+ */
+#ifndef MASKEVAL_IO_DATASET_H
+#define MASKEVAL_IO_DATASET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/ctx.h"
+
+/*
+ * Masks of a set of objects, each kept as its compressed RLE string (about a
+ * quarter of the memory of decoded counts) plus what evaluation needs without
+ * decoding: the pixel area and pycocotools' toBbox box. All masks have the
+ * size of their image. An object without a mask has len 0.
+ */
+typedef struct maskeval_maskset {
+    char *pool;           /* concatenated RLE strings */
+    size_t pool_len, pool_cap;
+    uint64_t *off;        /* [n] start of each string in pool */
+    uint32_t *len;        /* [n] string length (0: no mask) */
+    uint32_t *area;       /* [n] pixel count (uint32, as pycocotools) */
+    double *box;          /* [4n] toBbox of the mask */
+} maskeval_maskset;
+
+struct maskeval_gt {
+    maskeval_alloc alloc;
+    unsigned flags;          /* MASKEVAL_LOAD_* the file was loaded with */
+    /* images, sorted by id, one entry per distinct id (the last in the file wins) */
+    size_t n_img;
+    int64_t *img_id;
+    uint32_t *img_h, *img_w;
+    /* categories, sorted by id, deduplicated the same way */
+    size_t n_cat;
+    int64_t *cat_id;
+    uint32_t *cat_name_off;  /* into names */
+    char *names;
+    /* annotations, in file order */
+    size_t n_ann;
+    int64_t *ann_id;
+    int32_t *ann_img;        /* index into images, -1: image not in "images" */
+    int64_t *ann_cat_id;
+    uint8_t *ann_crowd;
+    double *ann_area;        /* the JSON "area" (pycocotools never recomputes it) */
+    double *ann_bbox;        /* [4n] with MASKEVAL_LOAD_BBOX */
+    int32_t *ann_alias;      /* the last annotation with the same id (pycocotools'
+                                anns dict keeps only that one) */
+    size_t n_dup_ids;        /* annotations whose id an earlier one also has */
+    maskeval_maskset masks;  /* with MASKEVAL_LOAD_SEGM (empty for orphans) */
+};
+
+struct maskeval_dets {
+    maskeval_alloc alloc;
+    const maskeval_gt *gt;   /* what the results were checked against */
+    unsigned flags;
+    int bbox_branch;         /* loadRes took the bbox branch (area = w*h) */
+    size_t n;
+    int32_t *img;            /* index into gt images (always valid) */
+    int64_t *cat_id;
+    double *score;
+    double *area;            /* w*h (bbox branch) or the mask area */
+    double *bbox;            /* [4n] the result's box, or toBbox of its mask */
+    maskeval_maskset masks;  /* with MASKEVAL_LOAD_SEGM */
+};
+
+/* Index of image id in gt (binary search), or -1. */
+int32_t maskeval_gt_find_image(const maskeval_gt *gt, int64_t id);
+
+/* Allocates per-object arrays of a mask set for n objects (zeroed). */
+maskeval_status maskeval_maskset_init(const maskeval_alloc *a, maskeval_maskset *ms, size_t n);
+void maskeval_maskset_free(const maskeval_alloc *a, maskeval_maskset *ms);
+/* Stores mask i: its counts (area and box are derived) and its string, which
+ * is the given compressed string or, if str is NULL, the encoding of counts. */
+maskeval_status maskeval_maskset_put(const maskeval_alloc *a, maskeval_maskset *ms, size_t i,
+                                     const uint32_t *counts, size_t n, uint32_t h, uint32_t w,
+                                     const char *str, size_t str_len);
+/* Decodes mask i into dst, which must hold ms->len[i] counts (a string of
+ * L characters never has more than L counts); returns the count. */
+size_t maskeval_maskset_decode_raw(const maskeval_maskset *ms, size_t i, uint32_t *dst);
+/* Decodes mask i into out (replacing its contents). */
+maskeval_status maskeval_maskset_decode(const maskeval_alloc *a, const maskeval_maskset *ms,
+                                        size_t i, maskeval_u32vec *out);
+
+#endif

@@ -1,0 +1,342 @@
+/*
+ * poly.c - polygon rasterization identical to pycocotools' rleFrPoly.
+ *
+ * pycocotools scales the vertices by 5 and rounds them (C truncation of
+ * 5x + 0.5), walks every edge point by point on that grid, and toggles pixel
+ * (row, c) at each point pair that crosses the centre line of column c
+ * (x = 5c + 2.5 on the grid); the RLE is the even-odd fill of the toggles.
+ *
+ * Walking every point costs O(perimeter * 5) and explodes for far-away
+ * vertices. Here only the point pairs that can toggle are visited: on an
+ * x-major edge they are found by integer arithmetic; on a y-major edge the
+ * column coordinate is a monotone function of the step, so its change points
+ * are found by binary search with pycocotools' own expression. Coordinates
+ * are bounded (MASKEVAL_POLY_COORD_LIMIT) so that consecutive points never
+ * differ by more than one column, which both methods rely on.
+ * maskeval_poly_rasterize_walk keeps the point-by-point walk for tests.
+ */
+#include "raster/poly.h"
+
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SCALE 5.0
+
+/* One edge in pycocotools' canonical orientation (start has the smaller
+ * major coordinate); points are emitted for d = 0..len in the original
+ * direction, t = flip ? len - d : d. */
+typedef struct edge {
+    int xs, ys, xe, ye, len, flip, xmajor;
+    double s;
+} edge;
+
+typedef struct point {
+    int u, v;
+} point;
+
+static void edge_init(edge *e, int x0, int y0, int x1, int y1)
+{
+    int dx = abs(x1 - x0), dy = abs(y0 - y1);
+    e->xmajor = dx >= dy;
+    e->flip = (dx >= dy && x0 > x1) || (dx < dy && y0 > y1);
+    if (e->flip) {
+        e->xs = x1;
+        e->xe = x0;
+        e->ys = y1;
+        e->ye = y0;
+    } else {
+        e->xs = x0;
+        e->xe = x1;
+        e->ys = y0;
+        e->ye = y1;
+    }
+    e->len = e->xmajor ? dx : dy;
+    if (e->len == 0) {
+        e->s = 0; /* pycocotools divides 0 by 0 here; the point is never used */
+    } else if (e->xmajor) {
+        e->s = (double)(e->ye - e->ys) / dx;
+    } else {
+        e->s = (double)(e->xe - e->xs) / dy;
+    }
+}
+
+/* The rounded minor coordinate at step t: (int)(start + s*t + 0.5), unfused. */
+static int edge_minor(const edge *e, int t)
+{
+    double base = e->xmajor ? (double)e->ys : (double)e->xs;
+    double prod = e->s * (double)t;
+    double val = base + prod;
+    return (int)(val + 0.5);
+}
+
+/* Point at canonical step t. */
+static point edge_point(const edge *e, int t)
+{
+    point p;
+    if (e->len == 0) {
+        p.u = e->xs;
+        p.v = INT_MIN; /* what x86 makes of pycocotools' (int)NaN; never read */
+    } else if (e->xmajor) {
+        p.u = e->xs + t;
+        p.v = edge_minor(e, t);
+    } else {
+        p.u = edge_minor(e, t);
+        p.v = e->ys + t;
+    }
+    return p;
+}
+
+static point edge_point_d(const edge *e, int d)
+{
+    return edge_point(e, e->flip ? e->len - d : d);
+}
+
+/* Records the toggle of a consecutive point pair (prev, cur) if it crosses a
+ * column centre inside the image, with pycocotools' arithmetic. */
+static maskeval_status add_crossing(const maskeval_alloc *a, maskeval_u32vec *idx, point prev,
+                                    point cur, uint32_t h, uint32_t w)
+{
+    double xd, yd;
+    maskeval_status st;
+    if (cur.u == prev.u) {
+        return MASKEVAL_OK;
+    }
+    xd = (double)(cur.u < prev.u ? cur.u : cur.u - 1);
+    xd = (xd + .5) / SCALE - .5;
+    if (floor(xd) != xd || xd < 0 || xd > (double)w - 1) {
+        return MASKEVAL_OK;
+    }
+    yd = (double)(cur.v < prev.v ? cur.v : prev.v);
+    yd = (yd + .5) / SCALE - .5;
+    if (yd < 0) {
+        yd = 0;
+    } else if (yd > (double)h) {
+        yd = (double)h;
+    }
+    yd = ceil(yd);
+    st = maskeval_u32vec_reserve(a, idx, idx->n + 1);
+    if (st != MASKEVAL_OK) {
+        return st;
+    }
+    idx->v[idx->n++] = (uint32_t)xd * h + (uint32_t)yd;
+    return MASKEVAL_OK;
+}
+
+/* The crossings strictly inside one edge (pairs of its own points). */
+static maskeval_status edge_crossings(const maskeval_alloc *a, maskeval_u32vec *idx,
+                                      const edge *e, uint32_t h, uint32_t w)
+{
+    /* Candidate grid columns: k = 5c + 2 for image columns c; a pair toggles
+     * column c exactly when its smaller u is k. */
+    int64_t kmin = 2, kmax = 5 * (int64_t)w - 3;
+    maskeval_status st;
+    if (e->len == 0) {
+        return MASKEVAL_OK;
+    }
+    if (e->xmajor) {
+        /* u = xs + t: the pair (t, t+1) has smaller u = xs + t. */
+        int64_t lo = e->xs, hi = (int64_t)e->xs + e->len - 1;
+        int64_t k0 = lo > kmin ? lo : kmin, k1 = hi < kmax ? hi : kmax;
+        if (k0 > k1) {
+            return MASKEVAL_OK;
+        }
+        k0 += (((2 - k0) % 5) + 5) % 5; /* first k >= k0 with k % 5 == 2 */
+        for (int64_t k = k0; k <= k1; k += 5) {
+            int t = (int)(k - e->xs);
+            st = add_crossing(a, idx, edge_point(e, t), edge_point(e, t + 1), h, w);
+            if (st != MASKEVAL_OK) {
+                return st;
+            }
+        }
+        return MASKEVAL_OK;
+    }
+    {
+        /* y-major: u(t) is monotone in t and moves by at most one per step. */
+        int u0 = edge_minor(e, 0), u1 = edge_minor(e, e->len);
+        int inc = u1 > u0;
+        int64_t lo = inc ? u0 : u1, hi = (inc ? u1 : u0) - 1;
+        int64_t k0 = lo > kmin ? lo : kmin, k1 = hi < kmax ? hi : kmax;
+        if (u0 == u1 || k0 > k1) {
+            return MASKEVAL_OK;
+        }
+        k0 += (((2 - k0) % 5) + 5) % 5;
+        for (int64_t k = k0; k <= k1; k += 5) {
+            /* First t with u(t) > k (increasing) or u(t) <= k (decreasing). */
+            int tlo = 0, thi = e->len;
+            while (tlo < thi) {
+                int mid = tlo + (thi - tlo) / 2;
+                int um = edge_minor(e, mid);
+                if (inc ? um > k : um <= k) {
+                    thi = mid;
+                } else {
+                    tlo = mid + 1;
+                }
+            }
+            if (tlo >= 1) {
+                st = add_crossing(a, idx, edge_point(e, tlo - 1), edge_point(e, tlo), h, w);
+                if (st != MASKEVAL_OK) {
+                    return st;
+                }
+            }
+        }
+        return MASKEVAL_OK;
+    }
+}
+
+static int u32_cmp(const void *pa, const void *pb)
+{
+    uint32_t x = *(const uint32_t *)pa, y = *(const uint32_t *)pb;
+    return x > y ? 1 : x < y ? -1 : 0;
+}
+
+/* Step D: sorted toggle indices -> RLE counts (even-odd fill). */
+static maskeval_status toggles_to_rle(const maskeval_alloc *a, maskeval_u32vec *idx, uint32_t h,
+                                      uint32_t w, maskeval_u32vec *out)
+{
+    maskeval_status st;
+    uint32_t prev = 0;
+    size_t k, j, m;
+    st = maskeval_u32vec_reserve(a, idx, idx->n + 1);
+    if (st != MASKEVAL_OK) {
+        return st;
+    }
+    idx->v[idx->n++] = h * w;
+    k = idx->n;
+    qsort(idx->v, k, sizeof(uint32_t), u32_cmp);
+    for (j = 0; j < k; j++) {
+        uint32_t t = idx->v[j];
+        idx->v[j] -= prev;
+        prev = t;
+    }
+    st = maskeval_u32vec_reserve(a, out, k);
+    if (st != MASKEVAL_OK) {
+        return st;
+    }
+    /* A zero difference means two toggles at one pixel: they cancel, so the
+     * next difference extends the previous run. */
+    m = 0;
+    j = 0;
+    out->v[m++] = idx->v[j++];
+    while (j < k) {
+        if (idx->v[j] > 0) {
+            out->v[m++] = idx->v[j++];
+        } else {
+            j++;
+            if (j < k) {
+                out->v[m - 1] += idx->v[j++];
+            }
+        }
+    }
+    out->n = m;
+    return MASKEVAL_OK;
+}
+
+/* Scales and rounds the vertices to the 1/5-pixel grid, closing the ring. */
+static maskeval_status scale_vertices(const maskeval_alloc *a, const double *xy, size_t k,
+                                      int **gx, int **gy)
+{
+    int *x, *y;
+    for (size_t j = 0; j < 2 * k; j++) {
+        if (!(fabs(xy[j]) <= MASKEVAL_POLY_COORD_LIMIT)) {
+            return MASKEVAL_ERR_LIMIT;
+        }
+    }
+    x = maskeval_calloc(a, k + 1, sizeof(int));
+    y = maskeval_calloc(a, k + 1, sizeof(int));
+    if (x == NULL || y == NULL) {
+        maskeval_free(a, x);
+        maskeval_free(a, y);
+        return MASKEVAL_ERR_NOMEM;
+    }
+    for (size_t j = 0; j < k; j++) {
+        double sx = SCALE * xy[2 * j], sy = SCALE * xy[2 * j + 1];
+        x[j] = (int)(sx + .5);
+        y[j] = (int)(sy + .5);
+    }
+    x[k] = x[0];
+    y[k] = y[0];
+    *gx = x;
+    *gy = y;
+    return MASKEVAL_OK;
+}
+
+maskeval_status maskeval_poly_rasterize(const maskeval_alloc *a, const double *xy, size_t k,
+                                        uint32_t h, uint32_t w, maskeval_u32vec *scratch,
+                                        maskeval_u32vec *out)
+{
+    int *x = NULL, *y = NULL;
+    maskeval_status st;
+    point last = {0, 0};
+
+    if ((uint64_t)h * w > UINT32_MAX) {
+        return MASKEVAL_ERR_LIMIT;
+    }
+    st = scale_vertices(a, xy, k, &x, &y);
+    if (st != MASKEVAL_OK) {
+        return st;
+    }
+    scratch->n = 0;
+    for (size_t j = 0; j < k; j++) {
+        edge e;
+        edge_init(&e, x[j], y[j], x[j + 1], y[j + 1]);
+        if (j > 0) {
+            /* The pair formed by the previous edge's last point and this
+             * edge's first point (the same vertex, rounded per edge). */
+            st = add_crossing(a, scratch, last, edge_point_d(&e, 0), h, w);
+            if (st != MASKEVAL_OK) {
+                goto done;
+            }
+        }
+        st = edge_crossings(a, scratch, &e, h, w);
+        if (st != MASKEVAL_OK) {
+            goto done;
+        }
+        last = edge_point_d(&e, e.len);
+    }
+    st = toggles_to_rle(a, scratch, h, w, out);
+done:
+    maskeval_free(a, x);
+    maskeval_free(a, y);
+    return st;
+}
+
+maskeval_status maskeval_poly_rasterize_walk(const maskeval_alloc *a, const double *xy,
+                                             size_t k, uint32_t h, uint32_t w,
+                                             maskeval_u32vec *scratch, maskeval_u32vec *out)
+{
+    int *x = NULL, *y = NULL;
+    maskeval_status st;
+    point prev = {0, 0};
+    int have_prev = 0;
+
+    if ((uint64_t)h * w > UINT32_MAX) {
+        return MASKEVAL_ERR_LIMIT;
+    }
+    st = scale_vertices(a, xy, k, &x, &y);
+    if (st != MASKEVAL_OK) {
+        return st;
+    }
+    scratch->n = 0;
+    for (size_t j = 0; j < k; j++) {
+        edge e;
+        edge_init(&e, x[j], y[j], x[j + 1], y[j + 1]);
+        for (int d = 0; d <= e.len; d++) {
+            point p = edge_point_d(&e, d);
+            if (have_prev) {
+                st = add_crossing(a, scratch, prev, p, h, w);
+                if (st != MASKEVAL_OK) {
+                    goto done;
+                }
+            }
+            prev = p;
+            have_prev = 1;
+        }
+    }
+    st = toggles_to_rle(a, scratch, h, w, out);
+done:
+    maskeval_free(a, x);
+    maskeval_free(a, y);
+    return st;
+}

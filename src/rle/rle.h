@@ -1,0 +1,56 @@
+/*
+ * rle.h - COCO run-length masks: operations on uint32 count arrays and the
+ * compressed-string codec (rle_string.c).
+ *
+ * A mask of h x w pixels is flattened column-major and stored as alternating
+ * runs of 0s and 1s, starting with a (possibly empty) 0-run. Counts are what
+ * pycocotools stores: uint32, possibly non-canonical (zero-length runs) when a
+ * user supplied them.
+ */
+#ifndef MASKEVAL_RLE_RLE_H
+#define MASKEVAL_RLE_RLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "maskeval.h"
+
+/* Why a compressed string failed to decode. */
+typedef enum maskeval_rle_strerr {
+    MASKEVAL_RLE_STR_OK = 0,
+    MASKEVAL_RLE_STR_BAD_CHAR,   /* a character outside '0'..'o' */
+    MASKEVAL_RLE_STR_TRUNCATED,  /* the last character has the continuation bit */
+    MASKEVAL_RLE_STR_TOO_LONG,   /* a value spans more than 7 characters */
+    MASKEVAL_RLE_STR_NEGATIVE,   /* a decoded count is negative */
+    MASKEVAL_RLE_STR_OVERFLOW    /* a decoded count is >= 2^32 */
+} maskeval_rle_strerr;
+
+/*
+ * Decodes a compressed counts string of length len into counts (capacity
+ * len is always enough). Returns the number of counts through *n. On failure
+ * *where is the byte offset of the offending value and *index its count index.
+ */
+maskeval_rle_strerr maskeval_rle_str_decode(const char *s, size_t len, uint32_t *counts,
+                                            size_t *n, size_t *where, size_t *index);
+const char *maskeval_rle_strerr_text(maskeval_rle_strerr e);
+
+/* Bytes maskeval_rle_str_encode needs for n counts (without the NUL). */
+size_t maskeval_rle_str_bound(size_t n);
+/* Encodes counts; returns the string length. out must hold str_bound(n) bytes. */
+size_t maskeval_rle_str_encode(const uint32_t *counts, size_t n, char *out);
+
+/* Sum of all counts (64-bit, to validate it against h*w). */
+uint64_t maskeval_rle_total(const uint32_t *counts, size_t n);
+
+/*
+ * Union of two masks of the same size exactly as pycocotools' rleMerge does
+ * it (its output, like its input, may keep a leading empty run). out must
+ * hold na + nb + 1 counts; returns the number written.
+ */
+size_t maskeval_rle_union(const uint32_t *a, size_t na, const uint32_t *b, size_t nb,
+                          uint32_t *out);
+
+/* Number of pixels set in both masks (which must have the same size). */
+uint64_t maskeval_rle_intersection(const uint32_t *a, size_t na, const uint32_t *b, size_t nb);
+
+#endif

@@ -1,0 +1,179 @@
+/*
+ * rle_string.c - pycocotools' compressed RLE strings.
+ *
+ * Each count (from the 4th on: its difference to the count two before) is a
+ * signed value written as 5-bit groups, least significant first, one
+ * character per group ('0' + group); bit 0x20 marks "more groups follow" and
+ * bit 0x10 of the last group is the sign. pycocotools does not validate the
+ * input (it hangs or reads out of bounds on bad strings); this decoder rejects
+ * anything that is not a valid encoding of counts in [0, 2^32).
+ */
+#include <string.h>
+
+#include "core/ctx.h"
+#include "rle/rle.h"
+
+/* 7 groups carry 35 bits: enough for every difference of two uint32 values. */
+#define MAX_GROUPS 7
+
+maskeval_rle_strerr maskeval_rle_str_decode(const char *s, size_t len, uint32_t *counts,
+                                            size_t *n, size_t *where, size_t *index)
+{
+    size_t p = 0, m = 0;
+
+    while (p < len) {
+        size_t start = p;
+        int64_t x = 0;
+        int k = 0, more = 1;
+        while (more) {
+            unsigned char ch;
+            int c;
+            if (p >= len) {
+                *where = start;
+                *index = m;
+                return MASKEVAL_RLE_STR_TRUNCATED;
+            }
+            ch = (unsigned char)s[p];
+            if (ch < 48 || ch > 111) {
+                *where = p;
+                *index = m;
+                return MASKEVAL_RLE_STR_BAD_CHAR;
+            }
+            if (k == MAX_GROUPS) {
+                *where = start;
+                *index = m;
+                return MASKEVAL_RLE_STR_TOO_LONG;
+            }
+            c = ch - 48;
+            x |= (int64_t)(c & 0x1f) << (5 * k);
+            more = c & 0x20;
+            p++;
+            k++;
+            if (!more && (c & 0x10)) {
+                x |= (int64_t)(-((uint64_t)1 << (5 * k))); /* sign-extend */
+            }
+        }
+        if (m > 2) {
+            x += counts[m - 2];
+        }
+        if (x < 0 || x > (int64_t)UINT32_MAX) {
+            *where = start;
+            *index = m;
+            return x < 0 ? MASKEVAL_RLE_STR_NEGATIVE : MASKEVAL_RLE_STR_OVERFLOW;
+        }
+        counts[m++] = (uint32_t)x;
+    }
+    *n = m;
+    return MASKEVAL_RLE_STR_OK;
+}
+
+const char *maskeval_rle_strerr_text(maskeval_rle_strerr e)
+{
+    switch (e) {
+    case MASKEVAL_RLE_STR_OK:
+        return "ok";
+    case MASKEVAL_RLE_STR_BAD_CHAR:
+        return "invalid character";
+    case MASKEVAL_RLE_STR_TRUNCATED:
+        return "truncated value (string ends inside a count)";
+    case MASKEVAL_RLE_STR_TOO_LONG:
+        return "value longer than 7 characters";
+    case MASKEVAL_RLE_STR_NEGATIVE:
+        return "negative count";
+    case MASKEVAL_RLE_STR_OVERFLOW:
+        return "count does not fit in 32 bits";
+    }
+    return "unknown error";
+}
+
+size_t maskeval_rle_str_bound(size_t n)
+{
+    return n * MAX_GROUPS;
+}
+
+/* Writes the characters of count i (a delta from the 4th count on). */
+static size_t encode_count(const uint32_t *counts, size_t i, char *out)
+{
+    int64_t x = counts[i];
+    size_t p = 0;
+    int more = 1;
+    if (i > 2) {
+        x -= counts[i - 2];
+    }
+    while (more) {
+        int c = (int)(x & 0x1f);
+        x >>= 5; /* arithmetic shift: floor division by 32 */
+        more = (c & 0x10) ? x != -1 : x != 0;
+        if (more) {
+            c |= 0x20;
+        }
+        out[p++] = (char)(c + 48);
+    }
+    return p;
+}
+
+size_t maskeval_rle_str_encode(const uint32_t *counts, size_t n, char *out)
+{
+    size_t p = 0;
+    for (size_t i = 0; i < n; i++) {
+        p += encode_count(counts, i, out + p);
+    }
+    return p;
+}
+
+maskeval_status maskeval_rle_to_string(const uint32_t *counts, size_t n, char *str, size_t cap,
+                                       size_t *len)
+{
+    size_t p = 0;
+    if ((counts == NULL && n != 0) || (str == NULL && cap != 0) || len == NULL) {
+        return MASKEVAL_ERR_INVALID_ARG;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char buf[MAX_GROUPS];
+        size_t k = encode_count(counts, i, buf);
+        for (size_t j = 0; j < k; j++, p++) {
+            if (p < cap) {
+                str[p] = buf[j];
+            }
+        }
+    }
+    if (p < cap) {
+        str[p] = '\0';
+    }
+    *len = p;
+    return p < cap ? MASKEVAL_OK : MASKEVAL_ERR_BUFFER_TOO_SMALL;
+}
+
+maskeval_status maskeval_rle_from_string(maskeval_ctx *ctx, const char *str, size_t len,
+                                         uint32_t *counts, size_t cap, size_t *n)
+{
+    /* Decoding needs room for at most len counts; decode into the caller's
+     * buffer when it is big enough, else into scratch to learn the size. */
+    maskeval_rle_strerr e;
+    size_t where = 0, index = 0, m = 0;
+    uint32_t *buf = counts;
+    if (ctx == NULL || (str == NULL && len != 0) || n == NULL) {
+        return MASKEVAL_ERR_INVALID_ARG;
+    }
+    if (cap < len) {
+        buf = maskeval_calloc(&ctx->alloc, len, sizeof(uint32_t));
+        if (buf == NULL) {
+            return maskeval_nomem(ctx, "decoding an RLE string");
+        }
+    }
+    e = maskeval_rle_str_decode(str, len, buf, &m, &where, &index);
+    if (e == MASKEVAL_RLE_STR_OK && buf != counts) {
+        if (m <= cap) {
+            memcpy(counts, buf, m * sizeof(uint32_t));
+        }
+    }
+    if (buf != counts) {
+        maskeval_free(&ctx->alloc, buf);
+    }
+    if (e != MASKEVAL_RLE_STR_OK) {
+        return maskeval_fail(ctx, MASKEVAL_ERR_PARSE, "RLE string: %s at byte %zu (count %zu)",
+                             maskeval_rle_strerr_text(e), where, index);
+    }
+    *n = m;
+    return m <= cap ? MASKEVAL_OK : MASKEVAL_ERR_BUFFER_TOO_SMALL;
+}
