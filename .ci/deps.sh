@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs everything maskeval needs on Debian 12, idempotently:
+#   .ci/deps.sh          system packages (compiler, CMake, cJSON, Check, libspng, OpenCL + PoCL)
+#   .ci/deps.sh --venv   the above plus .venv with the reference tools (tests/requirements.txt)
+# Uses sudo when not run as root. Safe to run again: it only installs what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PKGS=(build-essential cmake pkg-config libcjson-dev check libspng-dev
+      ocl-icd-opencl-dev opencl-headers pocl-opencl-icd python3-venv)
+missing=()
+for p in "${PKGS[@]}"; do
+    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    SUDO=""
+    [ "$(id -u)" -ne 0 ] && SUDO=sudo
+    echo "deps: installing ${missing[*]}"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+if [ "${1:-}" = "--venv" ]; then
+    stamp=.venv/.requirements
+    if [ ! -x .venv/bin/python ] || ! cmp -s tests/requirements.txt "$stamp"; then
+        echo "deps: creating .venv with $(tr '\n' ' ' < tests/requirements.txt | sed 's/#[^ ]* //g')"
+        /usr/bin/python3 -m venv .venv
+        .venv/bin/pip install -q --upgrade pip
+        .venv/bin/pip install -q -r tests/requirements.txt
+        cp tests/requirements.txt "$stamp"
+    fi
+fi
