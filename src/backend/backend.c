@@ -7,24 +7,98 @@
 #include <string.h>
 
 #include "eval/eval.h"
+#ifdef MASKEVAL_HAVE_OPENCL
+#include "backend/cl_backend.h"
+#endif
+
+static maskeval_status open_cpu(maskeval_ctx *ctx, maskeval_backend_state *be)
+{
+    be->ops = &maskeval_backend_cpu_ops;
+    snprintf(be->desc, sizeof(be->desc), "cpu (%d threads)", ctx->threads);
+    return MASKEVAL_OK;
+}
+
+#ifdef MASKEVAL_HAVE_OPENCL
+/*
+ * Selection: an explicit device index wins (and means OpenCL); otherwise
+ * --backend opencl takes the first device (GPUs are listed first), and auto
+ * takes the first GPU or falls back to the CPU path.
+ */
+static maskeval_status open_backend(maskeval_ctx *ctx, maskeval_backend_state *be)
+{
+    maskeval_cl_device *devs = NULL;
+    maskeval_cl *cl = NULL;
+    size_t n = 0, pick = 0;
+    maskeval_backend want = ctx->opts.backend;
+    maskeval_status st;
+
+    if (want == MASKEVAL_BACKEND_CPU) {
+        return open_cpu(ctx, be);
+    }
+    st = maskeval_cl_devices(ctx, &devs, &n);
+    if (st != MASKEVAL_OK) {
+        return st;
+    }
+    if (ctx->opts.device_index >= 0) {
+        if ((size_t)ctx->opts.device_index >= n) {
+            st = maskeval_fail(ctx, MASKEVAL_ERR_NO_DEVICE,
+                               "OpenCL device %d does not exist (%zu device%s found; see "
+                               "'maskeval devices')",
+                               ctx->opts.device_index, n, n == 1 ? "" : "s");
+            goto done;
+        }
+        pick = (size_t)ctx->opts.device_index;
+    } else if (n == 0 || (want == MASKEVAL_BACKEND_AUTO && !devs[0].info.is_gpu)) {
+        if (want == MASKEVAL_BACKEND_AUTO) {
+            st = open_cpu(ctx, be);
+            goto done;
+        }
+        st = maskeval_fail(ctx, MASKEVAL_ERR_NO_DEVICE,
+                           "--backend opencl: no OpenCL device found (install a driver, e.g. "
+                           "Debian's pocl-opencl-icd for the CPU, or use --backend cpu)");
+        goto done;
+    }
+    st = maskeval_cl_open(ctx, &devs[pick], &cl);
+    if (st != MASKEVAL_OK) {
+        goto done;
+    }
+    be->ops = &maskeval_backend_cl_ops;
+    be->impl = cl;
+    snprintf(be->desc, sizeof(be->desc), "opencl: %s (%s, %s)", devs[pick].info.name,
+             devs[pick].info.platform, devs[pick].info.driver);
+done:
+    maskeval_free(&ctx->alloc, devs);
+    return st;
+}
+#else
+static maskeval_status open_backend(maskeval_ctx *ctx, maskeval_backend_state *be)
+{
+    if (ctx->opts.backend == MASKEVAL_BACKEND_OPENCL || ctx->opts.device_index >= 0) {
+        return maskeval_fail(ctx, MASKEVAL_ERR_UNSUPPORTED,
+                             "this build of maskeval has no OpenCL backend "
+                             "(configure with -DMASKEVAL_OPENCL=ON)");
+    }
+    return open_cpu(ctx, be);
+}
+#endif
 
 maskeval_status maskeval_backend_get(maskeval_ctx *ctx, maskeval_backend_state **out)
 {
-    maskeval_backend_state *be = NULL;
+    maskeval_backend_state *be;
+    maskeval_status st;
     if (ctx->backend != NULL) {
         *out = ctx->backend;
         return MASKEVAL_OK;
-    }
-    if (ctx->opts.backend == MASKEVAL_BACKEND_OPENCL) {
-        return maskeval_fail(ctx, MASKEVAL_ERR_UNSUPPORTED,
-                             "this build of maskeval has no OpenCL backend yet");
     }
     be = maskeval_calloc(&ctx->alloc, 1, sizeof(*be));
     if (be == NULL) {
         return maskeval_nomem(ctx, "opening the backend");
     }
-    be->ops = &maskeval_backend_cpu_ops;
-    snprintf(be->desc, sizeof(be->desc), "cpu (%d threads)", ctx->threads);
+    st = open_backend(ctx, be);
+    if (st != MASKEVAL_OK) {
+        maskeval_free(&ctx->alloc, be);
+        return st;
+    }
     ctx->backend = be;
     *out = be;
     return MASKEVAL_OK;
@@ -60,12 +134,28 @@ maskeval_status maskeval_backend_describe(maskeval_ctx *ctx, char *buf, size_t c
 maskeval_status maskeval_device_list(maskeval_ctx *ctx, maskeval_device_info *info, size_t cap,
                                      size_t *count)
 {
-    (void)info;
-    (void)cap;
-    if (ctx == NULL || count == NULL) {
+    if (ctx == NULL || count == NULL || (info == NULL && cap != 0)) {
         return MASKEVAL_ERR_INVALID_ARG;
     }
     *count = 0;
+#ifdef MASKEVAL_HAVE_OPENCL
+    {
+        maskeval_cl_device *devs = NULL;
+        size_t n = 0;
+        maskeval_status st = maskeval_cl_devices(ctx, &devs, &n);
+        if (st != MASKEVAL_OK) {
+            return st;
+        }
+        for (size_t i = 0; i < n && i < cap; i++) {
+            info[i] = devs[i].info;
+        }
+        *count = n;
+        maskeval_free(&ctx->alloc, devs);
+    }
+#else
+    (void)info;
+    (void)cap;
+#endif
     return MASKEVAL_OK;
 }
 
@@ -81,4 +171,15 @@ maskeval_status maskeval_plan_ious(maskeval_ctx *ctx, maskeval_plan *plan)
         return maskeval_nomem(ctx, "allocating IoU matrices");
     }
     return be->ops->plan_ious(ctx, be, plan);
+}
+
+maskeval_status maskeval_backend_confusion(maskeval_ctx *ctx, struct maskeval_cm *cm,
+                                           const struct maskeval_labels *items, size_t n_items)
+{
+    maskeval_backend_state *be = NULL;
+    maskeval_status st = maskeval_backend_get(ctx, &be);
+    if (st != MASKEVAL_OK) {
+        return st;
+    }
+    return be->ops->confusion(ctx, be, cm, items, n_items);
 }

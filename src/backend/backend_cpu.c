@@ -16,6 +16,7 @@
 #include "eval/eval.h"
 #include "iou/iou.h"
 #include "rle/rle.h"
+#include "semantic/confusion.h"
 
 typedef struct cpu_job {
     maskeval_plan *plan;
@@ -154,4 +155,18 @@ static maskeval_status cpu_plan_ious(maskeval_ctx *ctx, maskeval_backend_state *
     return maskeval_cpu_plan_ious(ctx, plan);
 }
 
-const maskeval_backend_ops maskeval_backend_cpu_ops = {"cpu", cpu_plan_ious, NULL};
+static maskeval_status cpu_confusion(maskeval_ctx *ctx, maskeval_backend_state *be,
+                                     maskeval_cm *cm, const maskeval_labels *items,
+                                     size_t n_items)
+{
+    (void)be;
+    for (size_t i = 0; i < n_items; i++) {
+        maskeval_status st = maskeval_cm_count_cpu(&ctx->alloc, cm, &items[i]);
+        if (st != MASKEVAL_OK) {
+            return maskeval_nomem(ctx, "counting confusion");
+        }
+    }
+    return MASKEVAL_OK;
+}
+
+const maskeval_backend_ops maskeval_backend_cpu_ops = {"cpu", cpu_plan_ious, cpu_confusion, NULL};

@@ -78,6 +78,10 @@ void cli_json_null(cli_json *j);
 /* Formats v as the shortest "%.{15,16,17}g" that reads back exactly. */
 void cli_format_double(double v, char *buf, size_t cap);
 
+/* Prints the context's error message (and the OpenCL build log after a
+ * build failure) to stderr. */
+void cli_report(const maskeval_ctx *ctx, maskeval_status st);
+
 /* Monotonic wall clock in seconds. */
 double cli_now(void);
 

@@ -266,3 +266,11 @@ double cli_now(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
+
+void cli_report(const maskeval_ctx *ctx, maskeval_status st)
+{
+    fprintf(stderr, "maskeval: %s\n", maskeval_errmsg(ctx));
+    if (st == MASKEVAL_ERR_CL_BUILD && maskeval_cl_build_log(ctx)[0] != '\0') {
+        fprintf(stderr, "maskeval: OpenCL build log:\n%s\n", maskeval_cl_build_log(ctx));
+    }
+}

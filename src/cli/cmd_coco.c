@@ -512,7 +512,7 @@ static int run_coco(const coco_opts *o)
     maskeval_dets *dets = NULL;
     maskeval_coco_result *res = NULL;
     maskeval_status st;
-    char backend[320] = "";
+    char backend[640] = "";
     char *summary = NULL;
     size_t len = 0;
     int rc = CLI_ERR_INPUT;
@@ -541,7 +541,7 @@ static int run_coco(const coco_opts *o)
     }
     t_eval = cli_now();
     if (st != MASKEVAL_OK) {
-        fprintf(stderr, "maskeval: %s\n", maskeval_errmsg(ctx));
+        cli_report(ctx, st);
         if (st == MASKEVAL_ERR_INVALID_ARG) {
             rc = CLI_ERR_USAGE;
         }

@@ -22,6 +22,7 @@ typedef struct maskeval_maskset {
     uint64_t *off;        /* [n] start of each string in pool */
     uint32_t *len;        /* [n] string length (0: no mask) */
     uint32_t *area;       /* [n] pixel count (uint32, as pycocotools) */
+    uint32_t *runs;       /* [n] number of non-empty foreground runs */
     double *box;          /* [4n] toBbox of the mask */
 } maskeval_maskset;
 

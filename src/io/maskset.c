@@ -12,8 +12,9 @@ maskeval_status maskeval_maskset_init(const maskeval_alloc *a, maskeval_maskset 
     ms->off = maskeval_calloc(a, n, sizeof(uint64_t));
     ms->len = maskeval_calloc(a, n, sizeof(uint32_t));
     ms->area = maskeval_calloc(a, n, sizeof(uint32_t));
+    ms->runs = maskeval_calloc(a, n, sizeof(uint32_t));
     ms->box = maskeval_calloc(a, n, 4 * sizeof(double));
-    if (ms->off == NULL || ms->len == NULL || ms->area == NULL || ms->box == NULL) {
+    if (ms->off == NULL || ms->len == NULL || ms->area == NULL || ms->runs == NULL || ms->box == NULL) {
         maskeval_maskset_free(a, ms);
         return MASKEVAL_ERR_NOMEM;
     }
@@ -26,6 +27,7 @@ void maskeval_maskset_free(const maskeval_alloc *a, maskeval_maskset *ms)
     maskeval_free(a, ms->off);
     maskeval_free(a, ms->len);
     maskeval_free(a, ms->area);
+    maskeval_free(a, ms->runs);
     maskeval_free(a, ms->box);
     memset(ms, 0, sizeof(*ms));
 }
@@ -55,6 +57,10 @@ maskeval_status maskeval_maskset_put(const maskeval_alloc *a, maskeval_maskset *
     ms->len[i] = (uint32_t)str_len;
     ms->pool_len += str_len;
     ms->area[i] = maskeval_rle_area(counts, n);
+    ms->runs[i] = 0;
+    for (size_t j = 1; j < n; j += 2) {
+        ms->runs[i] += counts[j] > 0;
+    }
     maskeval_rle_bbox(counts, n, h, w, ms->box + 4 * i);
     return MASKEVAL_OK;
 }
