@@ -23,7 +23,7 @@ fi
 if [ "${1:-}" = "--venv" ]; then
     stamp=.venv/.requirements
     if [ ! -x .venv/bin/python ] || ! cmp -s tests/requirements.txt "$stamp"; then
-        echo "deps: creating .venv with $(tr '\n' ' ' < tests/requirements.txt | sed 's/#[^ ]* //g')"
+        echo "deps: creating .venv with $(grep -v '^#' tests/requirements.txt | tr '\n' ' ')"
         /usr/bin/python3 -m venv .venv
         .venv/bin/pip install -q --upgrade pip
         .venv/bin/pip install -q -r tests/requirements.txt

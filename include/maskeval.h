@@ -316,6 +316,90 @@ MASKEVAL_API void maskeval_coco_result_counts(const maskeval_coco_result *res, s
 MASKEVAL_API void maskeval_coco_result_timing(const maskeval_coco_result *res,
                                               double seconds[3] /* out */);
 
+/* ------------------------------------------------------------------------ */
+/* Semantic segmentation                                                     */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Per-class confusion counts over a dataset, then mmsegmentation's IoUMetric
+ * metrics. Ground-truth labels go through reduce_zero_label (0 -> 255,
+ * 255 -> 255, v -> v - 1), then label_map; predictions through
+ * pred_label_map. Pixels whose mapped ground truth equals ignore_index are
+ * dropped. A prediction outside [0, K) counts only towards its pixel's
+ * ground-truth class (a miss); a ground-truth value >= K (not ignored)
+ * counts only towards the predicted class (a false positive). Counts are
+ * exact 64-bit integers; results do not depend on the backend or the order
+ * in which images are added.
+ */
+typedef struct maskeval_semantic maskeval_semantic;
+
+typedef struct maskeval_semantic_params {
+    size_t struct_size;            /* = sizeof(maskeval_semantic_params) */
+    uint32_t num_classes;          /* K, 1..65535 */
+    int64_t ignore_index;          /* default 255; -1: none */
+    int reduce_zero_label;         /* mmseg's reduce_zero_label (ADE20K) */
+    const int64_t *label_map;      /* (src, dst) pairs for ground truth; unmapped stay */
+    size_t n_label_map;            /* number of pairs */
+    const int64_t *pred_label_map; /* (src, dst) pairs for predictions */
+    size_t n_pred_label_map;
+} maskeval_semantic_params;
+
+MASKEVAL_API void maskeval_semantic_params_init(maskeval_semantic_params *p);
+MASKEVAL_API maskeval_status maskeval_semantic_create(maskeval_ctx *ctx,
+                                                      const maskeval_semantic_params *p,
+                                                      maskeval_semantic **out /* out */);
+MASKEVAL_API void maskeval_semantic_destroy(maskeval_semantic *s);
+
+/* Counts one pair of label maps of n_pixels labels each (1 or 2 bytes per
+ * label, same layout for both). */
+MASKEVAL_API maskeval_status maskeval_semantic_add(maskeval_ctx *ctx, maskeval_semantic *s,
+                                                   const void *gt, const void *pred,
+                                                   size_t n_pixels, int bytes_per_label);
+
+/* Decodes and counts n pairs of PNG files (ground truth, prediction), on the
+ * context's threads and backend. PNGs are read the way Pillow reads them
+ * (gray, 16-bit gray, sub-byte gray scaled, palette indices); RGB and alpha
+ * images are refused. Errors name the file. */
+MASKEVAL_API maskeval_status maskeval_semantic_add_png(maskeval_ctx *ctx, maskeval_semantic *s,
+                                                       const char *const *gt_paths,
+                                                       const char *const *pred_paths, size_t n);
+
+/* dst += src (same parameters): the partial counts of shards merge exactly. */
+MASKEVAL_API maskeval_status maskeval_semantic_merge(maskeval_ctx *ctx, maskeval_semantic *dst,
+                                                     const maskeval_semantic *src);
+
+typedef struct maskeval_semantic_summary {
+    uint32_t num_classes;
+    double aAcc, mIoU, mAcc, mDice, mPrecision, mRecall, mFscore, fwIoU; /* fractions; NaN if undefined */
+    uint64_t images;
+    uint64_t invalid_pred_pixels; /* non-ignored pixels predicted outside [0, K) */
+    uint64_t invalid_gt_pixels;   /* ground truth >= K that is not the ignore index */
+    double decode_seconds;        /* PNG decoding, summed over threads */
+    double count_seconds;         /* counting, summed over threads / device calls */
+} maskeval_semantic_summary;
+
+typedef struct maskeval_class_metrics {
+    double iou, acc, dice, precision, recall, fscore; /* NaN where the denominator is 0 */
+    uint64_t intersect, union_, pred, label;
+} maskeval_class_metrics;
+
+MASKEVAL_API maskeval_status maskeval_semantic_summarize(const maskeval_semantic *s,
+                                                       maskeval_semantic_summary *out);
+/* Per-class metrics for classes 0..K-1 (cap >= K). */
+MASKEVAL_API maskeval_status maskeval_semantic_classes(const maskeval_semantic *s,
+                                                       maskeval_class_metrics *out, size_t cap);
+
+/* The K x K confusion matrix (rows: ground truth, columns: prediction) when
+ * K <= 4096; MASKEVAL_ERR_UNSUPPORTED above. */
+MASKEVAL_API maskeval_status maskeval_semantic_confusion(const maskeval_semantic *s, uint64_t *out,
+                                                         size_t cap);
+/* The non-zero cells of the K x K matrix, sorted by (row, col): at most cap
+ * entries are written, *n gets the number of cells. Works for every K. */
+MASKEVAL_API maskeval_status maskeval_semantic_confusion_cells(const maskeval_semantic *s,
+                                                               uint32_t *rows, uint32_t *cols,
+                                                               uint64_t *counts, size_t cap,
+                                                               size_t *n);
+
 #ifdef __cplusplus
 }
 #endif

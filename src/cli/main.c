@@ -15,6 +15,7 @@ static void usage(FILE *f)
             "\n"
             "commands:\n"
             "  coco       COCO mAP for segm or bbox results (pycocotools' COCOeval)\n"
+            "  semantic   mIoU and friends from PNG label maps (mmsegmentation's IoUMetric)\n"
             "  devices    list the OpenCL devices maskeval can use\n"
             "\n"
             "  maskeval <command> --help   options of a command\n"
@@ -39,6 +40,9 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "coco") == 0) {
         return cmd_coco(argc - 2, argv + 2);
+    }
+    if (strcmp(cmd, "semantic") == 0) {
+        return cmd_semantic(argc - 2, argv + 2);
     }
     if (strcmp(cmd, "devices") == 0) {
         return cmd_devices(argc - 2, argv + 2);

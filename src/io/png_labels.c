@@ -1,0 +1,181 @@
+/*
+ * png_labels.c - PNG decoding with libspng, then Pillow's view of the
+ * samples: sub-byte depths unpacked (MSB first) and scaled for gray, kept as
+ * indices for palettes; 16-bit samples in host order. Transparency and gamma
+ * are never applied (label values are not colours).
+ */
+#include "io/png_labels.h"
+
+#include <errno.h>
+#include <spng.h>
+#include <stdio.h>
+#include <string.h>
+
+
+void maskeval_label_img_free(const maskeval_alloc *a, maskeval_label_img *img)
+{
+    maskeval_free(a, img->data);
+    memset(img, 0, sizeof(*img));
+}
+
+static const char *color_name(int ct)
+{
+    switch (ct) {
+    case SPNG_COLOR_TYPE_TRUECOLOR:
+        return "RGB";
+    case SPNG_COLOR_TYPE_TRUECOLOR_ALPHA:
+        return "RGBA";
+    case SPNG_COLOR_TYPE_GRAYSCALE_ALPHA:
+        return "gray+alpha";
+    default:
+        return "unknown";
+    }
+}
+
+/* Reads the whole file without a context (called from worker threads). */
+static maskeval_status slurp(const maskeval_alloc *a, const char *path, char **buf, size_t *len,
+                             char *err, size_t errcap)
+{
+    FILE *f = fopen(path, "rb");
+    size_t cap = 0, n = 0;
+    char *data = NULL;
+    if (f == NULL) {
+        snprintf(err, errcap, "%s: cannot open: %s", path, strerror(errno));
+        return MASKEVAL_ERR_IO;
+    }
+    for (;;) {
+        size_t got;
+        if (n == cap) {
+            void *p = data;
+            if (maskeval_grow(a, &p, &cap, n + 65536, 1) != MASKEVAL_OK) {
+                maskeval_free(a, data);
+                fclose(f);
+                snprintf(err, errcap, "%s: out of memory reading the file", path);
+                return MASKEVAL_ERR_NOMEM;
+            }
+            data = p;
+        }
+        got = fread(data + n, 1, cap - n, f);
+        n += got;
+        if (got == 0) {
+            break;
+        }
+    }
+    if (ferror(f)) {
+        snprintf(err, errcap, "%s: read error: %s", path, strerror(errno));
+        maskeval_free(a, data);
+        fclose(f);
+        return MASKEVAL_ERR_IO;
+    }
+    fclose(f);
+    *buf = data;
+    *len = n;
+    return MASKEVAL_OK;
+}
+
+maskeval_status maskeval_png_read_labels(const maskeval_alloc *a, const char *path,
+                                         maskeval_label_img *out, char *err, size_t errcap)
+{
+    char *file = NULL;
+    size_t file_len = 0, decoded = 0;
+    spng_ctx *sc = NULL;
+    struct spng_ihdr ih;
+    uint8_t *raw = NULL;
+    maskeval_status st = MASKEVAL_OK;
+    int rc;
+    uint64_t npix;
+
+    memset(out, 0, sizeof(*out));
+    st = slurp(a, path, &file, &file_len, err, errcap);
+    if (st != MASKEVAL_OK) {
+        return st;
+    }
+    if (file_len < 8 || memcmp(file, "\x89PNG\r\n\x1a\n", 8) != 0) {
+        snprintf(err, errcap, "%s: not a PNG file", path);
+        st = MASKEVAL_ERR_PARSE;
+        goto done;
+    }
+    sc = spng_ctx_new(0);
+    if (sc == NULL) {
+        snprintf(err, errcap, "%s: out of memory", path);
+        st = MASKEVAL_ERR_NOMEM;
+        goto done;
+    }
+    spng_set_crc_action(sc, SPNG_CRC_ERROR, SPNG_CRC_DISCARD);
+    rc = spng_set_png_buffer(sc, file, file_len);
+    if (rc == 0) {
+        rc = spng_get_ihdr(sc, &ih);
+    }
+    if (rc != 0) {
+        snprintf(err, errcap, "%s: invalid PNG: %s", path, spng_strerror(rc));
+        st = MASKEVAL_ERR_PARSE;
+        goto done;
+    }
+    if (ih.color_type != SPNG_COLOR_TYPE_GRAYSCALE && ih.color_type != SPNG_COLOR_TYPE_INDEXED) {
+        snprintf(err, errcap,
+                 "%s: unsupported PNG colour type %s (%d-bit); label maps must be grayscale or "
+                 "palette images",
+                 path, color_name(ih.color_type), ih.bit_depth);
+        st = MASKEVAL_ERR_UNSUPPORTED;
+        goto done;
+    }
+    npix = (uint64_t)ih.width * ih.height;
+    if (npix == 0 || npix > MASKEVAL_PNG_MAX_PIXELS) {
+        snprintf(err, errcap, "%s: %ux%u pixels is beyond the 2^30-pixel limit", path, ih.width,
+                 ih.height);
+        st = MASKEVAL_ERR_LIMIT;
+        goto done;
+    }
+    rc = spng_decoded_image_size(sc, SPNG_FMT_PNG, &decoded);
+    if (rc == 0) {
+        /* zeroed: libspng ORs sub-byte samples of interlaced images into place */
+        raw = maskeval_calloc(a, decoded, 1);
+        if (raw == NULL) {
+            snprintf(err, errcap, "%s: out of memory decoding", path);
+            st = MASKEVAL_ERR_NOMEM;
+            goto done;
+        }
+        rc = spng_decode_image(sc, raw, decoded, SPNG_FMT_PNG, 0);
+    }
+    if (rc != 0) {
+        snprintf(err, errcap, "%s: cannot decode PNG: %s", path, spng_strerror(rc));
+        st = MASKEVAL_ERR_PARSE;
+        goto done;
+    }
+    out->w = ih.width;
+    out->h = ih.height;
+    if (ih.bit_depth == 16) {
+        out->bytes = 2; /* SPNG_FMT_PNG gives host-order samples */
+        out->data = raw;
+        raw = NULL;
+    } else if (ih.bit_depth == 8) {
+        out->bytes = 1;
+        out->data = raw;
+        raw = NULL;
+    } else {
+        /* 1/2/4-bit: rows of packed samples, most significant bits first */
+        const unsigned d = ih.bit_depth, per = 8 / d, mask = (1u << d) - 1;
+        const size_t stride = ((size_t)ih.width * d + 7) / 8;
+        const unsigned scale = ih.color_type == SPNG_COLOR_TYPE_GRAYSCALE && d > 1 ? 255 / mask : 1;
+        uint8_t *lab = maskeval_malloc(a, (size_t)npix);
+        if (lab == NULL) {
+            snprintf(err, errcap, "%s: out of memory decoding", path);
+            st = MASKEVAL_ERR_NOMEM;
+            goto done;
+        }
+        for (uint32_t y = 0; y < ih.height; y++) {
+            const uint8_t *row = raw + (size_t)y * stride;
+            for (uint32_t x = 0; x < ih.width; x++) {
+                unsigned shift = 8 - d * (x % per + 1);
+                lab[(size_t)y * ih.width + x] = (uint8_t)(((row[x / per] >> shift) & mask) * scale);
+            }
+        }
+        out->bytes = 1;
+        out->data = lab;
+    }
+done:
+    spng_ctx_free(sc);
+    maskeval_free(a, raw);
+    maskeval_free(a, file);
+    return st;
+}

@@ -1,0 +1,35 @@
+/*
+ * png_labels.h - PNG label maps to label arrays, the way Pillow + numpy read
+ * them (np.array(Image.open(f))), which is what mmsegmentation and
+ * cityscapesScripts see.
+ */
+#ifndef MASKEVAL_IO_PNG_LABELS_H
+#define MASKEVAL_IO_PNG_LABELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/ctx.h"
+
+/* Label images larger than this are refused (one batch must hold one). */
+#define MASKEVAL_PNG_MAX_PIXELS ((uint64_t)1 << 30)
+
+typedef struct maskeval_label_img {
+    uint32_t w, h;
+    int bytes;      /* 1 (values < 256) or 2 */
+    void *data;     /* w*h labels, row-major, allocated with the given allocator */
+} maskeval_label_img;
+
+/*
+ * Decodes path: 8-bit gray -> values; 16-bit gray -> full 16-bit values;
+ * 1/2/4-bit gray scaled like Pillow (2-bit x85, 4-bit x17; 1-bit stays 0/1,
+ * as Pillow's mode "1" becomes bool); palette (any depth) -> indices, never
+ * colours. RGB, RGBA and gray+alpha are refused. On failure writes a message
+ * naming the file into err and returns MASKEVAL_ERR_IO / _PARSE / _UNSUPPORTED.
+ */
+maskeval_status maskeval_png_read_labels(const maskeval_alloc *a, const char *path,
+                                         maskeval_label_img *out, char *err, size_t errcap);
+
+void maskeval_label_img_free(const maskeval_alloc *a, maskeval_label_img *img);
+
+#endif
