@@ -90,6 +90,16 @@ void maskeval_ctx_destroy(maskeval_ctx *ctx)
     ctx->alloc.free_fn(ctx);
 }
 
+void maskeval_ctx_worker(const maskeval_ctx *ctx, maskeval_ctx *w)
+{
+    w->opts = ctx->opts;
+    w->alloc = ctx->alloc;
+    w->threads = ctx->threads;
+    w->errmsg[0] = '\0';
+    w->cl_build_log = NULL;
+    w->backend = NULL;
+}
+
 const char *maskeval_errmsg(const maskeval_ctx *ctx)
 {
     return ctx != NULL ? ctx->errmsg : "no context (out of memory?)";

@@ -50,6 +50,10 @@ maskeval_status maskeval_vfail(maskeval_ctx *ctx, maskeval_status st, const char
 /* Shorthand for an allocation failure while doing `what`. */
 maskeval_status maskeval_nomem(maskeval_ctx *ctx, const char *what);
 
+/* A context for a worker thread: ctx's options and allocator, its own
+ * (empty) error buffer, no backend and no build log. */
+void maskeval_ctx_worker(const maskeval_ctx *ctx, maskeval_ctx *w);
+
 /* Passes a message to the caller's log_fn (if any). */
 void maskeval_log(maskeval_ctx *ctx, int level, const char *fmt, ...)
 #if defined(__GNUC__)

@@ -13,18 +13,30 @@
 /*
  * Masks of a set of objects, each kept as its compressed RLE string (about a
  * quarter of the memory of decoded counts) plus what evaluation needs without
- * decoding: the pixel area and pycocotools' toBbox box. All masks have the
- * size of their image. An object without a mask has len 0.
+ * decoding: the pixel area, the number of runs and pycocotools' toBbox box.
+ * All masks have the size of their image. An object without a mask has
+ * len 0. Strings live in `pool` - usually the input file's own buffer, each
+ * string written over the text of its JSON element - or, when a string does
+ * not fit there, in `extra` (offset bit 63 set).
  */
+#define MASKEVAL_MASK_EXTRA ((uint64_t)1 << 63)
+
 typedef struct maskeval_maskset {
-    char *pool;           /* concatenated RLE strings */
-    size_t pool_len, pool_cap;
-    uint64_t *off;        /* [n] start of each string in pool */
+    char *pool;           /* owned */
+    char *extra;          /* owned */
+    size_t extra_len;
+    uint64_t *off;        /* [n] where each string starts */
     uint32_t *len;        /* [n] string length (0: no mask) */
     uint32_t *area;       /* [n] pixel count (uint32, as pycocotools) */
     uint32_t *runs;       /* [n] number of non-empty foreground runs */
     double *box;          /* [4n] toBbox of the mask */
 } maskeval_maskset;
+
+/* A growable byte buffer for strings that do not fit in place. */
+typedef struct maskeval_bytevec {
+    char *v;
+    size_t n, cap;
+} maskeval_bytevec;
 
 struct maskeval_gt {
     maskeval_alloc alloc;
@@ -72,11 +84,37 @@ int32_t maskeval_gt_find_image(const maskeval_gt *gt, int64_t id);
 /* Allocates per-object arrays of a mask set for n objects (zeroed). */
 maskeval_status maskeval_maskset_init(const maskeval_alloc *a, maskeval_maskset *ms, size_t n);
 void maskeval_maskset_free(const maskeval_alloc *a, maskeval_maskset *ms);
-/* Stores mask i: its counts (area and box are derived) and its string, which
- * is the given compressed string or, if str is NULL, the encoding of counts. */
-maskeval_status maskeval_maskset_put(const maskeval_alloc *a, maskeval_maskset *ms, size_t i,
-                                     const uint32_t *counts, size_t n, uint32_t h, uint32_t w,
-                                     const char *str, size_t str_len);
+
+/*
+ * Stores mask i: area, runs and box from its counts; its string is str (the
+ * compressed string given in the input) or, if str is NULL, the encoding of
+ * the counts. The string goes to slot (inside the future pool, at most
+ * slot_cap bytes, offset = slot - pool_base) when it fits, else to side with
+ * MASKEVAL_MASK_EXTRA and an offset local to side. Safe to call from several
+ * threads for different i, slots and sides.
+ */
+maskeval_status maskeval_maskset_store(const maskeval_alloc *a, maskeval_maskset *ms, size_t i,
+                                       const uint32_t *counts, size_t n, uint32_t h, uint32_t w,
+                                       const char *str, size_t str_len, char *slot,
+                                       size_t slot_cap, const char *pool_base,
+                                       maskeval_bytevec *side);
+
+/*
+ * After stores from several tasks (task t stored masks [first[t], first[t+1])
+ * with side buffer sides[t]): concatenates the side buffers into ms->extra,
+ * fixes those offsets, frees the sides and adopts pool (may be NULL).
+ */
+maskeval_status maskeval_maskset_finish(const maskeval_alloc *a, maskeval_maskset *ms, char *pool,
+                                        const size_t *first, maskeval_bytevec *sides,
+                                        size_t ntasks);
+
+/* The string of mask i. */
+static inline const char *maskeval_maskset_str(const maskeval_maskset *ms, size_t i)
+{
+    uint64_t o = ms->off[i];
+    return (o & MASKEVAL_MASK_EXTRA) ? ms->extra + (o & ~MASKEVAL_MASK_EXTRA) : ms->pool + o;
+}
+
 /* Decodes mask i into dst, which must hold ms->len[i] counts (a string of
  * L characters never has more than L counts); returns the count. */
 size_t maskeval_maskset_decode_raw(const maskeval_maskset *ms, size_t i, uint32_t *dst);

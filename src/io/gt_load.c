@@ -9,6 +9,10 @@
  * so their segmentation is not rasterized.
  * Stricter than pycocotools: every field has to have the right type, images
  * need a positive height and width, masks need their image's size.
+ *
+ * The top-level object is scanned for its members without building a tree;
+ * "images" and "categories" are parsed whole, "annotations" element by
+ * element on all threads (json_elements.c), polygons rasterized there too.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +20,7 @@
 
 #include "io/dataset.h"
 #include "io/file_read.h"
+#include "io/json_elements.h"
 #include "io/json_util.h"
 #include "io/segm_parse.h"
 
@@ -290,123 +295,119 @@ static maskeval_status alloc_annotations(maskeval_ctx *ctx, maskeval_gt *gt, siz
     return MASKEVAL_OK;
 }
 
-static maskeval_status load_annotations(maskeval_ctx *ctx, maskeval_gt *gt, const cJSON *anns,
-                                        const char *file, unsigned flags)
-{
-    const maskeval_alloc *a = &ctx->alloc;
-    size_t n = maskeval_json_count(anns), i = 0;
+typedef struct ann_task {
     maskeval_segm_scratch scr;
-    maskeval_status st;
-    id_index *ids = NULL;
+    maskeval_bytevec side;
+    size_t in_place; /* masks stored over their own JSON text */
+} ann_task;
 
-    memset(&scr, 0, sizeof(scr));
-    if (n > INT32_MAX) {
-        return maskeval_fail(ctx, MASKEVAL_ERR_LIMIT, "%s: more than 2^31-1 annotations", file);
-    }
-    st = alloc_annotations(ctx, gt, n, flags);
-    if (st != MASKEVAL_OK) {
-        goto done;
-    }
-    for (const cJSON *ann = anns->child; ann != NULL; ann = ann->next, i++) {
-        char where[96];
-        int64_t id, img_id, cat_id, crowd;
-        const cJSON *j;
-        int32_t img;
+typedef struct ann_job {
+    maskeval_gt *gt;
+    const char *file;
+    unsigned flags;
+    const char *pool_base;
+    ann_task *tasks;
+} ann_job;
 
-        if (!cJSON_IsObject(ann)) {
-            st = maskeval_fail(ctx, MASKEVAL_ERR_PARSE,
-                               "%s: annotations[%zu]: expected an object, got %s", file, i,
-                               maskeval_json_type(ann));
-            goto done;
-        }
-        j = maskeval_json_member(ann, "id");
-        if (!maskeval_json_int(j, &id)) {
-            st = maskeval_fail(ctx, MASKEVAL_ERR_PARSE,
-                               "%s: annotations[%zu]: id: expected an integer, got %s", file, i,
-                               maskeval_json_type(j));
-            goto done;
-        }
-        snprintf(where, sizeof(where), "annotations[%zu] (id %lld)", i, (long long)id);
-        j = maskeval_json_member(ann, "image_id");
-        if (!maskeval_json_int(j, &img_id)) {
-            st = maskeval_fail(ctx, MASKEVAL_ERR_PARSE, "%s: %s: image_id: expected an integer, got %s",
-                               file, where, maskeval_json_type(j));
-            goto done;
-        }
-        j = maskeval_json_member(ann, "category_id");
-        if (!maskeval_json_int(j, &cat_id)) {
-            st = maskeval_fail(ctx, MASKEVAL_ERR_PARSE,
-                               "%s: %s: category_id: expected an integer, got %s", file, where,
-                               maskeval_json_type(j));
-            goto done;
-        }
-        j = maskeval_json_member(ann, "iscrowd");
-        if (cJSON_IsBool(j)) {
-            crowd = cJSON_IsTrue(j);
-        } else if (!maskeval_json_int(j, &crowd)) {
-            st = maskeval_fail(ctx, MASKEVAL_ERR_PARSE,
-                               "%s: %s: iscrowd: expected 0 or 1, got %s (pycocotools requires "
-                               "the field)",
-                               file, where, maskeval_json_type(j));
-            goto done;
-        }
-        j = maskeval_json_member(ann, "area");
-        if (!maskeval_json_finite(j, &gt->ann_area[i])) {
-            st = maskeval_fail(ctx, MASKEVAL_ERR_PARSE,
-                               "%s: %s: area: expected a finite number, got %s", file, where,
-                               maskeval_json_type(j));
-            goto done;
-        }
-        if ((flags & MASKEVAL_LOAD_BBOX) &&
-            !maskeval_json_box(maskeval_json_member(ann, "bbox"), gt->ann_bbox + 4 * i)) {
-            st = maskeval_fail(ctx, MASKEVAL_ERR_PARSE,
-                               "%s: %s: bbox: expected [x, y, width, height] finite numbers", file,
-                               where);
-            goto done;
-        }
-        img = maskeval_gt_find_image(gt, img_id);
-        gt->ann_id[i] = id;
-        gt->ann_img[i] = img;
-        gt->ann_cat_id[i] = cat_id;
-        gt->ann_crowd[i] = crowd != 0;
-        if ((flags & MASKEVAL_LOAD_SEGM) && img >= 0) {
-            const char *str;
-            size_t str_len;
-            uint32_t h = gt->img_h[img], w = gt->img_w[img];
-            j = maskeval_json_member(ann, "segmentation");
-            if (j == NULL) {
-                st = maskeval_fail(ctx, MASKEVAL_ERR_PARSE, "%s: %s: segmentation: missing", file,
-                                   where);
-                goto done;
-            }
-            st = maskeval_segm_parse(ctx, j, h, w,
-                                     MASKEVAL_SEGM_POLY | MASKEVAL_SEGM_URLE | MASKEVAL_SEGM_CRLE,
-                                     &scr, file, where, &str, &str_len);
-            if (st != MASKEVAL_OK) {
-                goto done;
-            }
-            st = maskeval_maskset_put(a, &gt->masks, i, scr.counts.v, scr.counts.n, h, w, str,
-                                      str_len);
-            if (st != MASKEVAL_OK) {
-                st = maskeval_nomem(ctx, "storing masks");
-                goto done;
-            }
-        }
-    }
-    gt->n_ann = n;
+static maskeval_status annotation_element(void *arg, maskeval_ctx *ctx, size_t task, size_t i,
+                                          const cJSON *ann, char *slot, size_t slot_cap)
+{
+    ann_job *job = arg;
+    maskeval_gt *gt = job->gt;
+    ann_task *t = &job->tasks[task];
+    const char *file = job->file;
+    char where[96];
+    int64_t id, img_id, cat_id, crowd;
+    const cJSON *j;
+    int32_t img;
 
-    /* pycocotools looks annotations up by id in a dict: the last one wins. */
-    ids = maskeval_calloc(a, n, sizeof(id_index));
+    if (!cJSON_IsObject(ann)) {
+        return maskeval_fail(ctx, MASKEVAL_ERR_PARSE, "%s: annotations[%zu]: expected an object, got %s",
+                             file, i, maskeval_json_type(ann));
+    }
+    j = maskeval_json_member(ann, "id");
+    if (!maskeval_json_int(j, &id)) {
+        return maskeval_fail(ctx, MASKEVAL_ERR_PARSE,
+                             "%s: annotations[%zu]: id: expected an integer, got %s", file, i,
+                             maskeval_json_type(j));
+    }
+    snprintf(where, sizeof(where), "annotations[%zu] (id %lld)", i, (long long)id);
+    j = maskeval_json_member(ann, "image_id");
+    if (!maskeval_json_int(j, &img_id)) {
+        return maskeval_fail(ctx, MASKEVAL_ERR_PARSE, "%s: %s: image_id: expected an integer, got %s",
+                             file, where, maskeval_json_type(j));
+    }
+    j = maskeval_json_member(ann, "category_id");
+    if (!maskeval_json_int(j, &cat_id)) {
+        return maskeval_fail(ctx, MASKEVAL_ERR_PARSE,
+                             "%s: %s: category_id: expected an integer, got %s", file, where,
+                             maskeval_json_type(j));
+    }
+    j = maskeval_json_member(ann, "iscrowd");
+    if (cJSON_IsBool(j)) {
+        crowd = cJSON_IsTrue(j);
+    } else if (!maskeval_json_int(j, &crowd)) {
+        return maskeval_fail(ctx, MASKEVAL_ERR_PARSE,
+                             "%s: %s: iscrowd: expected 0 or 1, got %s (pycocotools requires "
+                             "the field)",
+                             file, where, maskeval_json_type(j));
+    }
+    j = maskeval_json_member(ann, "area");
+    if (!maskeval_json_finite(j, &gt->ann_area[i])) {
+        return maskeval_fail(ctx, MASKEVAL_ERR_PARSE, "%s: %s: area: expected a finite number, got %s",
+                             file, where, maskeval_json_type(j));
+    }
+    if ((job->flags & MASKEVAL_LOAD_BBOX) &&
+        !maskeval_json_box(maskeval_json_member(ann, "bbox"), gt->ann_bbox + 4 * i)) {
+        return maskeval_fail(ctx, MASKEVAL_ERR_PARSE,
+                             "%s: %s: bbox: expected [x, y, width, height] finite numbers", file,
+                             where);
+    }
+    img = maskeval_gt_find_image(gt, img_id);
+    gt->ann_id[i] = id;
+    gt->ann_img[i] = img;
+    gt->ann_cat_id[i] = cat_id;
+    gt->ann_crowd[i] = crowd != 0;
+    if ((job->flags & MASKEVAL_LOAD_SEGM) && img >= 0) {
+        const char *str;
+        size_t str_len;
+        uint32_t h = gt->img_h[img], w = gt->img_w[img];
+        maskeval_status st;
+        j = maskeval_json_member(ann, "segmentation");
+        if (j == NULL) {
+            return maskeval_fail(ctx, MASKEVAL_ERR_PARSE, "%s: %s: segmentation: missing", file,
+                                 where);
+        }
+        st = maskeval_segm_parse(ctx, j, h, w,
+                                 MASKEVAL_SEGM_POLY | MASKEVAL_SEGM_URLE | MASKEVAL_SEGM_CRLE,
+                                 &t->scr, file, where, &str, &str_len);
+        if (st != MASKEVAL_OK) {
+            return st;
+        }
+        st = maskeval_maskset_store(&ctx->alloc, &gt->masks, i, t->scr.counts.v, t->scr.counts.n, h,
+                                    w, str, str_len, slot, slot_cap, job->pool_base, &t->side);
+        if (st != MASKEVAL_OK) {
+            return maskeval_nomem(ctx, "storing masks");
+        }
+        t->in_place += !(gt->masks.off[i] & MASKEVAL_MASK_EXTRA);
+    }
+    return MASKEVAL_OK;
+}
+
+/* pycocotools looks annotations up by id in a dict: the last one wins. */
+static maskeval_status resolve_duplicate_ids(maskeval_ctx *ctx, maskeval_gt *gt)
+{
+    size_t n = gt->n_ann;
+    id_index *ids = maskeval_calloc(&ctx->alloc, n, sizeof(id_index));
     if (ids == NULL) {
-        st = maskeval_nomem(ctx, "indexing annotations");
-        goto done;
+        return maskeval_nomem(ctx, "indexing annotations");
     }
-    for (i = 0; i < n; i++) {
+    for (size_t i = 0; i < n; i++) {
         ids[i].id = gt->ann_id[i];
         ids[i].index = (uint32_t)i;
     }
     qsort(ids, n, sizeof(*ids), id_index_cmp);
-    for (i = n; i-- > 0;) {
+    for (size_t i = n; i-- > 0;) {
         int last = i + 1 == n || ids[i + 1].id != ids[i].id;
         uint32_t target = last ? ids[i].index : (uint32_t)gt->ann_alias[ids[i + 1].index];
         gt->ann_alias[ids[i].index] = (int32_t)target;
@@ -414,69 +415,194 @@ static maskeval_status load_annotations(maskeval_ctx *ctx, maskeval_gt *gt, cons
             gt->n_dup_ids++;
         }
     }
-done:
-    maskeval_free(a, ids);
-    maskeval_segm_scratch_free(a, &scr);
-    return st;
+    maskeval_free(&ctx->alloc, ids);
+    return MASKEVAL_OK;
 }
 
-maskeval_status maskeval_gt_load_buffer(maskeval_ctx *ctx, const char *name, const char *json,
-                                        size_t len, unsigned flags, maskeval_gt **out)
+/* Parses the annotations array in parallel; the GT file buffer becomes the
+ * string pool when some compressed RLE string was kept in place. */
+static maskeval_status load_annotations(maskeval_ctx *ctx, maskeval_gt *gt, char **buf,
+                                        size_t len, maskeval_json_span span, const char *file,
+                                        unsigned flags)
 {
-    cJSON *root = NULL;
-    const cJSON *images, *cats, *anns;
-    maskeval_gt *gt = NULL;
+    const maskeval_alloc *a = &ctx->alloc;
+    maskeval_json_span *spans = NULL;
+    maskeval_elements el;
+    ann_job job;
+    size_t n = 0, in_place = 0;
     maskeval_status st;
 
-    if (out != NULL) {
-        *out = NULL;
-    }
-    if (ctx == NULL || out == NULL || (json == NULL && len != 0) ||
-        (flags & (MASKEVAL_LOAD_SEGM | MASKEVAL_LOAD_BBOX)) == 0 ||
-        (flags & ~(unsigned)(MASKEVAL_LOAD_SEGM | MASKEVAL_LOAD_BBOX)) != 0) {
-        return ctx != NULL ? maskeval_fail(ctx, MASKEVAL_ERR_INVALID_ARG,
-                                           "maskeval_gt_load: invalid arguments")
-                           : MASKEVAL_ERR_INVALID_ARG;
-    }
-    if (name == NULL) {
-        name = "<ground truth>";
-    }
-    st = maskeval_json_parse(ctx, name, json, len, &root);
+    memset(&el, 0, sizeof(el));
+    memset(&job, 0, sizeof(job));
+    st = maskeval_json_array_spans(ctx, file, *buf, len, span.off, &spans, &n);
     if (st != MASKEVAL_OK) {
         return st;
     }
-    if (!cJSON_IsObject(root)) {
-        st = maskeval_fail(ctx, MASKEVAL_ERR_PARSE, "%s: expected a JSON object at the top level, got %s",
-                           name, maskeval_json_type(root));
+    if (n > INT32_MAX) {
+        st = maskeval_fail(ctx, MASKEVAL_ERR_LIMIT, "%s: more than 2^31-1 annotations", file);
         goto done;
     }
-    images = maskeval_json_member(root, "images");
-    cats = maskeval_json_member(root, "categories");
-    anns = maskeval_json_member(root, "annotations");
-    if (!cJSON_IsArray(images) || !cJSON_IsArray(cats)) {
-        const char *what = !cJSON_IsArray(images) ? "images" : "categories";
+    st = alloc_annotations(ctx, gt, n, flags);
+    if (st != MASKEVAL_OK) {
+        goto done;
+    }
+    gt->n_ann = n;
+    el.name = file;
+    el.buf = *buf;
+    el.len = len;
+    el.spans = spans;
+    el.n = n;
+    st = maskeval_elements_plan(ctx, &el);
+    if (st != MASKEVAL_OK) {
+        goto done;
+    }
+    job.gt = gt;
+    job.file = file;
+    job.flags = flags;
+    job.pool_base = *buf;
+    job.tasks = maskeval_calloc(a, el.ntasks, sizeof(ann_task));
+    if (job.tasks == NULL) {
+        st = maskeval_nomem(ctx, "reading annotations");
+        goto done;
+    }
+    st = maskeval_elements_parse(ctx, &el, annotation_element, &job);
+    if (st == MASKEVAL_OK && (flags & MASKEVAL_LOAD_SEGM)) {
+        maskeval_bytevec *sides = maskeval_calloc(a, el.ntasks, sizeof(maskeval_bytevec));
+        if (sides == NULL) {
+            st = maskeval_nomem(ctx, "storing masks");
+            goto done;
+        }
+        for (size_t t = 0; t < el.ntasks; t++) {
+            sides[t] = job.tasks[t].side;
+            memset(&job.tasks[t].side, 0, sizeof(job.tasks[t].side));
+            in_place += job.tasks[t].in_place;
+        }
+        /* keep the file as the pool only if strings live in it */
+        st = maskeval_maskset_finish(a, &gt->masks, in_place > 0 ? *buf : NULL, el.first, sides,
+                                     el.ntasks);
+        if (in_place > 0) {
+            *buf = NULL;
+        }
+        maskeval_free(a, sides);
+        if (st != MASKEVAL_OK) {
+            st = maskeval_nomem(ctx, "storing masks");
+        }
+    }
+    if (st == MASKEVAL_OK) {
+        st = resolve_duplicate_ids(ctx, gt);
+    }
+done:
+    for (size_t t = 0; job.tasks != NULL && t < el.ntasks; t++) {
+        maskeval_segm_scratch_free(a, &job.tasks[t].scr);
+        maskeval_free(a, job.tasks[t].side.v);
+    }
+    maskeval_free(a, job.tasks);
+    maskeval_elements_free(ctx, &el);
+    maskeval_free(a, spans);
+    return st;
+}
+
+/* Finds the members of the top-level object (the last of a repeated key wins). */
+static int key_is(const char *buf, const maskeval_json_member_span *m, const char *key)
+{
+    size_t n = strlen(key);
+    return m->key.len == n && memcmp(buf + m->key.off, key, n) == 0;
+}
+
+static maskeval_status load_owned(maskeval_ctx *ctx, const char *name, char *buf, size_t len,
+                                  unsigned flags, maskeval_gt **out)
+{
+    const maskeval_alloc *a = &ctx->alloc;
+    maskeval_json_member_span *members = NULL;
+    const maskeval_json_member_span *images = NULL, *cats = NULL, *anns = NULL;
+    cJSON *jimages = NULL, *jcats = NULL;
+    maskeval_gt *gt = NULL;
+    size_t nm = 0, p;
+    maskeval_status st;
+
+    p = maskeval_json_skip_ws(buf, len, 0);
+    if (p >= len) {
+        st = maskeval_fail(ctx, MASKEVAL_ERR_PARSE, "%s: empty file, expected JSON", name);
+        goto done;
+    }
+    if (buf[p] != '{') {
+        maskeval_json_span whole;
+        cJSON *root = NULL;
+        st = maskeval_json_value_span(ctx, name, buf, len, p, &whole);
+        if (st == MASKEVAL_OK) {
+            st = maskeval_json_parse_span(ctx, name, buf, len, whole, &root);
+        }
+        if (st == MASKEVAL_OK) {
+            st = maskeval_fail(ctx, MASKEVAL_ERR_PARSE,
+                               "%s: expected a JSON object at the top level, got %s", name,
+                               maskeval_json_type(root));
+        }
+        cJSON_Delete(root);
+        goto done;
+    }
+    st = maskeval_json_object_spans(ctx, name, buf, len, p, &members, &nm);
+    if (st != MASKEVAL_OK) {
+        goto done;
+    }
+    {
+        size_t end = nm > 0 ? members[nm - 1].value.off + members[nm - 1].value.len : p + 1;
+        end = maskeval_json_skip_ws(buf, len, maskeval_json_skip_ws(buf, len, end) + 1);
+        if (end < len) {
+            st = maskeval_json_syntax_error(ctx, name, buf, len, end,
+                                            "extra data after the top-level value");
+            goto done;
+        }
+    }
+    for (size_t i = 0; i < nm; i++) {
+        if (key_is(buf, &members[i], "images")) {
+            images = &members[i];
+        } else if (key_is(buf, &members[i], "categories")) {
+            cats = &members[i];
+        } else if (key_is(buf, &members[i], "annotations")) {
+            anns = &members[i];
+        }
+    }
+    if (images != NULL) {
+        st = maskeval_json_parse_span(ctx, name, buf, len, images->value, &jimages);
+    }
+    if (st == MASKEVAL_OK && cats != NULL) {
+        st = maskeval_json_parse_span(ctx, name, buf, len, cats->value, &jcats);
+    }
+    if (st != MASKEVAL_OK) {
+        goto done;
+    }
+    if (!cJSON_IsArray(jimages) || !cJSON_IsArray(jcats)) {
+        const char *what = !cJSON_IsArray(jimages) ? "images" : "categories";
         st = maskeval_fail(ctx, MASKEVAL_ERR_PARSE, "%s: %s: expected an array, got %s", name, what,
-                           maskeval_json_type(maskeval_json_member(root, what)));
+                           maskeval_json_type(!cJSON_IsArray(jimages) ? jimages : jcats));
         goto done;
     }
-    if (anns != NULL && !cJSON_IsArray(anns)) {
-        st = maskeval_fail(ctx, MASKEVAL_ERR_PARSE, "%s: annotations: expected an array, got %s",
-                           name, maskeval_json_type(anns));
+    if (anns != NULL && buf[anns->value.off] != '[') {
+        cJSON *j = NULL;
+        st = maskeval_json_parse_span(ctx, name, buf, len, anns->value, &j);
+        if (st == MASKEVAL_OK) {
+            st = maskeval_fail(ctx, MASKEVAL_ERR_PARSE, "%s: annotations: expected an array, got %s",
+                               name, maskeval_json_type(j));
+        }
+        cJSON_Delete(j);
         goto done;
     }
-    gt = maskeval_calloc(&ctx->alloc, 1, sizeof(*gt));
+    gt = maskeval_calloc(a, 1, sizeof(*gt));
     if (gt == NULL) {
         st = maskeval_nomem(ctx, "loading ground truth");
         goto done;
     }
-    gt->alloc = ctx->alloc;
+    gt->alloc = *a;
     gt->flags = flags;
-    st = load_images(ctx, gt, images, name);
+    st = load_images(ctx, gt, jimages, name);
     if (st == MASKEVAL_OK) {
-        st = load_categories(ctx, gt, cats, name);
+        st = load_categories(ctx, gt, jcats, name);
     }
+    cJSON_Delete(jimages);
+    cJSON_Delete(jcats);
+    jimages = jcats = NULL;
     if (st == MASKEVAL_OK && anns != NULL) {
-        st = load_annotations(ctx, gt, anns, name, flags);
+        st = load_annotations(ctx, gt, &buf, len, anns->value, name, flags);
     }
     if (st == MASKEVAL_OK && gt->n_dup_ids > 0) {
         maskeval_log(ctx, MASKEVAL_LOG_WARNING,
@@ -485,13 +611,46 @@ maskeval_status maskeval_gt_load_buffer(maskeval_ctx *ctx, const char *name, con
                      name, gt->n_dup_ids);
     }
 done:
-    cJSON_Delete(root);
+    cJSON_Delete(jimages);
+    cJSON_Delete(jcats);
+    maskeval_free(a, members);
+    maskeval_free(a, buf);
     if (st != MASKEVAL_OK) {
         maskeval_gt_destroy(gt);
         gt = NULL;
     }
     *out = gt;
     return st;
+}
+
+static int valid_flags(unsigned flags)
+{
+    return (flags & (MASKEVAL_LOAD_SEGM | MASKEVAL_LOAD_BBOX)) != 0 &&
+           (flags & ~(unsigned)(MASKEVAL_LOAD_SEGM | MASKEVAL_LOAD_BBOX)) == 0;
+}
+
+maskeval_status maskeval_gt_load_buffer(maskeval_ctx *ctx, const char *name, const char *json,
+                                        size_t len, unsigned flags, maskeval_gt **out)
+{
+    char *copy;
+    if (out != NULL) {
+        *out = NULL;
+    }
+    if (ctx == NULL || out == NULL || (json == NULL && len != 0) || !valid_flags(flags)) {
+        return ctx != NULL ? maskeval_fail(ctx, MASKEVAL_ERR_INVALID_ARG,
+                                           "maskeval_gt_load: invalid arguments")
+                           : MASKEVAL_ERR_INVALID_ARG;
+    }
+    /* the loader may keep mask strings in its buffer: work on a copy */
+    copy = maskeval_malloc(&ctx->alloc, len + 1);
+    if (copy == NULL) {
+        return maskeval_nomem(ctx, "loading ground truth");
+    }
+    if (len > 0) {
+        memcpy(copy, json, len);
+    }
+    copy[len] = '\0';
+    return load_owned(ctx, name != NULL ? name : "<ground truth>", copy, len, flags, out);
 }
 
 maskeval_status maskeval_gt_load_file(maskeval_ctx *ctx, const char *path, unsigned flags,
@@ -503,15 +662,14 @@ maskeval_status maskeval_gt_load_file(maskeval_ctx *ctx, const char *path, unsig
     if (out != NULL) {
         *out = NULL;
     }
-    if (ctx == NULL || path == NULL || out == NULL) {
+    if (ctx == NULL || path == NULL || out == NULL || !valid_flags(flags)) {
         return ctx != NULL ? maskeval_fail(ctx, MASKEVAL_ERR_INVALID_ARG,
                                            "maskeval_gt_load_file: invalid arguments")
                            : MASKEVAL_ERR_INVALID_ARG;
     }
     st = maskeval_file_read(ctx, path, &buf, &len);
-    if (st == MASKEVAL_OK) {
-        st = maskeval_gt_load_buffer(ctx, path, buf, len, flags, out);
+    if (st != MASKEVAL_OK) {
+        return st;
     }
-    maskeval_free(&ctx->alloc, buf);
-    return st;
+    return load_owned(ctx, path, buf, len, flags, out);
 }

@@ -14,7 +14,8 @@ maskeval_status maskeval_maskset_init(const maskeval_alloc *a, maskeval_maskset 
     ms->area = maskeval_calloc(a, n, sizeof(uint32_t));
     ms->runs = maskeval_calloc(a, n, sizeof(uint32_t));
     ms->box = maskeval_calloc(a, n, 4 * sizeof(double));
-    if (ms->off == NULL || ms->len == NULL || ms->area == NULL || ms->runs == NULL || ms->box == NULL) {
+    if (ms->off == NULL || ms->len == NULL || ms->area == NULL || ms->runs == NULL ||
+        ms->box == NULL) {
         maskeval_maskset_free(a, ms);
         return MASKEVAL_ERR_NOMEM;
     }
@@ -24,6 +25,7 @@ maskeval_status maskeval_maskset_init(const maskeval_alloc *a, maskeval_maskset 
 void maskeval_maskset_free(const maskeval_alloc *a, maskeval_maskset *ms)
 {
     maskeval_free(a, ms->pool);
+    maskeval_free(a, ms->extra);
     maskeval_free(a, ms->off);
     maskeval_free(a, ms->len);
     maskeval_free(a, ms->area);
@@ -32,36 +34,78 @@ void maskeval_maskset_free(const maskeval_alloc *a, maskeval_maskset *ms)
     memset(ms, 0, sizeof(*ms));
 }
 
-maskeval_status maskeval_maskset_put(const maskeval_alloc *a, maskeval_maskset *ms, size_t i,
-                                     const uint32_t *counts, size_t n, uint32_t h, uint32_t w,
-                                     const char *str, size_t str_len)
+maskeval_status maskeval_maskset_store(const maskeval_alloc *a, maskeval_maskset *ms, size_t i,
+                                       const uint32_t *counts, size_t n, uint32_t h, uint32_t w,
+                                       const char *str, size_t str_len, char *slot,
+                                       size_t slot_cap, const char *pool_base,
+                                       maskeval_bytevec *side)
 {
-    size_t need = str != NULL ? str_len : maskeval_rle_str_bound(n);
-    void *p = ms->pool;
-    maskeval_status st;
-
-    if (need > UINT32_MAX) {
-        return MASKEVAL_ERR_LIMIT;
-    }
-    st = maskeval_grow(a, &p, &ms->pool_cap, ms->pool_len + need, 1);
-    ms->pool = p;
-    if (st != MASKEVAL_OK) {
-        return st;
+    uint32_t runs = 0;
+    if (str == NULL || slot == NULL || str_len > slot_cap) {
+        /* encode (or copy) at the end of the side buffer first */
+        size_t need = str != NULL ? str_len : maskeval_rle_str_bound(n);
+        void *p = side->v;
+        if (maskeval_grow(a, &p, &side->cap, side->n + need, 1) != MASKEVAL_OK) {
+            return MASKEVAL_ERR_NOMEM;
+        }
+        side->v = p;
+        if (str != NULL) {
+            memcpy(side->v + side->n, str, str_len);
+        } else {
+            str_len = maskeval_rle_str_encode(counts, n, side->v + side->n);
+        }
+        str = side->v + side->n;
+        if (slot == NULL || str_len > slot_cap) {
+            ms->off[i] = MASKEVAL_MASK_EXTRA | side->n;
+            side->n += str_len;
+            str = NULL;
+        }
     }
     if (str != NULL) {
-        memcpy(ms->pool + ms->pool_len, str, str_len);
-    } else {
-        str_len = maskeval_rle_str_encode(counts, n, ms->pool + ms->pool_len);
+        /* fits in place (memmove: str may lie inside the element's own text) */
+        memmove(slot, str, str_len);
+        ms->off[i] = (uint64_t)(slot - pool_base);
     }
-    ms->off[i] = ms->pool_len;
+    if (str_len > UINT32_MAX) {
+        return MASKEVAL_ERR_LIMIT;
+    }
     ms->len[i] = (uint32_t)str_len;
-    ms->pool_len += str_len;
     ms->area[i] = maskeval_rle_area(counts, n);
-    ms->runs[i] = 0;
     for (size_t j = 1; j < n; j += 2) {
-        ms->runs[i] += counts[j] > 0;
+        runs += counts[j] > 0;
     }
+    ms->runs[i] = runs;
     maskeval_rle_bbox(counts, n, h, w, ms->box + 4 * i);
+    return MASKEVAL_OK;
+}
+
+maskeval_status maskeval_maskset_finish(const maskeval_alloc *a, maskeval_maskset *ms, char *pool,
+                                        const size_t *first, maskeval_bytevec *sides,
+                                        size_t ntasks)
+{
+    size_t total = 0, pos = 0;
+    for (size_t t = 0; t < ntasks; t++) {
+        total += sides[t].n;
+    }
+    ms->pool = pool;
+    ms->extra = maskeval_malloc(a, total);
+    if (ms->extra == NULL) {
+        return MASKEVAL_ERR_NOMEM;
+    }
+    for (size_t t = 0; t < ntasks; t++) {
+        if (sides[t].n > 0) {
+            memcpy(ms->extra + pos, sides[t].v, sides[t].n);
+            for (size_t i = first[t]; i < first[t + 1]; i++) {
+                if ((ms->off[i] & MASKEVAL_MASK_EXTRA) && ms->len[i] > 0) {
+                    ms->off[i] += pos;
+                }
+            }
+        }
+        pos += sides[t].n;
+        maskeval_free(a, sides[t].v);
+        memset(&sides[t], 0, sizeof(sides[t]));
+    }
+    ms->extra_len = total;
     return MASKEVAL_OK;
 }
 
@@ -69,7 +113,8 @@ size_t maskeval_maskset_decode_raw(const maskeval_maskset *ms, size_t i, uint32_
 {
     size_t where, index, n = 0;
     /* Validated when stored, so decoding cannot fail. */
-    (void)maskeval_rle_str_decode(ms->pool + ms->off[i], ms->len[i], dst, &n, &where, &index);
+    (void)maskeval_rle_str_decode(maskeval_maskset_str(ms, i), ms->len[i], dst, &n, &where,
+                                  &index);
     return n;
 }
 

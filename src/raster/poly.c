@@ -340,3 +340,41 @@ done:
     maskeval_free(a, y);
     return st;
 }
+
+maskeval_status maskeval_rle_from_polygon(maskeval_ctx *ctx, const double *xy, size_t n_coords,
+                                          uint32_t h, uint32_t w, uint32_t *counts, size_t cap,
+                                          size_t *n)
+{
+    maskeval_u32vec scratch = {0}, out = {0};
+    maskeval_status st;
+    if (ctx == NULL || xy == NULL || n == NULL || (counts == NULL && cap != 0)) {
+        return ctx != NULL ? maskeval_fail(ctx, MASKEVAL_ERR_INVALID_ARG,
+                                           "maskeval_rle_from_polygon: invalid arguments")
+                           : MASKEVAL_ERR_INVALID_ARG;
+    }
+    if (n_coords < 6 || n_coords % 2 != 0 || h == 0 || w == 0) {
+        return maskeval_fail(ctx, MASKEVAL_ERR_INVALID_ARG,
+                             "a polygon needs an even number (>= 6) of coordinates and a "
+                             "non-empty image (got %zu coordinates, %ux%u)",
+                             n_coords, h, w);
+    }
+    st = maskeval_poly_rasterize(&ctx->alloc, xy, n_coords / 2, h, w, &scratch, &out);
+    if (st == MASKEVAL_ERR_LIMIT) {
+        st = maskeval_fail(ctx, st,
+                           "polygon coordinate non-finite or beyond +-%.0f pixels, or image "
+                           "beyond 2^32-1 pixels",
+                           MASKEVAL_POLY_COORD_LIMIT);
+    } else if (st != MASKEVAL_OK) {
+        st = maskeval_nomem(ctx, "rasterizing a polygon");
+    } else {
+        *n = out.n;
+        if (out.n <= cap) {
+            memcpy(counts, out.v, out.n * sizeof(uint32_t));
+        } else {
+            st = MASKEVAL_ERR_BUFFER_TOO_SMALL;
+        }
+    }
+    maskeval_u32vec_free(&ctx->alloc, &scratch);
+    maskeval_u32vec_free(&ctx->alloc, &out);
+    return st;
+}

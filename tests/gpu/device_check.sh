@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Runs on a lent NVIDIA machine with what tests/gpu/prepare.sh and the build
+# left in build/ (nothing is compiled there). Writes into $OUT:
+#   env.txt        nvidia-smi, ldd, maskeval devices
+#   parity.txt     --backend opencl against --backend cpu: COCO arrays and
+#                  stats byte for byte, semantic JSON byte for byte
+#   kernels.txt/.json   bench_kernels (kernel throughput, data on the device)
+#   scale.txt      COCO-val-sized set: whole-process times, cpu vs opencl
+#   semantic.txt   a Cityscapes-sized semantic set: cpu vs opencl
+set -u
+OUT=${OUT:-/tmp/maskeval-gpu}
+mkdir -p "$OUT" /etc/OpenCL/vendors
+[ -f /etc/OpenCL/vendors/nvidia.icd ] || echo libnvidia-opencl.so.1 > /etc/OpenCL/vendors/nvidia.icd
+export LD_LIBRARY_PATH="$PWD/build/gpu/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+M=$(readlink -f build/maskeval)
+G=build/gpu
+T=$(nproc)
+{
+    nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.memory --format=csv
+    nproc; grep -m1 "model name" /proc/cpuinfo
+    ldd "$M"
+    "$M" devices
+} > "$OUT/env.txt" 2>&1
+
+# 1. parity: OpenCL (device 0, the GPU) against the CPU path
+pass=0; fail=0
+{
+for d in "$G"/coco/*/; do
+    name=$(basename "$d")
+    for iou in segm bbox; do
+        for be in cpu opencl; do
+            rm -rf "$OUT/tmp_$be"
+            "$M" coco --gt "$d/gt.json" --dt "$d/dt.json" --iou-type "$iou" --backend "$be" \
+                --dump-arrays "$OUT/tmp_$be" --json "$OUT/tmp_$be.json" --quiet > "$OUT/tmp_$be.txt" 2>&1
+        done
+        ok=1
+        for f in precision.f64 recall.f64 scores.f64; do
+            cmp -s "$OUT/tmp_cpu/$f" "$OUT/tmp_opencl/$f" || ok=0
+        done
+        cmp -s "$OUT/tmp_cpu.txt" "$OUT/tmp_opencl.txt" || ok=0
+        grep -q '"backend": "opencl: ' "$OUT/tmp_opencl.json" || ok=0
+        if [ $ok = 1 ]; then pass=$((pass+1)); else fail=$((fail+1)); echo "MISMATCH coco $name $iou"; fi
+    done
+done
+for d in "$G"/semantic/*/; do
+    name=$(basename "$d")
+    args=$(cat "$d/args.txt")
+    for be in cpu opencl; do
+        (cd "$d" && "$M" semantic --gt gt --pred pred $args --backend "$be" \
+            --json "$OUT/sem_$be.json" --quiet) > /dev/null 2>&1
+    done
+    if cmp -s "$OUT/sem_cpu.json" "$OUT/sem_opencl.json"; then pass=$((pass+1)); else fail=$((fail+1)); echo "MISMATCH semantic $name"; fi
+done
+echo "parity opencl vs cpu: $pass identical, $fail different"
+} > "$OUT/parity.txt" 2>&1
+
+# 2. kernel throughput
+build/tests/bench_kernels --device 0 --runs 10 --images 8 --json "$OUT/kernels.json" > "$OUT/kernels.txt" 2>&1
+
+# 3. COCO-val-sized set, whole process
+{
+    S=/tmp/cocoscale
+    /usr/bin/time -f "gen_coco_scale %e s" build/tests/gen_coco_scale --out $S --images 5000
+    for iou in segm bbox; do
+        dt=$S/dt.json
+        for be in cpu opencl; do
+            for r in 1 2 3; do
+                /usr/bin/time -f "$iou $be run $r: %e s wall, %M KB peak RSS" \
+                    "$M" coco --gt $S/gt.json --dt $dt --iou-type $iou --backend $be --timing \
+                    --quiet --json "$OUT/scale_${iou}_$be.json" > /dev/null
+            done
+        done
+        cmp -s <(grep -o '"stats": \[[^]]*\]' "$OUT/scale_${iou}_cpu.json") \
+               <(grep -o '"stats": \[[^]]*\]' "$OUT/scale_${iou}_opencl.json") \
+            && echo "$iou: stats identical cpu/opencl" || echo "$iou: STATS DIFFER"
+    done
+} > "$OUT/scale.txt" 2>&1
+
+# 4. semantic at Cityscapes size, if carried
+if [ -d "$G/cityscapes" ]; then
+    {
+        for be in cpu opencl; do
+            for r in 1 2; do
+                /usr/bin/time -f "semantic $be run $r: %e s wall, %M KB peak RSS" \
+                    "$M" semantic --gt "$G/cityscapes/gt" --pred "$G/cityscapes/pred" \
+                    --num-classes 19 --backend $be --timing --quiet --json "$OUT/cs_$be.json"
+            done
+        done
+        cmp -s "$OUT/cs_cpu.json" "$OUT/cs_opencl.json" && echo "identical" || echo "DIFFER"
+    } > "$OUT/semantic.txt" 2>&1
+fi
+rm -rf "$OUT"/tmp_* "$OUT"/sem_*.json
+echo done
