@@ -17,6 +17,7 @@
  * One stable sort per category serves every area range and maxDets: the
  * detections with rank < maxDet in their image keep their relative order.
  */
+#include <stdint.h>
 #include <float.h>
 #include <string.h>
 
@@ -31,9 +32,10 @@ typedef struct acc_job {
     double *precision, *recall, *scores;
     /* per-worker scratch */
     struct acc_scratch {
-        uint32_t *idx, *tmp, *cell, *rank;
-        double *score, *rc, *pr;
-        size_t cap;
+        uint32_t *idx, *tmp, *cell, *rank, *srank;
+        double *score, *sscore, *rc, *pr;
+        uint8_t *st;  /* [A*T][n] */
+        size_t cap, at; /* at: thresholds T the statuses were sized for */
     } *ws;
 } acc_job;
 
@@ -43,27 +45,35 @@ static void scratch_free(const maskeval_alloc *a, struct acc_scratch *s)
     maskeval_free(a, s->tmp);
     maskeval_free(a, s->cell);
     maskeval_free(a, s->rank);
+    maskeval_free(a, s->srank);
     maskeval_free(a, s->score);
+    maskeval_free(a, s->sscore);
+    maskeval_free(a, s->st);
     maskeval_free(a, s->rc);
     maskeval_free(a, s->pr);
     memset(s, 0, sizeof(*s));
 }
 
-static int scratch_reserve(const maskeval_alloc *a, struct acc_scratch *s, size_t n)
+static int scratch_reserve(const maskeval_alloc *a, struct acc_scratch *s, size_t n, size_t T)
 {
     if (n <= s->cap) {
         return 1;
     }
     scratch_free(a, s);
+    s->at = T;
     s->idx = maskeval_calloc(a, n, sizeof(uint32_t));
     s->tmp = maskeval_calloc(a, n, sizeof(uint32_t));
     s->cell = maskeval_calloc(a, n, sizeof(uint32_t));
     s->rank = maskeval_calloc(a, n, sizeof(uint32_t));
+    s->srank = maskeval_calloc(a, n, sizeof(uint32_t));
     s->score = maskeval_calloc(a, n, sizeof(double));
+    s->sscore = maskeval_calloc(a, n, sizeof(double));
     s->rc = maskeval_calloc(a, n, sizeof(double));
     s->pr = maskeval_calloc(a, n, sizeof(double));
+    s->st = maskeval_calloc(a, n, MASKEVAL_N_AREAS * s->at);
     if (s->idx == NULL || s->tmp == NULL || s->cell == NULL || s->rank == NULL ||
-        s->score == NULL || s->rc == NULL || s->pr == NULL) {
+        s->srank == NULL || s->score == NULL || s->sscore == NULL ||
+        s->rc == NULL || s->pr == NULL || s->st == NULL) {
         scratch_free(a, s);
         return 0;
     }
@@ -81,6 +91,82 @@ static size_t at4(const maskeval_eparams *ep, size_t t, size_t k, size_t a, size
     return ((t * ep->K + k) * MASKEVAL_N_AREAS + a) * ep->M + m;
 }
 
+/*
+ * One (category, area, threshold, maxDets) curve. Only entries that add a
+ * true positive change the curve in a way that matters:
+ *  - recall moves only at true positives, so the first index whose recall
+ *    reaches a threshold r > 0 is a true-positive entry (r = 0: index 0);
+ *  - between true positives precision only falls (fp grows, ignored entries
+ *    repeat it), so the right-to-left maximum at any index is the maximum
+ *    over the true-positive entries at or after it.
+ * Computing precision and recall at true positives gives every sampled value
+ * with the same double operations numpy performs, without a division per
+ * detection.
+ */
+static void curve(const maskeval_eparams *ep, const uint8_t *st, const uint32_t *rank,
+                  const double *score_sorted, size_t n, int64_t max_det, uint64_t npig,
+                  struct acc_scratch *s, double *prec, double *rec, double *scores, size_t stride)
+{
+    const double eps = DBL_EPSILON; /* np.spacing(1) = 2^-52 */
+    double tp = 0, fp = 0;
+    size_t ntp = 0, first = SIZE_MAX;
+    int any = 0;
+    for (size_t i = 0; i < n; i++) {
+        if ((int64_t)rank[i] >= max_det) {
+            continue;
+        }
+        if (!any) {
+            first = i; /* entry 0 of this maxDets' list */
+            any = 1;
+        }
+        if (st[i] == MASKEVAL_DT_TP) {
+            tp += 1;
+            s->pr[ntp] = tp / ((fp + tp) + eps);
+            s->rc[ntp] = tp / (double)npig;
+            s->tmp[ntp] = (uint32_t)i;
+            ntp++;
+        } else if (st[i] == MASKEVAL_DT_FP) {
+            fp += 1;
+        }
+    }
+    *rec = any ? tp / (double)npig : 0;
+    for (size_t j = ntp; j-- > 1;) {
+        if (s->pr[j] > s->pr[j - 1]) {
+            s->pr[j - 1] = s->pr[j];
+        }
+    }
+    {
+        size_t j = 0;
+        for (size_t r = 0; r < ep->R; r++) {
+            double *o = prec + r * stride, *so = scores + r * stride;
+            const double thr = ep->rec_thrs[r];
+            if (!any) {
+                *o = 0;
+                *so = 0;
+                continue;
+            }
+            if (!(thr > 0)) {
+                /* recall >= 0 holds at entry 0, where the right-to-left
+                 * maximum covers every true positive (precision is 0 before
+                 * the first one) */
+                *o = ntp > 0 ? s->pr[0] : 0;
+                *so = score_sorted[first];
+                continue;
+            }
+            while (j < ntp && s->rc[j] < thr) {
+                j++;
+            }
+            if (j < ntp) {
+                *o = s->pr[j];
+                *so = score_sorted[s->tmp[j]];
+            } else {
+                *o = 0;
+                *so = 0;
+            }
+        }
+    }
+}
+
 static maskeval_status accumulate_category(void *arg, size_t k, int worker, char *err,
                                            size_t errcap)
 {
@@ -90,7 +176,6 @@ static maskeval_status accumulate_category(void *arg, size_t k, int worker, char
     struct acc_scratch *s = &job->ws[worker];
     const uint32_t *cells = job->k_cells + job->k_start[k];
     const size_t nc = job->k_start[k + 1] - job->k_start[k];
-    const double eps = DBL_EPSILON; /* np.spacing(1) = 2^-52 */
     size_t n = 0;
 
     (void)err;
@@ -101,11 +186,11 @@ static maskeval_status accumulate_category(void *arg, size_t k, int worker, char
     for (size_t j = 0; j < nc; j++) {
         n += plan->cells[cells[j]].n_dt;
     }
-    if (!scratch_reserve(&plan->gt->alloc, s, n + 1)) {
+    if (!scratch_reserve(&plan->gt->alloc, s, n + 1, ep->T)) {
         return MASKEVAL_ERR_NOMEM;
     }
     /* Concatenate (image order, score order within the image), then one
-     * stable sort by descending score. */
+     * stable sort by descending score serves every area and maxDets. */
     n = 0;
     for (size_t j = 0; j < nc; j++) {
         const maskeval_cell *c = &plan->cells[cells[j]];
@@ -118,6 +203,21 @@ static maskeval_status accumulate_category(void *arg, size_t k, int worker, char
         }
     }
     maskeval_sort_desc_stable(s->idx, n, s->score, s->tmp);
+    /* sorted copies of rank and score, and every entry's statuses moved
+     * into one row per (area, threshold): st[(a*T + t)*n + i] */
+    {
+        const size_t at = MASKEVAL_N_AREAS * ep->T;
+        for (size_t i = 0; i < n; i++) {
+            uint32_t e = s->idx[i];
+            const maskeval_cell *c = &plan->cells[s->cell[e]];
+            const uint8_t *row = plan->status + c->st_off + (size_t)s->rank[e] * at;
+            s->srank[i] = s->rank[e];
+            s->sscore[i] = s->score[e];
+            for (size_t q = 0; q < at; q++) {
+                s->st[q * n + i] = row[q];
+            }
+        }
+    }
 
     for (size_t a = 0; a < MASKEVAL_N_AREAS; a++) {
         uint64_t npig = 0;
@@ -127,51 +227,12 @@ static maskeval_status accumulate_category(void *arg, size_t k, int worker, char
         if (npig == 0) {
             continue;
         }
-        for (size_t m = 0; m < ep->M; m++) {
-            const int64_t max_det = ep->max_dets[m];
-            for (size_t t = 0; t < ep->T; t++) {
-                double tp = 0, fp = 0;
-                size_t nd = 0;
-                for (size_t i = 0; i < n; i++) {
-                    uint32_t e = s->idx[i];
-                    const maskeval_cell *c = &plan->cells[s->cell[e]];
-                    uint8_t stt;
-                    if ((int64_t)s->rank[e] >= max_det) {
-                        continue;
-                    }
-                    stt = plan->status[c->st_off + (a * ep->T + t) * c->n_dt + s->rank[e]];
-                    if (stt == MASKEVAL_DT_TP) {
-                        tp += 1;
-                    } else if (stt == MASKEVAL_DT_FP) {
-                        fp += 1;
-                    }
-                    s->rc[nd] = tp / (double)npig;
-                    s->pr[nd] = tp / ((fp + tp) + eps);
-                    s->tmp[nd] = e; /* for the sampled score */
-                    nd++;
-                }
-                job->recall[at4(ep, t, k, a, m)] = nd > 0 ? s->rc[nd - 1] : 0;
-                for (size_t i = nd; i-- > 1;) {
-                    if (s->pr[i] > s->pr[i - 1]) {
-                        s->pr[i - 1] = s->pr[i];
-                    }
-                }
-                {
-                    size_t i = 0;
-                    for (size_t r = 0; r < ep->R; r++) {
-                        size_t o = at5(ep, t, r, k, a, m);
-                        while (i < nd && s->rc[i] < ep->rec_thrs[r]) {
-                            i++;
-                        }
-                        if (i < nd) {
-                            job->precision[o] = s->pr[i];
-                            job->scores[o] = s->score[s->tmp[i]];
-                        } else {
-                            job->precision[o] = 0;
-                            job->scores[o] = 0;
-                        }
-                    }
-                }
+        for (size_t t = 0; t < ep->T; t++) {
+            const uint8_t *st = s->st + (a * ep->T + t) * n;
+            for (size_t m = 0; m < ep->M; m++) {
+                curve(ep, st, s->srank, s->sscore, n, ep->max_dets[m], npig, s,
+                      job->precision + at5(ep, t, 0, k, a, m), job->recall + at4(ep, t, k, a, m),
+                      job->scores + at5(ep, t, 0, k, a, m), ep->K * MASKEVAL_N_AREAS * ep->M);
             }
         }
     }

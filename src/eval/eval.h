@@ -52,7 +52,7 @@ typedef struct maskeval_cell {
     uint32_t dt_off;   /* into plan.dt_items */
     uint32_t n_dt;     /* after truncation to maxDets[-1] */
     uint64_t iou_off;  /* into plan.ious: [n_dt][n_gt] */
-    uint64_t st_off;   /* into plan.status: [A][T][n_dt] */
+    uint64_t st_off;   /* into plan.status: [n_dt][A][T] */
 } maskeval_cell;
 
 typedef struct maskeval_plan {
@@ -68,7 +68,7 @@ typedef struct maskeval_plan {
     double *ious;                /* all cells' IoU matrices */
     uint64_t n_ious;
     /* matching output, per cell and area range */
-    uint8_t *status;             /* per cell [A][T][n_dt] (MASKEVAL_DT_*) */
+    uint8_t *status;             /* per cell [n_dt][A][T] (MASKEVAL_DT_*) */
     uint64_t n_status;
     uint32_t *npig;              /* [n_cells][A]: non-ignored GT count */
 } maskeval_plan;

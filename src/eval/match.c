@@ -53,7 +53,7 @@ static void match_cell(const maskeval_plan *plan, const maskeval_cell *c, size_t
 
     for (size_t a = 0; a < MASKEVAL_N_AREAS; a++) {
         const double lo = ep->area_rng[a][0], hi = ep->area_rng[a][1];
-        uint8_t *status = plan->status + c->st_off + a * T * D;
+        uint8_t *status = plan->status + c->st_off + a * T; /* [d][a][t] */
         size_t n_keep = 0, p = 0;
 
         /* _ignore per GT and the stable order: non-ignored first. */
@@ -108,7 +108,7 @@ static void match_cell(const maskeval_plan *plan, const maskeval_cell *c, size_t
                 if (!matched_id && (darea < lo || darea > hi)) {
                     dt_ig = 1;
                 }
-                status[t * D + d] = dt_ig ? MASKEVAL_DT_IGNORED
+                status[d * MASKEVAL_N_AREAS * T + t] = dt_ig ? MASKEVAL_DT_IGNORED
                                           : matched_id ? MASKEVAL_DT_TP : MASKEVAL_DT_FP;
             }
         }

@@ -86,18 +86,19 @@ maskeval_status maskeval_maskset_init(const maskeval_alloc *a, maskeval_maskset 
 void maskeval_maskset_free(const maskeval_alloc *a, maskeval_maskset *ms);
 
 /*
- * Stores mask i: area, runs and box from its counts; its string is str (the
+ * Stores mask i: area, runs and box from stats; its string is str (the
  * compressed string given in the input) or, if str is NULL, the encoding of
- * the counts. The string goes to slot (inside the future pool, at most
+ * counts. The string goes to slot (inside the future pool, at most
  * slot_cap bytes, offset = slot - pool_base) when it fits, else to side with
  * MASKEVAL_MASK_EXTRA and an offset local to side. Safe to call from several
  * threads for different i, slots and sides.
  */
+struct maskeval_rle_stats;
 maskeval_status maskeval_maskset_store(const maskeval_alloc *a, maskeval_maskset *ms, size_t i,
-                                       const uint32_t *counts, size_t n, uint32_t h, uint32_t w,
-                                       const char *str, size_t str_len, char *slot,
-                                       size_t slot_cap, const char *pool_base,
-                                       maskeval_bytevec *side);
+                                       const struct maskeval_rle_stats *stats,
+                                       const uint32_t *counts, size_t n, const char *str,
+                                       size_t str_len, char *slot, size_t slot_cap,
+                                       const char *pool_base, maskeval_bytevec *side);
 
 /*
  * After stores from several tasks (task t stored masks [first[t], first[t+1])

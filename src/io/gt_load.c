@@ -384,8 +384,9 @@ static maskeval_status annotation_element(void *arg, maskeval_ctx *ctx, size_t t
         if (st != MASKEVAL_OK) {
             return st;
         }
-        st = maskeval_maskset_store(&ctx->alloc, &gt->masks, i, t->scr.counts.v, t->scr.counts.n, h,
-                                    w, str, str_len, slot, slot_cap, job->pool_base, &t->side);
+        st = maskeval_maskset_store(&ctx->alloc, &gt->masks, i, &t->scr.stats, t->scr.counts.v,
+                                    t->scr.counts.n, str, str_len, slot, slot_cap, job->pool_base,
+                                    &t->side);
         if (st != MASKEVAL_OK) {
             return maskeval_nomem(ctx, "storing masks");
         }

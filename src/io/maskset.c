@@ -35,12 +35,11 @@ void maskeval_maskset_free(const maskeval_alloc *a, maskeval_maskset *ms)
 }
 
 maskeval_status maskeval_maskset_store(const maskeval_alloc *a, maskeval_maskset *ms, size_t i,
-                                       const uint32_t *counts, size_t n, uint32_t h, uint32_t w,
-                                       const char *str, size_t str_len, char *slot,
+                                       const maskeval_rle_stats *stats, const uint32_t *counts,
+                                       size_t n, const char *str, size_t str_len, char *slot,
                                        size_t slot_cap, const char *pool_base,
                                        maskeval_bytevec *side)
 {
-    uint32_t runs = 0;
     if (str == NULL || slot == NULL || str_len > slot_cap) {
         /* encode (or copy) at the end of the side buffer first */
         size_t need = str != NULL ? str_len : maskeval_rle_str_bound(n);
@@ -70,12 +69,9 @@ maskeval_status maskeval_maskset_store(const maskeval_alloc *a, maskeval_maskset
         return MASKEVAL_ERR_LIMIT;
     }
     ms->len[i] = (uint32_t)str_len;
-    ms->area[i] = maskeval_rle_area(counts, n);
-    for (size_t j = 1; j < n; j += 2) {
-        runs += counts[j] > 0;
-    }
-    ms->runs[i] = runs;
-    maskeval_rle_bbox(counts, n, h, w, ms->box + 4 * i);
+    ms->area[i] = stats->area;
+    ms->runs[i] = stats->runs;
+    memcpy(ms->box + 4 * i, stats->box, sizeof(stats->box));
     return MASKEVAL_OK;
 }
 

@@ -87,12 +87,11 @@ typedef struct res_job {
 } res_job;
 
 static maskeval_status store_mask(maskeval_ctx *ctx, res_job *job, res_task *t, size_t i,
-                                  uint32_t h, uint32_t w, const char *str, size_t str_len,
-                                  char *slot, size_t slot_cap)
+                                  const char *str, size_t str_len, char *slot, size_t slot_cap)
 {
-    maskeval_status st = maskeval_maskset_store(&ctx->alloc, &job->d->masks, i, t->scr.counts.v,
-                                                t->scr.counts.n, h, w, str, str_len, slot, slot_cap,
-                                                job->pool_base, &t->side);
+    maskeval_status st = maskeval_maskset_store(&ctx->alloc, &job->d->masks, i, &t->scr.stats,
+                                                t->scr.counts.v, t->scr.counts.n, str, str_len,
+                                                slot, slot_cap, job->pool_base, &t->side);
     return st == MASKEVAL_OK ? st : maskeval_nomem(ctx, "storing masks");
 }
 
@@ -120,6 +119,7 @@ static maskeval_status bbox_branch_mask(maskeval_ctx *ctx, res_job *job, res_tas
         if (st != MASKEVAL_OK) {
             return maskeval_nomem(ctx, "rasterizing a box");
         }
+        maskeval_rle_stats_of(t->scr.counts.v, t->scr.counts.n, h, w, &t->scr.stats);
     } else {
         st = maskeval_segm_parse(ctx, segm, h, w,
                                  MASKEVAL_SEGM_POLY | MASKEVAL_SEGM_URLE | MASKEVAL_SEGM_CRLE,
@@ -128,7 +128,7 @@ static maskeval_status bbox_branch_mask(maskeval_ctx *ctx, res_job *job, res_tas
             return st;
         }
     }
-    return store_mask(ctx, job, t, i, h, w, str, str_len, slot, slot_cap);
+    return store_mask(ctx, job, t, i, str, str_len, slot, slot_cap);
 }
 
 /* Result i in the segm branch: area and (missing) box from the mask. */
@@ -154,7 +154,7 @@ static maskeval_status segm_branch_mask(maskeval_ctx *ctx, res_job *job, res_tas
     if (st != MASKEVAL_OK) {
         return st;
     }
-    d->area[i] = (double)maskeval_rle_area(t->scr.counts.v, t->scr.counts.n);
+    d->area[i] = (double)t->scr.stats.area;
     if (box != NULL && !is_empty_array(box)) {
         if (!maskeval_json_box(box, d->bbox + 4 * i)) {
             return maskeval_fail(ctx, MASKEVAL_ERR_PARSE,
@@ -162,10 +162,10 @@ static maskeval_status segm_branch_mask(maskeval_ctx *ctx, res_job *job, res_tas
                                  job->file, where);
         }
     } else {
-        maskeval_rle_bbox(t->scr.counts.v, t->scr.counts.n, h, w, d->bbox + 4 * i);
+        memcpy(d->bbox + 4 * i, t->scr.stats.box, sizeof(t->scr.stats.box));
     }
     if (d->flags & MASKEVAL_LOAD_SEGM) {
-        return store_mask(ctx, job, t, i, h, w, str, str_len, slot, slot_cap);
+        return store_mask(ctx, job, t, i, str, str_len, slot, slot_cap);
     }
     return MASKEVAL_OK;
 }

@@ -109,6 +109,7 @@ static maskeval_status parse_polygons(maskeval_ctx *ctx, const cJSON *segm, uint
             goto done;
         }
     }
+    maskeval_rle_stats_of(s->counts.v, s->counts.n, h, w, &s->stats);
     st = MASKEVAL_OK;
 done:
     maskeval_free(a, coords);
@@ -142,17 +143,14 @@ static maskeval_status parse_rle(maskeval_ctx *ctx, const cJSON *segm, uint32_t 
                              file, where, (long long)rh, (long long)rw, h, w);
     }
     if (cJSON_IsString(counts)) {
-        size_t len = strlen(counts->valuestring), n = 0, at = 0, index = 0;
+        size_t len = strlen(counts->valuestring), at = 0, index = 0;
         maskeval_rle_strerr e;
         if (!(allowed & MASKEVAL_SEGM_CRLE)) {
             return maskeval_fail(ctx, MASKEVAL_ERR_PARSE,
                                  "%s: %s: segmentation.counts: compressed RLE not accepted here",
                                  file, where);
         }
-        if (maskeval_u32vec_reserve(&ctx->alloc, &s->counts, len + 1) != MASKEVAL_OK) {
-            return maskeval_nomem(ctx, "decoding an RLE");
-        }
-        e = maskeval_rle_str_decode(counts->valuestring, len, s->counts.v, &n, &at, &index);
+        e = maskeval_rle_str_scan(counts->valuestring, len, h, w, &s->stats, &at, &index);
         if (e != MASKEVAL_RLE_STR_OK) {
             if (e == MASKEVAL_RLE_STR_BAD_CHAR) {
                 unsigned char ch = (unsigned char)counts->valuestring[at];
@@ -167,7 +165,7 @@ static maskeval_status parse_rle(maskeval_ctx *ctx, const cJSON *segm, uint32_t 
                                  "%s: %s: segmentation.counts: %s at byte %zu (count %zu)", file,
                                  where, maskeval_rle_strerr_text(e), at, index);
         }
-        s->counts.n = n;
+        s->counts.n = 0;
         *str = counts->valuestring;
         *str_len = len;
     } else if (cJSON_IsArray(counts)) {
@@ -198,7 +196,10 @@ static maskeval_status parse_rle(maskeval_ctx *ctx, const cJSON *segm, uint32_t 
                              "%s: %s: segmentation.counts: expected a string or an array, got %s",
                              file, where, maskeval_json_type(counts));
     }
-    total = maskeval_rle_total(s->counts.v, s->counts.n);
+    if (*str == NULL) {
+        maskeval_rle_stats_of(s->counts.v, s->counts.n, h, w, &s->stats);
+    }
+    total = s->stats.total;
     if (total != (uint64_t)h * w) {
         return maskeval_fail(ctx, MASKEVAL_ERR_PARSE,
                              "%s: %s: segmentation.counts: counts add up to %llu, not "

@@ -15,19 +15,23 @@ enum {
     MASKEVAL_SEGM_CRLE = 4u  /* {"size":[h,w], "counts":"..."} */
 };
 
+#include "rle/rle.h"
+
 /* Reusable buffers; zero-initialise, free with maskeval_segm_scratch_free. */
 typedef struct maskeval_segm_scratch {
-    maskeval_u32vec counts; /* the result */
+    maskeval_u32vec counts;   /* the result (left empty for a compressed string) */
+    maskeval_rle_stats stats; /* area, runs, box of the result */
     maskeval_u32vec acc, poly, idx;
 } maskeval_segm_scratch;
 
 void maskeval_segm_scratch_free(const maskeval_alloc *a, maskeval_segm_scratch *s);
 
 /*
- * Converts segm for an image of h x w pixels into s->counts, the way
- * pycocotools' annToRLE does (polygons rasterized one by one and unioned).
- * Forms not in `allowed` are refused. When the input is a compressed string,
- * *str / *str_len point at it (inside segm); otherwise *str is NULL.
+ * Converts segm for an image of h x w pixels, the way pycocotools' annToRLE
+ * does (polygons rasterized one by one and unioned), into s->stats and, for
+ * polygons and uncompressed RLE, s->counts. A compressed string is only
+ * scanned (validated, measured), never expanded: *str / *str_len point at it
+ * (inside segm); otherwise *str is NULL. Forms not in `allowed` are refused.
  * Errors read "<file>: <where>: segmentation...: <what>".
  */
 maskeval_status maskeval_segm_parse(maskeval_ctx *ctx, const cJSON *segm, uint32_t h, uint32_t w,

@@ -163,18 +163,21 @@ static maskeval_status edge_crossings(const maskeval_alloc *a, maskeval_u32vec *
         }
         k0 += (((2 - k0) % 5) + 5) % 5;
         for (int64_t k = k0; k <= k1; k += 5) {
-            /* First t with u(t) > k (increasing) or u(t) <= k (decreasing). */
-            int tlo = 0, thi = e->len;
-            while (tlo < thi) {
-                int mid = tlo + (thi - tlo) / 2;
-                int um = edge_minor(e, mid);
-                if (inc ? um > k : um <= k) {
-                    thi = mid;
-                } else {
-                    tlo = mid + 1;
-                }
+            /* First t with u(t) > k (increasing) or u(t) <= k (decreasing):
+             * start from the real-valued solution of xs + s*t + 0.5 = k + 1
+             * (resp. = k + 1 - 1 ulp) and correct it with the exact predicate,
+             * which is monotone in t. */
+            double est = ((double)k + 0.5 - (double)e->xs) / e->s;
+            int64_t tt = est < 0 ? 0 : est > e->len ? e->len : (int64_t)est;
+            int tlo;
+            while (tt > 0 && (inc ? edge_minor(e, (int)tt - 1) > k : edge_minor(e, (int)tt - 1) <= k)) {
+                tt--;
             }
-            if (tlo >= 1) {
+            while (tt <= e->len && !(inc ? edge_minor(e, (int)tt) > k : edge_minor(e, (int)tt) <= k)) {
+                tt++;
+            }
+            tlo = (int)tt;
+            if (tlo >= 1 && tlo <= e->len) {
                 st = add_crossing(a, idx, edge_point(e, tlo - 1), edge_point(e, tlo), h, w);
                 if (st != MASKEVAL_OK) {
                     return st;
@@ -185,10 +188,46 @@ static maskeval_status edge_crossings(const maskeval_alloc *a, maskeval_u32vec *
     }
 }
 
-static int u32_cmp(const void *pa, const void *pb)
+/* Sorts v[0..n) ascending: insertion sort when short, else four 8-bit
+ * counting-sort passes through a temporary buffer (polygon toggles, often
+ * hundreds; qsort's comparator calls cost more than the rasterization). */
+static maskeval_status sort_u32(const maskeval_alloc *a, uint32_t *v, size_t n)
 {
-    uint32_t x = *(const uint32_t *)pa, y = *(const uint32_t *)pb;
-    return x > y ? 1 : x < y ? -1 : 0;
+    uint32_t *tmp;
+    if (n <= 48) {
+        for (size_t i = 1; i < n; i++) {
+            uint32_t x = v[i];
+            size_t j = i;
+            while (j > 0 && v[j - 1] > x) {
+                v[j] = v[j - 1];
+                j--;
+            }
+            v[j] = x;
+        }
+        return MASKEVAL_OK;
+    }
+    tmp = maskeval_malloc(a, n * sizeof(uint32_t));
+    if (tmp == NULL) {
+        return MASKEVAL_ERR_NOMEM;
+    }
+    for (int pass = 0; pass < 4; pass++) {
+        const int shift = 8 * pass;
+        uint32_t *src = pass % 2 == 0 ? v : tmp, *dst = pass % 2 == 0 ? tmp : v;
+        size_t cnt[256] = {0}, sum = 0;
+        for (size_t i = 0; i < n; i++) {
+            cnt[(src[i] >> shift) & 0xff]++;
+        }
+        for (size_t b = 0; b < 256; b++) {
+            size_t c = cnt[b];
+            cnt[b] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < n; i++) {
+            dst[cnt[(src[i] >> shift) & 0xff]++] = src[i];
+        }
+    }
+    maskeval_free(a, tmp);
+    return MASKEVAL_OK;
 }
 
 /* Step D: sorted toggle indices -> RLE counts (even-odd fill). */
@@ -204,7 +243,10 @@ static maskeval_status toggles_to_rle(const maskeval_alloc *a, maskeval_u32vec *
     }
     idx->v[idx->n++] = h * w;
     k = idx->n;
-    qsort(idx->v, k, sizeof(uint32_t), u32_cmp);
+    st = sort_u32(a, idx->v, k);
+    if (st != MASKEVAL_OK) {
+        return st;
+    }
     for (j = 0; j < k; j++) {
         uint32_t t = idx->v[j];
         idx->v[j] -= prev;

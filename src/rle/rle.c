@@ -4,6 +4,8 @@
  */
 #include "rle/rle.h"
 
+#include <string.h>
+
 #include "iou/iou.h"
 
 maskeval_status maskeval_rle_encode(const uint8_t *mask, uint32_t h, uint32_t w,
@@ -57,50 +59,106 @@ uint64_t maskeval_rle_total(const uint32_t *counts, size_t n)
 
 /*
  * pycocotools >= 2.0.3 toBbox: the box of every non-empty 1-run; a run that
- * crosses a column spans the full height. All arithmetic is uint32, so when
+ * crosses a column spans the full height. Its arithmetic is uint32, so when
  * there are runs but none is non-empty (e.g. counts [20, 0]) the width and
  * height wrap around to 2^32 - w + 1 and 2^32 - h + 1; evaluation sees that
- * box, so it is reproduced.
+ * box, so it is reproduced. Columns are tracked incrementally (pycocotools
+ * divides twice per run).
  */
-void maskeval_rle_bbox(const uint32_t *counts, size_t n, uint32_t h, uint32_t w, double bbox[4])
+void maskeval_rle_acc_init(maskeval_rle_acc *s, uint32_t h, uint32_t w)
 {
-    size_t m = (n / 2) * 2;
-    uint32_t xs = w, ys = h, xe = 0, ye = 0, cc = 0;
+    memset(s, 0, sizeof(*s));
+    s->h = h;
+    s->xs = w;
+    s->ys = h;
+}
 
-    if (m == 0 || h == 0) {
-        bbox[0] = bbox[1] = bbox[2] = bbox[3] = 0;
+/* Adds c to a (col, row) position. */
+static void advance(uint32_t h, uint64_t *col, uint64_t *row, uint64_t c)
+{
+    *row += c;
+    if (*row >= h) {
+        if (*row < 2 * (uint64_t)h) {
+            *row -= h;
+            *col += 1;
+        } else {
+            *col += *row / h;
+            *row %= h;
+        }
+    }
+}
+
+void maskeval_rle_acc_count(maskeval_rle_acc *s, uint32_t c)
+{
+    const int one = s->n & 1;
+    s->n++;
+    s->total += c;
+    if (!one || c == 0 || s->h == 0) {
+        if (one) {
+            s->area += c;
+        }
+        if (s->h != 0) {
+            advance(s->h, &s->col, &s->row, c);
+        }
         return;
     }
-    for (size_t j = 0; j < m; j++) {
-        uint32_t start = cc;
-        cc += counts[j];
-        if (j % 2 == 0 || counts[j] == 0) {
-            continue;
+    {
+        uint64_t c0 = s->col, r0 = s->row, c1 = s->col, r1 = s->row;
+        advance(s->h, &c1, &r1, (uint64_t)c - 1);
+        s->area += c;
+        s->runs++;
+        if (c0 < s->xs) {
+            s->xs = (uint32_t)c0;
         }
-        uint32_t y0 = start % h, x0 = (start - y0) / h;
-        uint32_t y1 = (cc - 1) % h, x1 = (cc - 1 - y1) / h;
-        if (x0 < xs) {
-            xs = x0;
+        if (c1 > s->xe) {
+            s->xe = (uint32_t)c1;
         }
-        if (x1 > xe) {
-            xe = x1;
-        }
-        if (x0 < x1) {
-            ys = 0;
-            ye = h - 1;
+        if (c0 < c1) {
+            s->ys = 0;
+            s->ye = s->h - 1;
         } else {
-            if (y0 < ys) {
-                ys = y0;
+            if (r0 < s->ys) {
+                s->ys = (uint32_t)r0;
             }
-            if (y1 > ye) {
-                ye = y1;
+            if (r1 > s->ye) {
+                s->ye = (uint32_t)r1;
             }
         }
+        advance(s->h, &s->col, &s->row, c);
     }
-    bbox[0] = xs;
-    bbox[2] = (uint32_t)(xe - xs + 1);
-    bbox[1] = ys;
-    bbox[3] = (uint32_t)(ye - ys + 1);
+}
+
+void maskeval_rle_acc_finish(const maskeval_rle_acc *s, maskeval_rle_stats *st)
+{
+    st->total = s->total;
+    st->area = s->area;
+    st->runs = s->runs;
+    if (s->n < 2 || s->h == 0) {
+        st->box[0] = st->box[1] = st->box[2] = st->box[3] = 0;
+        return;
+    }
+    st->box[0] = s->xs;
+    st->box[2] = (uint32_t)(s->xe - s->xs + 1);
+    st->box[1] = s->ys;
+    st->box[3] = (uint32_t)(s->ye - s->ys + 1);
+}
+
+void maskeval_rle_stats_of(const uint32_t *counts, size_t n, uint32_t h, uint32_t w,
+                           maskeval_rle_stats *st)
+{
+    maskeval_rle_acc s;
+    maskeval_rle_acc_init(&s, h, w);
+    for (size_t j = 0; j < n; j++) {
+        maskeval_rle_acc_count(&s, counts[j]);
+    }
+    maskeval_rle_acc_finish(&s, st);
+}
+
+void maskeval_rle_bbox(const uint32_t *counts, size_t n, uint32_t h, uint32_t w, double bbox[4])
+{
+    maskeval_rle_stats st;
+    maskeval_rle_stats_of(counts, n, h, w, &st);
+    memcpy(bbox, st.box, sizeof(st.box));
 }
 
 /*

@@ -42,6 +42,36 @@ size_t maskeval_rle_str_encode(const uint32_t *counts, size_t n, char *out);
 /* Sum of all counts (64-bit, to validate it against h*w). */
 uint64_t maskeval_rle_total(const uint32_t *counts, size_t n);
 
+/* What loading needs to know about a mask, gathered in one pass. */
+typedef struct maskeval_rle_stats {
+    uint64_t total; /* sum of the counts (must equal h*w) */
+    uint32_t area;  /* pixels set (uint32 sum, as pycocotools' rleArea) */
+    uint32_t runs;  /* non-empty runs of set pixels */
+    double box[4];  /* pycocotools' toBbox, uint32 wrap-around included */
+} maskeval_rle_stats;
+
+void maskeval_rle_stats_of(const uint32_t *counts, size_t n, uint32_t h, uint32_t w,
+                           maskeval_rle_stats *st);
+
+/* The same, fed one count at a time. */
+typedef struct maskeval_rle_acc {
+    uint32_t h;
+    uint64_t col, row; /* of the position after the counts seen so far */
+    uint32_t xs, ys, xe, ye;
+    uint32_t area, runs;
+    uint64_t total;
+    size_t n;
+} maskeval_rle_acc;
+
+void maskeval_rle_acc_init(maskeval_rle_acc *s, uint32_t h, uint32_t w);
+void maskeval_rle_acc_count(maskeval_rle_acc *s, uint32_t c);
+void maskeval_rle_acc_finish(const maskeval_rle_acc *s, maskeval_rle_stats *st);
+
+/* Decodes a compressed string only far enough to fill st (no counts array);
+ * errors as maskeval_rle_str_decode. */
+maskeval_rle_strerr maskeval_rle_str_scan(const char *s, size_t len, uint32_t h, uint32_t w,
+                                          maskeval_rle_stats *st, size_t *where, size_t *index);
+
 /*
  * Union of two masks of the same size exactly as pycocotools' rleMerge does
  * it (its output, like its input, may keep a leading empty run). out must

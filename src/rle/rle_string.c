@@ -16,54 +16,93 @@
 /* 7 groups carry 35 bits: enough for every difference of two uint32 values. */
 #define MAX_GROUPS 7
 
+/* Reads the value starting at s[*p]; advances *p. */
+static maskeval_rle_strerr read_value(const char *s, size_t len, size_t *p, int64_t *out)
+{
+    size_t start = *p;
+    int64_t x = 0;
+    int k = 0, more = 1;
+    while (more) {
+        unsigned char ch;
+        int c;
+        if (*p >= len) {
+            *p = start;
+            return MASKEVAL_RLE_STR_TRUNCATED;
+        }
+        ch = (unsigned char)s[*p];
+        if (ch < 48 || ch > 111) {
+            return MASKEVAL_RLE_STR_BAD_CHAR;
+        }
+        if (k == MAX_GROUPS) {
+            *p = start;
+            return MASKEVAL_RLE_STR_TOO_LONG;
+        }
+        c = ch - 48;
+        x |= (int64_t)(c & 0x1f) << (5 * k);
+        more = c & 0x20;
+        (*p)++;
+        k++;
+        if (!more && (c & 0x10)) {
+            x |= (int64_t)(-((uint64_t)1 << (5 * k))); /* sign-extend */
+        }
+    }
+    *out = x;
+    return MASKEVAL_RLE_STR_OK;
+}
+
+/* Decodes s, calling emit(arg, count) for each count; counts[m-2] is the
+ * delta base, so the last two counts are kept here. */
+#define DECODE_LOOP(EMIT)                                                                          \
+    do {                                                                                           \
+        size_t p = 0, m = 0;                                                                       \
+        uint32_t prev2 = 0, prev1 = 0;                                                             \
+        while (p < len) {                                                                          \
+            size_t start = p;                                                                      \
+            int64_t x;                                                                             \
+            maskeval_rle_strerr e = read_value(s, len, &p, &x);                                    \
+            if (e != MASKEVAL_RLE_STR_OK) {                                                        \
+                *where = p;                                                                        \
+                *index = m;                                                                        \
+                return e;                                                                          \
+            }                                                                                      \
+            if (m > 2) {                                                                           \
+                x += prev2;                                                                        \
+            }                                                                                      \
+            if (x < 0 || x > (int64_t)UINT32_MAX) {                                                \
+                *where = start;                                                                    \
+                *index = m;                                                                        \
+                return x < 0 ? MASKEVAL_RLE_STR_NEGATIVE : MASKEVAL_RLE_STR_OVERFLOW;             \
+            }                                                                                      \
+            prev2 = prev1;                                                                         \
+            prev1 = (uint32_t)x;                                                                   \
+            EMIT((uint32_t)x);                                                                     \
+            m++;                                                                                   \
+        }                                                                                          \
+        n_out = m;                                                                                 \
+    } while (0)
+
 maskeval_rle_strerr maskeval_rle_str_decode(const char *s, size_t len, uint32_t *counts,
                                             size_t *n, size_t *where, size_t *index)
 {
-    size_t p = 0, m = 0;
+    size_t n_out = 0, k = 0;
+#define EMIT_STORE(v) (counts[k++] = (v))
+    DECODE_LOOP(EMIT_STORE);
+#undef EMIT_STORE
+    *n = n_out;
+    return MASKEVAL_RLE_STR_OK;
+}
 
-    while (p < len) {
-        size_t start = p;
-        int64_t x = 0;
-        int k = 0, more = 1;
-        while (more) {
-            unsigned char ch;
-            int c;
-            if (p >= len) {
-                *where = start;
-                *index = m;
-                return MASKEVAL_RLE_STR_TRUNCATED;
-            }
-            ch = (unsigned char)s[p];
-            if (ch < 48 || ch > 111) {
-                *where = p;
-                *index = m;
-                return MASKEVAL_RLE_STR_BAD_CHAR;
-            }
-            if (k == MAX_GROUPS) {
-                *where = start;
-                *index = m;
-                return MASKEVAL_RLE_STR_TOO_LONG;
-            }
-            c = ch - 48;
-            x |= (int64_t)(c & 0x1f) << (5 * k);
-            more = c & 0x20;
-            p++;
-            k++;
-            if (!more && (c & 0x10)) {
-                x |= (int64_t)(-((uint64_t)1 << (5 * k))); /* sign-extend */
-            }
-        }
-        if (m > 2) {
-            x += counts[m - 2];
-        }
-        if (x < 0 || x > (int64_t)UINT32_MAX) {
-            *where = start;
-            *index = m;
-            return x < 0 ? MASKEVAL_RLE_STR_NEGATIVE : MASKEVAL_RLE_STR_OVERFLOW;
-        }
-        counts[m++] = (uint32_t)x;
-    }
-    *n = m;
+maskeval_rle_strerr maskeval_rle_str_scan(const char *s, size_t len, uint32_t h, uint32_t w,
+                                          maskeval_rle_stats *st, size_t *where, size_t *index)
+{
+    size_t n_out = 0;
+    maskeval_rle_acc acc;
+    maskeval_rle_acc_init(&acc, h, w);
+#define EMIT_ACC(v) maskeval_rle_acc_count(&acc, (v))
+    DECODE_LOOP(EMIT_ACC);
+#undef EMIT_ACC
+    (void)n_out;
+    maskeval_rle_acc_finish(&acc, st);
     return MASKEVAL_RLE_STR_OK;
 }
 

@@ -198,6 +198,84 @@ START_TEST(test_mask_iou)
 }
 END_TEST
 
+/* toBbox exactly as pycocotools 2.0.11 writes it (two divisions per run). */
+static void ref_bbox(const uint32_t *cnt, size_t n, uint32_t h, uint32_t w, double bb[4])
+{
+    uint32_t xs = w, ys = h, xe = 0, ye = 0, cc = 0;
+    size_t m = (n / 2) * 2;
+    if (m == 0) {
+        bb[0] = bb[1] = bb[2] = bb[3] = 0;
+        return;
+    }
+    for (size_t j = 0; j < m; j++) {
+        uint32_t start = cc;
+        cc += cnt[j];
+        if (j % 2 == 0 || cnt[j] == 0) {
+            continue;
+        }
+        uint32_t y0 = start % h, x0 = (start - y0) / h, y1 = (cc - 1) % h, x1 = (cc - 1 - y1) / h;
+        xs = x0 < xs ? x0 : xs;
+        xe = x1 > xe ? x1 : xe;
+        if (x0 < x1) {
+            ys = 0;
+            ye = h - 1;
+        } else {
+            ys = y0 < ys ? y0 : ys;
+            ye = y1 > ye ? y1 : ye;
+        }
+    }
+    bb[0] = xs;
+    bb[2] = (uint32_t)(xe - xs + 1);
+    bb[1] = ys;
+    bb[3] = (uint32_t)(ye - ys + 1);
+}
+
+START_TEST(test_stats_match_reference)
+{
+    unsigned seed = 99;
+    for (int it = 0; it < 20000; it++) {
+        uint32_t h = 1 + (uint32_t)(rand_r(&seed) % 40), w = 1 + (uint32_t)(rand_r(&seed) % 40);
+        uint32_t c[200], total = h * w, left = total, area = 0;
+        size_t n = 0;
+        double want[4];
+        maskeval_rle_stats st, st2;
+        char str[200 * 7 + 1];
+        size_t len, where, index;
+        /* random runs, zero-length ones included, summing to h*w */
+        while (left > 0 && n < 199) {
+            uint32_t r = rand_r(&seed) % 5 == 0 ? 0 : 1 + (uint32_t)(rand_r(&seed) % (2 * h + 1));
+            if (r > left) {
+                r = left;
+            }
+            c[n] = r;
+            if (n % 2 == 1) {
+                area += r;
+            }
+            left -= r;
+            n++;
+        }
+        if (left > 0) {
+            c[n++] = left;
+            if (n % 2 == 0) {
+                area += left;
+            }
+        }
+        if (rand_r(&seed) % 10 == 0) {
+            c[n++] = 0; /* a trailing empty run */
+        }
+        ref_bbox(c, n, h, w, want);
+        maskeval_rle_stats_of(c, n, h, w, &st);
+        ck_assert_msg(memcmp(st.box, want, sizeof(want)) == 0, "box of %zu counts", n);
+        ck_assert_uint_eq(st.total, total);
+        ck_assert_uint_eq(st.area, area);
+        ck_assert_int_eq(maskeval_rle_to_string(c, n, str, sizeof(str), &len), MASKEVAL_OK);
+        ck_assert_int_eq(maskeval_rle_str_scan(str, len, h, w, &st2, &where, &index),
+                         MASKEVAL_RLE_STR_OK);
+        ck_assert_int_eq(memcmp(&st, &st2, sizeof(st)), 0);
+    }
+}
+END_TEST
+
 static Suite *rle_suite(void)
 {
     Suite *s = suite_create("rle");
@@ -209,6 +287,7 @@ static Suite *rle_suite(void)
     tcase_add_test(tc, test_area_bbox);
     tcase_add_test(tc, test_union_intersection_random);
     tcase_add_test(tc, test_mask_iou);
+    tcase_add_test(tc, test_stats_match_reference);
     suite_add_tcase(s, tc);
     return s;
 }
