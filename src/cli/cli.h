@@ -35,6 +35,8 @@ void cli_args_init(cli_args *a, const char *cmd, int argc, char **argv);
 /* Next option name (e.g. "--gt"), or NULL at the end. Positional arguments
  * are reported as a usage error through *bad. */
 const char *cli_next(cli_args *a, int *bad);
+/* Whether name is in the NULL-terminated list. */
+int cli_known(const char *name, const char *const *list);
 /* The option's value; NULL (after printing a usage error) if missing. */
 const char *cli_value(cli_args *a);
 /* An option that takes no value must not get one ("--no-cats=1"). */
@@ -91,6 +93,33 @@ double cli_now(void);
 int cli_common_option(cli_args *a, maskeval_options *lib, const char *name);
 /* Applies MASKEVAL_DEVICE unless --device was given; returns an exit code. */
 int cli_env_device(const char *cmd, maskeval_options *lib);
+
+/* Options of `maskeval coco` / `maskeval semantic`. The parsers return 0
+ * (run), -1 (--help was printed) or an exit code after printing a usage
+ * error; they are separate from running so that they can be fuzzed. */
+typedef struct coco_opts {
+    const char *gt, *dt, *json, *dump;
+    int iou_type; /* -1 unset */
+    int timing, quiet;
+    maskeval_options lib;
+    maskeval_coco_params params;
+    int64_t *max_dets, *img_ids, *cat_ids;
+    double *iou_thrs, area[8];
+} coco_opts;
+
+void cli_coco_opts_init(coco_opts *o);
+int cli_coco_parse(int argc, char **argv, coco_opts *o);
+void cli_coco_opts_free(coco_opts *o);
+
+typedef struct sem_opts {
+    const char *gt, *pred, *json, *gt_suffix, *pred_suffix, *map, *pred_map;
+    int64_t k, ignore;
+    int reduce_zero, strict, timing, quiet, have_k;
+    maskeval_options lib;
+} sem_opts;
+
+void cli_semantic_opts_init(sem_opts *o);
+int cli_semantic_parse(int argc, char **argv, sem_opts *o);
 
 int cmd_coco(int argc, char **argv);
 int cmd_semantic(int argc, char **argv);

@@ -274,3 +274,13 @@ void cli_report(const maskeval_ctx *ctx, maskeval_status st)
         fprintf(stderr, "maskeval: OpenCL build log:\n%s\n", maskeval_cl_build_log(ctx));
     }
 }
+
+int cli_known(const char *name, const char *const *list)
+{
+    for (; *list != NULL; list++) {
+        if (strcmp(name, *list) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}

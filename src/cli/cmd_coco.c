@@ -38,17 +38,7 @@ static void coco_help(FILE *f)
             "exit status: 0 success, 1 bad input or runtime error, 2 usage error\n");
 }
 
-typedef struct coco_opts {
-    const char *gt, *dt, *json, *dump;
-    int iou_type; /* -1 unset */
-    int timing, quiet;
-    maskeval_options lib;
-    maskeval_coco_params params;
-    int64_t *max_dets, *img_ids, *cat_ids;
-    double *iou_thrs, area[8];
-} coco_opts;
-
-static void free_opts(coco_opts *o)
+void cli_coco_opts_free(coco_opts *o)
 {
     free(o->max_dets);
     free(o->img_ids);
@@ -155,8 +145,11 @@ int cli_env_device(const char *cmd, maskeval_options *lib)
     return 0;
 }
 
-static int parse_coco_args(int argc, char **argv, coco_opts *o)
+int cli_coco_parse(int argc, char **argv, coco_opts *o)
 {
+    static const char *const value_options[] = {
+        "--gt", "--dt", "--json", "--dump-arrays", "--iou-type", "--max-dets", "--iou-thrs",
+        "--area-rng", "--img-ids", "--cat-ids", NULL};
     cli_args a;
     const char *name, *v;
     int bad = 0, r;
@@ -187,6 +180,9 @@ static int parse_coco_args(int argc, char **argv, coco_opts *o)
             }
             *(strcmp(name, "--timing") == 0 ? &o->timing : &o->quiet) = 1;
             continue;
+        }
+        if (!cli_known(name, value_options)) {
+            return cli_usage_error("coco", "unknown option %s", name);
         }
         if ((v = cli_value(&a)) == NULL) {
             return CLI_ERR_USAGE;
@@ -594,23 +590,28 @@ done:
     return rc;
 }
 
+void cli_coco_opts_init(coco_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->iou_type = -1;
+    maskeval_options_init(&o->lib);
+    o->lib.log_fn = cli_log;
+    maskeval_coco_params_init(&o->params);
+}
+
 int cmd_coco(int argc, char **argv)
 {
     coco_opts o;
     int rc;
-    memset(&o, 0, sizeof(o));
-    o.iou_type = -1;
-    maskeval_options_init(&o.lib);
-    o.lib.log_fn = cli_log;
-    maskeval_coco_params_init(&o.params);
-    rc = parse_coco_args(argc, argv, &o);
+    cli_coco_opts_init(&o);
+    rc = cli_coco_parse(argc, argv, &o);
     if (rc == -1) {
-        free_opts(&o);
+        cli_coco_opts_free(&o);
         return CLI_OK; /* --help */
     }
     if (rc == 0) {
         rc = run_coco(&o);
     }
-    free_opts(&o);
+    cli_coco_opts_free(&o);
     return rc;
 }

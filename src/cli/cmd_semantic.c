@@ -48,13 +48,6 @@ static const struct {
                     {24, "person"},        {25, "rider"},       {26, "car"},       {27, "truck"},
                     {28, "bus"},           {31, "train"},       {32, "motorcycle"}, {33, "bicycle"}};
 
-typedef struct sem_opts {
-    const char *gt, *pred, *json, *gt_suffix, *pred_suffix, *map, *pred_map;
-    int64_t k, ignore;
-    int reduce_zero, strict, timing, quiet, have_k;
-    maskeval_options lib;
-} sem_opts;
-
 typedef struct pairs {
     int64_t *v; /* (src, dst) */
     size_t n;
@@ -142,8 +135,11 @@ static int load_label_map(const char *spec, int64_t ignore, pairs *out)
     return 0;
 }
 
-static int parse_sem_args(int argc, char **argv, sem_opts *o)
+int cli_semantic_parse(int argc, char **argv, sem_opts *o)
 {
+    static const char *const value_options[] = {
+        "--gt", "--pred", "--json", "--gt-suffix", "--pred-suffix", "--label-map",
+        "--pred-label-map", "--num-classes", "--ignore-index", NULL};
     cli_args a;
     const char *name, *v;
     int bad = 0, r;
@@ -170,6 +166,9 @@ static int parse_sem_args(int argc, char **argv, sem_opts *o)
               : strcmp(name, "--quiet") == 0  ? &o->quiet
                                               : &o->reduce_zero) = 1;
             continue;
+        }
+        if (!cli_known(name, value_options)) {
+            return cli_usage_error("semantic", "unknown option %s", name);
         }
         if ((v = cli_value(&a)) == NULL) {
             return CLI_ERR_USAGE;
@@ -291,20 +290,20 @@ static int list_dir(const char *dir, const char *suffix, const char *what, file_
     closedir(d);
     /* sort stems and paths together: sort indices by stem */
     {
-        char **pairs = malloc(out->n * 2 * sizeof(char *) + 1);
-        if (pairs == NULL) {
+        char **kv = malloc(out->n * 2 * sizeof(char *) + 1);
+        if (kv == NULL) {
             return -1;
         }
         for (size_t i = 0; i < out->n; i++) {
-            pairs[2 * i] = out->stem[i];
-            pairs[2 * i + 1] = out->path[i];
+            kv[2 * i] = out->stem[i];
+            kv[2 * i + 1] = out->path[i];
         }
-        qsort(pairs, out->n, 2 * sizeof(char *), cmp_str);
+        qsort(kv, out->n, 2 * sizeof(char *), cmp_str);
         for (size_t i = 0; i < out->n; i++) {
-            out->stem[i] = pairs[2 * i];
-            out->path[i] = pairs[2 * i + 1];
+            out->stem[i] = kv[2 * i];
+            out->path[i] = kv[2 * i + 1];
         }
-        free(pairs);
+        free(kv);
     }
     return 0;
 }
@@ -618,15 +617,20 @@ done:
     return rc;
 }
 
+void cli_semantic_opts_init(sem_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->ignore = 255;
+    maskeval_options_init(&o->lib);
+    o->lib.log_fn = cli_log;
+}
+
 int cmd_semantic(int argc, char **argv)
 {
     sem_opts o;
     int rc;
-    memset(&o, 0, sizeof(o));
-    o.ignore = 255;
-    maskeval_options_init(&o.lib);
-    o.lib.log_fn = cli_log;
-    rc = parse_sem_args(argc, argv, &o);
+    cli_semantic_opts_init(&o);
+    rc = cli_semantic_parse(argc, argv, &o);
     if (rc == -1) {
         return CLI_OK;
     }

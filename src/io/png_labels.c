@@ -77,7 +77,23 @@ maskeval_status maskeval_png_read_labels(const maskeval_alloc *a, const char *pa
                                          maskeval_label_img *out, char *err, size_t errcap)
 {
     char *file = NULL;
-    size_t file_len = 0, decoded = 0;
+    size_t file_len = 0;
+    maskeval_status st;
+    memset(out, 0, sizeof(*out));
+    st = slurp(a, path, &file, &file_len, err, errcap);
+    if (st == MASKEVAL_OK) {
+        st = maskeval_png_decode_labels(a, path, file, file_len, out, err, errcap);
+    }
+    maskeval_free(a, file);
+    return st;
+}
+
+maskeval_status maskeval_png_decode_labels(const maskeval_alloc *a, const char *path,
+                                           const void *data, size_t file_len,
+                                           maskeval_label_img *out, char *err, size_t errcap)
+{
+    const char *file = data;
+    size_t decoded = 0;
     spng_ctx *sc = NULL;
     struct spng_ihdr ih;
     uint8_t *raw = NULL;
@@ -86,10 +102,6 @@ maskeval_status maskeval_png_read_labels(const maskeval_alloc *a, const char *pa
     uint64_t npix;
 
     memset(out, 0, sizeof(*out));
-    st = slurp(a, path, &file, &file_len, err, errcap);
-    if (st != MASKEVAL_OK) {
-        return st;
-    }
     if (file_len < 8 || memcmp(file, "\x89PNG\r\n\x1a\n", 8) != 0) {
         snprintf(err, errcap, "%s: not a PNG file", path);
         st = MASKEVAL_ERR_PARSE;
@@ -103,6 +115,10 @@ maskeval_status maskeval_png_read_labels(const maskeval_alloc *a, const char *pa
     }
     spng_set_crc_action(sc, SPNG_CRC_ERROR, SPNG_CRC_DISCARD);
     rc = spng_set_png_buffer(sc, file, file_len);
+    if (rc == 0) {
+        /* far beyond any label map; keeps hostile headers from asking for huge buffers */
+        rc = spng_set_image_limits(sc, 1u << 20, 1u << 20);
+    }
     if (rc == 0) {
         rc = spng_get_ihdr(sc, &ih);
     }
@@ -176,6 +192,5 @@ maskeval_status maskeval_png_read_labels(const maskeval_alloc *a, const char *pa
 done:
     spng_ctx_free(sc);
     maskeval_free(a, raw);
-    maskeval_free(a, file);
     return st;
 }

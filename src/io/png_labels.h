@@ -30,6 +30,11 @@ typedef struct maskeval_label_img {
 maskeval_status maskeval_png_read_labels(const maskeval_alloc *a, const char *path,
                                          maskeval_label_img *out, char *err, size_t errcap);
 
+/* The same for a PNG already in memory; path only names it in messages. */
+maskeval_status maskeval_png_decode_labels(const maskeval_alloc *a, const char *path,
+                                           const void *data, size_t len, maskeval_label_img *out,
+                                           char *err, size_t errcap);
+
 void maskeval_label_img_free(const maskeval_alloc *a, maskeval_label_img *img);
 
 #endif

@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "maskeval.h"
 
@@ -63,8 +64,69 @@ typedef struct maskeval_rle_acc {
     size_t n;
 } maskeval_rle_acc;
 
-void maskeval_rle_acc_init(maskeval_rle_acc *s, uint32_t h, uint32_t w);
-void maskeval_rle_acc_count(maskeval_rle_acc *s, uint32_t c);
+static inline void maskeval_rle_acc_init(maskeval_rle_acc *s, uint32_t h, uint32_t w)
+{
+    memset(s, 0, sizeof(*s));
+    s->h = h;
+    s->xs = w;
+    s->ys = h;
+}
+
+/* Adds c to a (col, row) position. */
+static inline void maskeval_rle_advance(uint32_t h, uint64_t *col, uint64_t *row, uint64_t c)
+{
+    *row += c;
+    if (*row >= h) {
+        if (*row < 2 * (uint64_t)h) {
+            *row -= h;
+            *col += 1;
+        } else {
+            *col += *row / h;
+            *row %= h;
+        }
+    }
+}
+
+static inline void maskeval_rle_acc_count(maskeval_rle_acc *s, uint32_t c)
+{
+    const int one = s->n & 1;
+    s->n++;
+    s->total += c;
+    if (!one || c == 0 || s->h == 0) {
+        if (one) {
+            s->area += c;
+        }
+        if (s->h != 0) {
+            maskeval_rle_advance(s->h, &s->col, &s->row, c);
+        }
+        return;
+    }
+    {
+        uint64_t c0 = s->col, r0 = s->row, c1 = s->col, r1 = s->row;
+        maskeval_rle_advance(s->h, &c1, &r1, (uint64_t)c - 1);
+        s->area += c;
+        s->runs++;
+        if (c0 < s->xs) {
+            s->xs = (uint32_t)c0;
+        }
+        if (c1 > s->xe) {
+            s->xe = (uint32_t)c1;
+        }
+        if (c0 < c1) {
+            s->ys = 0;
+            s->ye = s->h - 1;
+        } else {
+            if (r0 < s->ys) {
+                s->ys = (uint32_t)r0;
+            }
+            if (r1 > s->ye) {
+                s->ye = (uint32_t)r1;
+            }
+        }
+        maskeval_rle_advance(s->h, &s->col, &s->row, c);
+    }
+}
+
 void maskeval_rle_acc_finish(const maskeval_rle_acc *s, maskeval_rle_stats *st);
 
 /* Decodes a compressed string only far enough to fill st (no counts array);
