@@ -371,8 +371,6 @@ static int write_result_json(FILE *f, void *arg)
     cli_json_key(&j, "dt");
     cli_json_uint(&j, nd);
     cli_json_end_object(&j);
-    cli_json_key(&j, "backend");
-    cli_json_string(&j, out->backend);
     cli_json_end_object(&j);
     return ferror(f) ? -1 : 0;
 }

@@ -103,7 +103,8 @@ maskeval_status maskeval_maskset_store(const maskeval_alloc *a, maskeval_maskset
 /*
  * After stores from several tasks (task t stored masks [first[t], first[t+1])
  * with side buffer sides[t]): concatenates the side buffers into ms->extra,
- * fixes those offsets, frees the sides and adopts pool (may be NULL).
+ * fixes those offsets, frees the sides (also on failure) and adopts pool
+ * (may be NULL; owned by ms from then on, also on failure).
  */
 maskeval_status maskeval_maskset_finish(const maskeval_alloc *a, maskeval_maskset *ms, char *pool,
                                         const size_t *first, maskeval_bytevec *sides,

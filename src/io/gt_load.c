@@ -651,7 +651,13 @@ maskeval_status maskeval_gt_load_buffer(maskeval_ctx *ctx, const char *name, con
         memcpy(copy, json, len);
     }
     copy[len] = '\0';
-    return load_owned(ctx, name != NULL ? name : "<ground truth>", copy, len, flags, out);
+    {
+        maskeval_status st2;
+        maskeval_json_scope_enter(&ctx->alloc);
+        st2 = load_owned(ctx, name != NULL ? name : "<ground truth>", copy, len, flags, out);
+        maskeval_json_scope_leave();
+        return st2;
+    }
 }
 
 maskeval_status maskeval_gt_load_file(maskeval_ctx *ctx, const char *path, unsigned flags,
@@ -672,5 +678,11 @@ maskeval_status maskeval_gt_load_file(maskeval_ctx *ctx, const char *path, unsig
     if (st != MASKEVAL_OK) {
         return st;
     }
-    return load_owned(ctx, path, buf, len, flags, out);
+    {
+        maskeval_status st2;
+        maskeval_json_scope_enter(&ctx->alloc);
+        st2 = load_owned(ctx, path, buf, len, flags, out);
+        maskeval_json_scope_leave();
+        return st2;
+    }
 }

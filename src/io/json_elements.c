@@ -29,13 +29,21 @@ typedef struct arena {
     int failed;
 } arena;
 
+static pthread_once_t hooks_once = PTHREAD_ONCE_INIT;
+static void install_hooks(void);
+
 static _Thread_local arena *current;
+/* Outside arenas, the allocator of the maskeval call running on this thread. */
+static _Thread_local const maskeval_alloc *scope;
+static _Thread_local int scope_failed;
 
 static void *hook_malloc(size_t n)
 {
     arena *ar = current;
     if (ar == NULL) {
-        return malloc(n);
+        void *p = scope != NULL ? scope->malloc_fn(n) : malloc(n);
+        scope_failed |= p == NULL;
+        return p;
     }
     n = (n + 15) & ~(size_t)15;
     if (ar->block != NULL && ar->used + n <= ARENA_BLOCK) {
@@ -63,8 +71,25 @@ static void hook_free(void *p)
 {
     /* Inside an arena everything is released by arena_reset. */
     if (current == NULL) {
-        free(p);
+        if (scope != NULL) {
+            if (p != NULL) {
+                scope->free_fn(p);
+            }
+        } else {
+            free(p);
+        }
     }
+}
+
+void maskeval_json_scope_enter(const maskeval_alloc *a)
+{
+    pthread_once(&hooks_once, install_hooks);
+    scope = a;
+}
+
+void maskeval_json_scope_leave(void)
+{
+    scope = NULL;
 }
 
 static void install_hooks(void)
@@ -75,8 +100,6 @@ static void install_hooks(void)
     cJSON_InitHooks(&h);
 }
 
-static pthread_once_t hooks_once = PTHREAD_ONCE_INIT;
-
 static void arena_reset(arena *ar)
 {
     for (size_t i = 0; i < ar->nbig; i++) {
@@ -84,6 +107,7 @@ static void arena_reset(arena *ar)
     }
     ar->nbig = 0;
     ar->used = 0;
+    ar->failed = 0;
 }
 
 static void arena_release(arena *ar)
@@ -98,10 +122,11 @@ maskeval_status maskeval_json_parse_span(maskeval_ctx *ctx, const char *name, co
                                          size_t len, maskeval_json_span span, cJSON **root)
 {
     const char *end = NULL;
+    scope_failed = 0;
     *root = cJSON_ParseWithLengthOpts(buf + span.off, span.len, &end, 0);
     if (*root == NULL) {
         size_t off = (end != NULL && end >= buf) ? (size_t)(end - buf) : span.off;
-        if (current != NULL && current->failed) {
+        if ((current != NULL && current->failed) || scope_failed) {
             return maskeval_nomem(ctx, "parsing JSON");
         }
         /* cJSON stops at the end of the span when the element is cut short */

@@ -38,6 +38,11 @@ void maskeval_elements_free(maskeval_ctx *ctx, maskeval_elements *e);
 maskeval_status maskeval_elements_parse(maskeval_ctx *ctx, maskeval_elements *e,
                                         maskeval_element_fn fn, void *arg);
 
+/* Between enter and leave, cJSON allocations on this thread outside element
+ * arenas use a (the maskeval call's allocator); trees must not cross it. */
+void maskeval_json_scope_enter(const maskeval_alloc *a);
+void maskeval_json_scope_leave(void);
+
 /* Parses one span of buf with cJSON (errors located in the whole file). */
 maskeval_status maskeval_json_parse_span(maskeval_ctx *ctx, const char *name, const char *buf,
                                          size_t len, maskeval_json_span span, cJSON **root);

@@ -86,6 +86,10 @@ maskeval_status maskeval_maskset_finish(const maskeval_alloc *a, maskeval_maskse
     ms->pool = pool;
     ms->extra = maskeval_malloc(a, total);
     if (ms->extra == NULL) {
+        for (size_t t = 0; t < ntasks; t++) {
+            maskeval_free(a, sides[t].v);
+            memset(&sides[t], 0, sizeof(sides[t]));
+        }
         return MASKEVAL_ERR_NOMEM;
     }
     for (size_t t = 0; t < ntasks; t++) {

@@ -397,7 +397,13 @@ maskeval_status maskeval_dets_load_buffer(maskeval_ctx *ctx, const maskeval_gt *
         memcpy(copy, json, len);
     }
     copy[len] = '\0';
-    return load_owned(ctx, gt, name != NULL ? name : "<results>", copy, len, out);
+    {
+        maskeval_status st2;
+        maskeval_json_scope_enter(&ctx->alloc);
+        st2 = load_owned(ctx, gt, name != NULL ? name : "<results>", copy, len, out);
+        maskeval_json_scope_leave();
+        return st2;
+    }
 }
 
 maskeval_status maskeval_dets_load_file(maskeval_ctx *ctx, const maskeval_gt *gt, const char *path,
@@ -418,5 +424,11 @@ maskeval_status maskeval_dets_load_file(maskeval_ctx *ctx, const maskeval_gt *gt
     if (st != MASKEVAL_OK) {
         return st;
     }
-    return load_owned(ctx, gt, path, buf, len, out);
+    {
+        maskeval_status st2;
+        maskeval_json_scope_enter(&ctx->alloc);
+        st2 = load_owned(ctx, gt, path, buf, len, out);
+        maskeval_json_scope_leave();
+        return st2;
+    }
 }

@@ -101,13 +101,16 @@ maskeval_status maskeval_semantic_create(maskeval_ctx *ctx, const maskeval_seman
                              p.num_classes);
     }
     s = maskeval_calloc(&ctx->alloc, 1, sizeof(*s));
+    if (s == NULL) {
+        return maskeval_nomem(ctx, "creating a semantic evaluation");
+    }
+    s->alloc = ctx->alloc;
     map_g = maskeval_calloc(&ctx->alloc, 65536, sizeof(int64_t));
     map_p = maskeval_calloc(&ctx->alloc, 65536, sizeof(int64_t));
-    if (s == NULL || map_g == NULL || map_p == NULL) {
+    if (map_g == NULL || map_p == NULL) {
         st = maskeval_nomem(ctx, "creating a semantic evaluation");
         goto done;
     }
-    s->alloc = ctx->alloc;
     s->k = p.num_classes;
     s->ignore = p.ignore_index;
     s->lut_g = maskeval_calloc(&ctx->alloc, 65536, sizeof(uint32_t));

@@ -31,14 +31,16 @@ for d in "$G"/coco/*/; do
         for be in cpu opencl; do
             rm -rf "$OUT/tmp_$be"
             "$M" coco --gt "$d/gt.json" --dt "$d/dt.json" --iou-type "$iou" --backend "$be" \
-                --dump-arrays "$OUT/tmp_$be" --json "$OUT/tmp_$be.json" --quiet > "$OUT/tmp_$be.txt" 2>&1
+                --dump-arrays "$OUT/tmp_$be" --json "$OUT/tmp_$be.json" --timing \
+                > "$OUT/tmp_$be.txt" 2> "$OUT/tmp_$be.err"
         done
         ok=1
         for f in precision.f64 recall.f64 scores.f64; do
             cmp -s "$OUT/tmp_cpu/$f" "$OUT/tmp_opencl/$f" || ok=0
         done
         cmp -s "$OUT/tmp_cpu.txt" "$OUT/tmp_opencl.txt" || ok=0
-        grep -q '"backend": "opencl: ' "$OUT/tmp_opencl.json" || ok=0
+        cmp -s "$OUT/tmp_cpu.json" "$OUT/tmp_opencl.json" || ok=0
+        grep -q '\[opencl: ' "$OUT/tmp_opencl.err" || ok=0
         if [ $ok = 1 ]; then pass=$((pass+1)); else fail=$((fail+1)); echo "MISMATCH coco $name $iou"; fi
     done
 done
