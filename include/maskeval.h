@@ -74,6 +74,11 @@ typedef struct maskeval_options {
     void *(*malloc_fn)(size_t size);
     void *(*realloc_fn)(void *ptr, size_t size);
     void (*free_fn)(void *ptr);
+    /* Called from the calling thread, at most about ten times a second, with
+     * the running stage ("reading results", "IoU", ...) and its completed
+     * fraction; NULL for none. */
+    void (*progress_fn)(void *user, const char *stage, double fraction);
+    void *progress_user;
 } maskeval_options;
 
 typedef struct maskeval_ctx maskeval_ctx;

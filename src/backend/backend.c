@@ -170,6 +170,7 @@ maskeval_status maskeval_plan_ious(maskeval_ctx *ctx, maskeval_plan *plan)
     if (plan->ious == NULL) {
         return maskeval_nomem(ctx, "allocating IoU matrices");
     }
+    maskeval_progress_stage(ctx, "IoU");
     return be->ops->plan_ious(ctx, be, plan);
 }
 

@@ -84,6 +84,17 @@ void cli_format_double(double v, char *buf, size_t cap);
  * build failure) to stderr. */
 void cli_report(const maskeval_ctx *ctx, maskeval_status st);
 
+/* A progress bar with an ETA on stderr, when it is a terminal and the run
+ * has taken more than a second. */
+typedef struct cli_progress_state {
+    double t0, stage_t0;
+    const char *stage;
+    int tty, shown;
+} cli_progress_state;
+void cli_progress_init(cli_progress_state *p, maskeval_options *lib);
+void cli_progress(void *user, const char *stage, double fraction);
+void cli_progress_done(cli_progress_state *p); /* clears the bar */
+
 /* Monotonic wall clock in seconds. */
 double cli_now(void);
 

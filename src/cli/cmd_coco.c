@@ -513,8 +513,13 @@ static int run_coco(const coco_opts *o)
     unsigned flags = o->iou_type == MASKEVAL_IOU_SEGM ? MASKEVAL_LOAD_SEGM : MASKEVAL_LOAD_BBOX;
     double t0 = 0, t_gt, t_dt, t_eval;
     coco_out out;
+    cli_progress_state progress;
 
-    st = maskeval_ctx_create(&o->lib, &ctx);
+    {
+        maskeval_options lib = o->lib;
+        cli_progress_init(&progress, &lib);
+        st = maskeval_ctx_create(&lib, &ctx);
+    }
     if (st != MASKEVAL_OK) {
         fprintf(stderr, "maskeval: %s\n", maskeval_errmsg(ctx));
         rc = st == MASKEVAL_ERR_INVALID_ARG ? CLI_ERR_USAGE : CLI_ERR_INPUT;
@@ -534,6 +539,7 @@ static int run_coco(const coco_opts *o)
         st = maskeval_coco_evaluate(ctx, gt, dets, &o->params, &res);
     }
     t_eval = cli_now();
+    cli_progress_done(&progress);
     if (st != MASKEVAL_OK) {
         cli_report(ctx, st);
         if (st == MASKEVAL_ERR_INVALID_ARG) {

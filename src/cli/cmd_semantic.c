@@ -498,6 +498,7 @@ static int run_semantic(const sem_opts *o)
     const char *ps = o->pred_suffix != NULL ? o->pred_suffix : "";
     int rc = CLI_ERR_INPUT;
     double t0 = cli_now(), t1;
+    cli_progress_state progress;
 
     memset(&gl, 0, sizeof(gl));
     memset(&pl, 0, sizeof(pl));
@@ -536,7 +537,11 @@ static int run_semantic(const sem_opts *o)
             goto done;
         }
     }
-    st = maskeval_ctx_create(&o->lib, &ctx);
+    {
+        maskeval_options lib = o->lib;
+        cli_progress_init(&progress, &lib);
+        st = maskeval_ctx_create(&lib, &ctx);
+    }
     if (st == MASKEVAL_OK) {
         maskeval_semantic_params_init(&p);
         p.num_classes = (uint32_t)o->k;
@@ -562,6 +567,7 @@ static int run_semantic(const sem_opts *o)
         st = maskeval_semantic_classes(sem, cls, (size_t)o->k);
     }
     t1 = cli_now();
+    cli_progress_done(&progress);
     if (st != MASKEVAL_OK) {
         if (ctx == NULL) {
             fprintf(stderr, "maskeval: out of memory\n");

@@ -98,6 +98,8 @@ void maskeval_ctx_worker(const maskeval_ctx *ctx, maskeval_ctx *w)
     w->errmsg[0] = '\0';
     w->cl_build_log = NULL;
     w->backend = NULL;
+    w->stage = NULL;
+    w->opts.progress_fn = NULL; /* progress is reported by the calling thread only */
 }
 
 const char *maskeval_errmsg(const maskeval_ctx *ctx)

@@ -29,7 +29,14 @@ struct maskeval_ctx {
     char errmsg[MASKEVAL_ERRMSG_CAP];
     char *cl_build_log;               /* owned, NULL when empty */
     struct maskeval_backend_state *backend; /* opened lazily by maskeval_backend_get() */
+    const char *stage;                /* label for progress reports */
 };
+
+/* Names the stage that the following parallel loops report progress for. */
+static inline void maskeval_progress_stage(maskeval_ctx *ctx, const char *stage)
+{
+    ctx->stage = stage;
+}
 
 void *maskeval_malloc(const maskeval_alloc *a, size_t n);
 void *maskeval_calloc(const maskeval_alloc *a, size_t count, size_t size);

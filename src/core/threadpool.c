@@ -13,6 +13,9 @@ typedef struct pool_run {
     maskeval_task_fn fn;
     void *arg;
     size_t n;
+    const maskeval_ctx *ctx;  /* for progress reports (worker 0 only) */
+    double last_report;
+    atomic_size_t done;
     atomic_size_t next;
     atomic_int stop;
     pthread_mutex_t lock; /* guards the error fields below */
@@ -41,6 +44,16 @@ static void run_items(pool_run *run, int worker)
         }
         msg[0] = '\0';
         st = run->fn(run->arg, i, worker, msg, sizeof(msg));
+        atomic_fetch_add(&run->done, 1);
+        if (worker == 0 && run->ctx->opts.progress_fn != NULL) {
+            double now = maskeval_now();
+            if (now - run->last_report >= 0.1) {
+                run->last_report = now;
+                run->ctx->opts.progress_fn(run->ctx->opts.progress_user,
+                                           run->ctx->stage != NULL ? run->ctx->stage : "working",
+                                           (double)atomic_load(&run->done) / (double)run->n);
+            }
+        }
         if (st != MASKEVAL_OK) {
             pthread_mutex_lock(&run->lock);
             if (run->err_status == MASKEVAL_OK || i < run->err_index) {
@@ -89,6 +102,9 @@ maskeval_status maskeval_parallel_for(maskeval_ctx *ctx, size_t n, maskeval_task
     run.fn = fn;
     run.arg = arg;
     run.n = n;
+    run.ctx = ctx;
+    run.last_report = maskeval_now();
+    atomic_init(&run.done, 0);
     atomic_init(&run.next, 0);
     atomic_init(&run.stop, 0);
     run.err_index = 0;

@@ -285,6 +285,7 @@ maskeval_status maskeval_accumulate(maskeval_ctx *ctx, const maskeval_plan *plan
     job.precision = precision;
     job.recall = recall;
     job.scores = scores;
+    maskeval_progress_stage(ctx, "accumulating");
     st = maskeval_parallel_for(ctx, ep->K, accumulate_category, &job);
     if (st == MASKEVAL_ERR_NOMEM) {
         st = maskeval_nomem(ctx, "accumulating");

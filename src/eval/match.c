@@ -151,6 +151,7 @@ maskeval_status maskeval_plan_match(maskeval_ctx *ctx, maskeval_plan *plan)
         st = maskeval_nomem(ctx, "matching");
         goto done;
     }
+    maskeval_progress_stage(ctx, "matching");
     st = maskeval_parallel_for(ctx, plan->ep.I, match_image, &job);
     if (st == MASKEVAL_ERR_NOMEM) {
         st = maskeval_nomem(ctx, "matching");

@@ -466,6 +466,7 @@ static maskeval_status load_annotations(maskeval_ctx *ctx, maskeval_gt *gt, char
         st = maskeval_nomem(ctx, "reading annotations");
         goto done;
     }
+    maskeval_progress_stage(ctx, "reading ground truth");
     st = maskeval_elements_parse(ctx, &el, annotation_element, &job);
     if (st == MASKEVAL_OK && (flags & MASKEVAL_LOAD_SEGM)) {
         maskeval_bytevec *sides = maskeval_calloc(a, el.ntasks, sizeof(maskeval_bytevec));

@@ -340,6 +340,7 @@ static maskeval_status load_owned(maskeval_ctx *ctx, const maskeval_gt *gt, cons
         st = maskeval_nomem(ctx, "loading results");
         goto done;
     }
+    maskeval_progress_stage(ctx, "reading results");
     st = maskeval_elements_parse(ctx, &el, result_element, &job);
     if (st == MASKEVAL_OK && (d->flags & MASKEVAL_LOAD_SEGM)) {
         maskeval_bytevec *sides = maskeval_calloc(a, el.ntasks, sizeof(maskeval_bytevec));
