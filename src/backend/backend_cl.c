@@ -153,7 +153,6 @@ typedef struct batcher {
     uint32_t *masks;       /* uids of the current batch, in order */
     size_t n_masks, n_iv, p0, p1;
     size_t batches;
-    maskeval_u32vec counts;
 } batcher;
 
 /* Uints a batch of these sizes needs in the upload buffer. */
@@ -227,6 +226,58 @@ static void slot_free(batcher *b, slot *s, int index)
     memset(s, 0, sizeof(*s));
 }
 
+#define PACK_CHUNK 2048
+
+typedef struct pack_job {
+    const batcher *b;
+    uint32_t *iv, *off, *pairs;
+} pack_job;
+
+/* Tasks below the mask-chunk count decode masks into intervals; the rest
+ * fill pair records. */
+static maskeval_status pack_task(void *arg, size_t i, int worker, char *err, size_t errcap)
+{
+    const pack_job *pj = arg;
+    const batcher *b = pj->b;
+    const maskeval_plan *plan = b->job->plan;
+    const size_t mask_tasks = (b->n_masks + PACK_CHUNK - 1) / PACK_CHUNK;
+    (void)worker;
+    (void)err;
+    (void)errcap;
+    if (i < mask_tasks) {
+        size_t m1 = (i + 1) * PACK_CHUNK < b->n_masks ? (i + 1) * PACK_CHUNK : b->n_masks;
+        for (size_t m = i * PACK_CHUNK; m < m1; m++) {
+            const maskeval_maskset *ms;
+            size_t idx;
+            uid_mask(b, b->masks[m], &ms, &idx);
+            maskeval_rle_str_intervals(maskeval_maskset_str(ms, idx), ms->len[idx],
+                                       pj->iv + 2 * (size_t)pj->off[m]);
+        }
+        return MASKEVAL_OK;
+    }
+    {
+        size_t q0 = b->p0 + (i - mask_tasks) * PACK_CHUNK;
+        size_t q1 = q0 + PACK_CHUNK < b->p1 ? q0 + PACK_CHUNK : b->p1;
+        for (size_t p = q0; p < q1; p++) {
+            const pair_rec *pr = &b->job->pairs[p];
+            const double *db = plan->dets->masks.box + 4 * (size_t)pr->dt;
+            const double *gb = plan->gt->masks.box + 4 * (size_t)pr->gt;
+            const int32_t img = plan->dets->img[pr->dt];
+            const uint64_t h = plan->gt->img_h[img], total = h * plan->gt->img_w[img];
+            /* the columns where both boxes are (boxes hold uint32 values) */
+            double c0 = db[0] > gb[0] ? db[0] : gb[0];
+            double c1 = (db[0] + db[2]) < (gb[0] + gb[2]) ? db[0] + db[2] : gb[0] + gb[2];
+            uint64_t lo = (uint64_t)c0 * h, hi = c1 > c0 ? (uint64_t)c1 * h : lo;
+            uint32_t *o = pj->pairs + 4 * (p - b->p0);
+            o[0] = (uint32_t)b->batch_slot[plan->gt->n_ann + pr->dt];
+            o[1] = (uint32_t)b->batch_slot[pr->gt];
+            o[2] = (uint32_t)(lo < total ? lo : total);
+            o[3] = (uint32_t)(hi < total ? hi : total);
+        }
+    }
+    return MASKEVAL_OK;
+}
+
 /* Packs the current batch into slot `si` and enqueues copy, kernel, read-back. */
 static maskeval_status launch(batcher *b, int si)
 {
@@ -234,7 +285,6 @@ static maskeval_status launch(batcher *b, int si)
     maskeval_cl *cl = b->cl;
     slot *s = &b->slots[si];
     cl_command_queue q = cl->queue[si];
-    const maskeval_plan *plan = b->job->plan;
     maskeval_status st = MASKEVAL_OK;
     const size_t n_pairs = b->p1 - b->p0;
     const size_t masks_at = 2 * b->n_iv, pairs_at = (masks_at + b->n_masks + 1 + 3) & ~(size_t)3;
@@ -248,40 +298,22 @@ static maskeval_status launch(batcher *b, int si)
         MASKEVAL_CL_CHECK(clFinish(q), "waiting for the previous batch");
         s->busy = 0;
     }
+    /* offsets first (each mask's run count is known), then the threads
+     * decode masks straight into the pinned staging buffer and fill pairs */
     for (size_t m = 0; m < b->n_masks; m++) {
-        const maskeval_maskset *ms;
-        size_t idx, n, pos = 0;
-        uid_mask(b, b->masks[m], &ms, &idx);
         offp[m] = (uint32_t)iv;
-        if (maskeval_u32vec_reserve(&ctx->alloc, &b->counts, ms->len[idx] + 1) != MASKEVAL_OK) {
-            return maskeval_nomem(ctx, "packing masks");
-        }
-        n = maskeval_maskset_decode_raw(ms, idx, b->counts.v);
-        for (size_t j = 0; j < n; j++) {
-            if ((j & 1) && b->counts.v[j] > 0) {
-                ivp[2 * iv] = (uint32_t)pos;
-                ivp[2 * iv + 1] = (uint32_t)(pos + b->counts.v[j]);
-                iv++;
-            }
-            pos += b->counts.v[j];
-        }
+        iv += uid_runs(b, b->masks[m]);
     }
     offp[b->n_masks] = (uint32_t)iv;
-    for (size_t p = b->p0; p < b->p1; p++) {
-        const pair_rec *pr = &b->job->pairs[p];
-        const double *db = plan->dets->masks.box + 4 * (size_t)pr->dt;
-        const double *gb = plan->gt->masks.box + 4 * (size_t)pr->gt;
-        const int32_t img = plan->dets->img[pr->dt];
-        const uint64_t h = plan->gt->img_h[img], total = h * plan->gt->img_w[img];
-        /* the columns where both boxes are (boxes hold uint32 values) */
-        double c0 = db[0] > gb[0] ? db[0] : gb[0];
-        double c1 = (db[0] + db[2]) < (gb[0] + gb[2]) ? db[0] + db[2] : gb[0] + gb[2];
-        uint64_t lo = (uint64_t)c0 * h, hi = c1 > c0 ? (uint64_t)c1 * h : lo;
-        uint32_t *o = pp + 4 * (p - b->p0);
-        o[0] = (uint32_t)b->batch_slot[plan->gt->n_ann + pr->dt];
-        o[1] = (uint32_t)b->batch_slot[pr->gt];
-        o[2] = (uint32_t)(lo < total ? lo : total);
-        o[3] = (uint32_t)(hi < total ? hi : total);
+    {
+        pack_job pj = {b, ivp, offp, pp};
+        size_t tasks = (b->n_masks + PACK_CHUNK - 1) / PACK_CHUNK +
+                       (n_pairs + PACK_CHUNK - 1) / PACK_CHUNK;
+        maskeval_progress_stage(ctx, "IoU: packing masks");
+        st = maskeval_parallel_for(ctx, tasks, pack_task, &pj);
+        if (st != MASKEVAL_OK) {
+            return st;
+        }
     }
     MASKEVAL_CL_CHECK(clEnqueueWriteBuffer(q, s->d_in, CL_FALSE, 0, used * 4, s->h_in, 0, NULL,
                                            NULL),
@@ -522,7 +554,6 @@ done:
     for (int s = 0; s < b.nslots; s++) {
         slot_free(&b, &b.slots[s], s);
     }
-    maskeval_u32vec_free(a, &b.counts);
     maskeval_free(a, b.stamp);
     maskeval_free(a, b.batch_slot);
     maskeval_free(a, b.masks);

@@ -35,6 +35,10 @@ maskeval_rle_strerr maskeval_rle_str_decode(const char *s, size_t len, uint32_t 
                                             size_t *n, size_t *where, size_t *index);
 const char *maskeval_rle_strerr_text(maskeval_rle_strerr e);
 
+/* The foreground runs of a (validated) string as [start, end) pixel index
+ * pairs into iv (2 * runs entries); returns the number of runs. */
+size_t maskeval_rle_str_intervals(const char *s, size_t len, uint32_t *iv);
+
 /* Bytes maskeval_rle_str_encode needs for n counts (without the NUL). */
 size_t maskeval_rle_str_bound(size_t n);
 /* Encodes counts; returns the string length. out must hold str_bound(n) bytes. */

@@ -106,6 +106,38 @@ maskeval_rle_strerr maskeval_rle_str_scan(const char *s, size_t len, uint32_t h,
     return MASKEVAL_RLE_STR_OK;
 }
 
+/* Writes the foreground runs of a validated string as [start, end) pairs. */
+static maskeval_rle_strerr str_intervals(const char *s, size_t len, uint32_t *iv, size_t *count,
+                                         size_t *where, size_t *index)
+{
+    size_t n_out = 0, k = 0;
+    uint64_t pos = 0;
+    int one = 0;
+#define EMIT_IV(v)                                                                                 \
+    do {                                                                                           \
+        uint32_t v_ = (v);                                                                         \
+        if (one && v_ > 0) {                                                                       \
+            iv[2 * k] = (uint32_t)pos;                                                             \
+            iv[2 * k + 1] = (uint32_t)(pos + v_);                                                  \
+            k++;                                                                                   \
+        }                                                                                          \
+        pos += v_;                                                                                 \
+        one = !one;                                                                                \
+    } while (0)
+    DECODE_LOOP(EMIT_IV);
+#undef EMIT_IV
+    (void)n_out;
+    *count = k;
+    return MASKEVAL_RLE_STR_OK;
+}
+
+size_t maskeval_rle_str_intervals(const char *s, size_t len, uint32_t *iv)
+{
+    size_t k = 0, where, index;
+    (void)str_intervals(s, len, iv, &k, &where, &index);
+    return k;
+}
+
 const char *maskeval_rle_strerr_text(maskeval_rle_strerr e)
 {
     switch (e) {
