@@ -316,10 +316,10 @@ MASKEVAL_API int maskeval_coco_result_category_ap(const maskeval_coco_result *re
 MASKEVAL_API void maskeval_coco_result_counts(const maskeval_coco_result *res, size_t *n_images,
                                               size_t *n_gt, size_t *n_dt);
 
-/* Wall-clock seconds per stage of the last evaluation: index 0 = IoU,
- * 1 = matching, 2 = accumulate + summarize. */
+/* Wall-clock seconds per stage of the evaluation: 0 = grouping into
+ * (image, category) cells, 1 = IoU, 2 = matching, 3 = accumulate + summarize. */
 MASKEVAL_API void maskeval_coco_result_timing(const maskeval_coco_result *res,
-                                              double seconds[3] /* out */);
+                                              double seconds[4] /* out */);
 
 /* ------------------------------------------------------------------------ */
 /* Semantic segmentation                                                     */

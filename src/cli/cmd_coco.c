@@ -576,13 +576,14 @@ static int run_coco(const coco_opts *o)
         goto done;
     }
     if (o->timing) {
-        double stage[3];
+        double stage[4];
         maskeval_coco_result_timing(res, stage);
         fprintf(stderr,
                 "maskeval: timing: read+parse gt %.3f s, read+parse+decode results %.3f s, "
-                "IoU %.3f s, match %.3f s, accumulate+summarize %.3f s, evaluate total %.3f s "
-                "[%s]\n",
-                t_gt - t0, t_dt - t_gt, stage[0], stage[1], stage[2], t_eval - t_dt, backend);
+                "group %.3f s, IoU %.3f s, match %.3f s, accumulate+summarize %.3f s, "
+                "evaluate total %.3f s [%s]\n",
+                t_gt - t0, t_dt - t_gt, stage[0], stage[1], stage[2], stage[3], t_eval - t_dt,
+                backend);
     }
     rc = CLI_OK;
 done:

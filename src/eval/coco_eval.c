@@ -416,7 +416,7 @@ maskeval_status maskeval_coco_evaluate(maskeval_ctx *ctx, const maskeval_gt *gt,
     maskeval_coco_result *res = NULL;
     maskeval_status st;
     size_t n_prec, n_rec;
-    double t0, t1, t2;
+    double t0, tp, t1, t2;
 
     if (ctx == NULL || out == NULL) {
         return MASKEVAL_ERR_INVALID_ARG;
@@ -434,6 +434,7 @@ maskeval_status maskeval_coco_evaluate(maskeval_ctx *ctx, const maskeval_gt *gt,
     }
     t0 = maskeval_now();
     st = maskeval_plan_build(ctx, gt, dets, &plan);
+    tp = maskeval_now();
     if (st == MASKEVAL_OK) {
         st = maskeval_plan_ious(ctx, &plan);
     }
@@ -472,9 +473,10 @@ maskeval_status maskeval_coco_evaluate(maskeval_ctx *ctx, const maskeval_gt *gt,
     res->ep = plan.ep; /* ownership moves to the result */
     memset(&plan.ep, 0, sizeof(plan.ep));
     st = maskeval_summarize(ctx, res);
-    res->timing[0] = t1 - t0;
-    res->timing[1] = t2 - t1;
-    res->timing[2] = maskeval_now() - t2;
+    res->timing[0] = tp - t0;
+    res->timing[1] = t1 - tp;
+    res->timing[2] = t2 - t1;
+    res->timing[3] = maskeval_now() - t2;
 done:
     maskeval_plan_free(a, &plan);
     if (st != MASKEVAL_OK) {
@@ -576,9 +578,9 @@ void maskeval_coco_result_counts(const maskeval_coco_result *res, size_t *n_imag
     *n_dt = res->n_dt;
 }
 
-void maskeval_coco_result_timing(const maskeval_coco_result *res, double seconds[3])
+void maskeval_coco_result_timing(const maskeval_coco_result *res, double seconds[4])
 {
-    for (size_t i = 0; i < 3; i++) {
+    for (size_t i = 0; i < 4; i++) {
         seconds[i] = res->timing[i];
     }
 }

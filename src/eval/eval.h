@@ -101,7 +101,7 @@ struct maskeval_coco_result {
     double stats[MASKEVAL_N_STATS];
     double *cat_ap;              /* [K], NaN where there is nothing to average */
     size_t n_images, n_gt, n_dt;
-    double timing[3];
+    double timing[4];
 };
 
 /* summarize(): the 12 stats and per-category AP. (summarize.c) */

@@ -14,7 +14,20 @@ mkdir -p "$OUT" /etc/OpenCL/vendors
 export LD_LIBRARY_PATH="$PWD/build/gpu/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 M=$(readlink -f build/maskeval)
 G=build/gpu
-T=$(nproc)
+# timed LABEL CMD...: wall time and peak RSS with GNU time when present
+timed() {
+    local label=$1
+    shift
+    if [ -x /usr/bin/time ]; then
+        /usr/bin/time -f "$label: %e s wall, %M KB peak RSS" "$@"
+    else
+        local t0 t1
+        t0=$(date +%s.%N)
+        "$@"
+        t1=$(date +%s.%N)
+        echo "$label: $(echo "$t1 - $t0" | bc) s wall" >&2
+    fi
+}
 {
     nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.memory --format=csv
     nproc; grep -m1 "model name" /proc/cpuinfo
@@ -62,13 +75,12 @@ build/tests/bench_kernels --device 0 --runs 10 --images 8 --json "$OUT/kernels.j
 # 3. COCO-val-sized set, whole process
 {
     S=/tmp/cocoscale
-    /usr/bin/time -f "gen_coco_scale %e s" build/tests/gen_coco_scale --out $S --images 5000
+    timed gen_coco_scale build/tests/gen_coco_scale --out $S --images 5000
     for iou in segm bbox; do
         dt=$S/dt.json
         for be in cpu opencl; do
             for r in 1 2 3; do
-                /usr/bin/time -f "$iou $be run $r: %e s wall, %M KB peak RSS" \
-                    "$M" coco --gt $S/gt.json --dt $dt --iou-type $iou --backend $be --timing \
+                MASKEVAL_VERBOSE=1 timed "$iou $be run $r" "$M" coco --gt $S/gt.json --dt $dt --iou-type $iou --backend $be --timing \
                     --quiet --json "$OUT/scale_${iou}_$be.json" > /dev/null
             done
         done
@@ -83,8 +95,7 @@ if [ -d "$G/cityscapes" ]; then
     {
         for be in cpu opencl; do
             for r in 1 2; do
-                /usr/bin/time -f "semantic $be run $r: %e s wall, %M KB peak RSS" \
-                    "$M" semantic --gt "$G/cityscapes/gt" --pred "$G/cityscapes/pred" \
+                timed "semantic $be run $r" "$M" semantic --gt "$G/cityscapes/gt" --pred "$G/cityscapes/pred" \
                     --num-classes 19 --backend $be --timing --quiet --json "$OUT/cs_$be.json"
             done
         done
