@@ -72,15 +72,16 @@ echo "parity opencl vs cpu: $pass identical, $fail different"
 # 2. kernel throughput
 build/tests/bench_kernels --device 0 --runs 10 --images 8 --json "$OUT/kernels.json" > "$OUT/kernels.txt" 2>&1
 
-# 3. COCO-val-sized set, whole process
+# 3. COCO-val-sized set, whole process (MASKEVAL_VERBOSE: the OpenCL stage breakdown)
 {
+    export MASKEVAL_VERBOSE=1
     S=/tmp/cocoscale
     timed gen_coco_scale build/tests/gen_coco_scale --out $S --images 5000
     for iou in segm bbox; do
         dt=$S/dt.json
         for be in cpu opencl; do
             for r in 1 2 3; do
-                MASKEVAL_VERBOSE=1 timed "$iou $be run $r" "$M" coco --gt $S/gt.json --dt $dt --iou-type $iou --backend $be --timing \
+                timed "$iou $be run $r" "$M" coco --gt $S/gt.json --dt $dt --iou-type $iou --backend $be --timing \
                     --quiet --json "$OUT/scale_${iou}_$be.json" > /dev/null
             done
         done
@@ -88,6 +89,7 @@ build/tests/bench_kernels --device 0 --runs 10 --images 8 --json "$OUT/kernels.j
                <(grep -o '"stats": \[[^]]*\]' "$OUT/scale_${iou}_opencl.json") \
             && echo "$iou: stats identical cpu/opencl" || echo "$iou: STATS DIFFER"
     done
+    unset MASKEVAL_VERBOSE
 } > "$OUT/scale.txt" 2>&1
 
 # 4. semantic at Cityscapes size, if carried
