@@ -37,6 +37,7 @@ typedef struct maskeval_cl {
     cl_program prog_conf[2];  /* uchar / ushort labels, built on first use */
     cl_kernel k_conf[2][3];   /* [label type][local, global, hash] */
     uint64_t budget;          /* device bytes one batch may use (all slots) */
+    void *conf_cache;         /* confusion kernels' buffers (cl_confusion.c) */
     uint64_t local_mem;
     size_t max_wg;
     int broken;               /* a runtime error happened: refuse further work */
@@ -79,6 +80,9 @@ struct maskeval_labels;
  * items share the label width and lookup tables. */
 maskeval_status maskeval_cl_confusion(maskeval_ctx *ctx, maskeval_cl *cl, struct maskeval_cm *cm,
                                       const struct maskeval_labels *items, size_t n_items);
+
+/* Frees the buffers maskeval_cl_confusion keeps between calls. */
+void maskeval_cl_confusion_release(maskeval_ctx *ctx, maskeval_cl *cl);
 
 extern const maskeval_backend_ops maskeval_backend_cl_ops;
 

@@ -19,7 +19,8 @@
 #include "semantic/confusion.h"
 
 enum { V_LOCAL = 0, V_GLOBAL = 1, V_HASH = 2 };
-#define TILE 64
+#define CHUNK 16                       /* labels per vector load (confusion.cl) */
+#define MAX_BATCH_PX ((size_t)1 << 26) /* 64 Mpx per batch: plenty to fill a GPU */
 
 static maskeval_status build_conf(maskeval_ctx *ctx, maskeval_cl *cl, int wide)
 {
@@ -30,7 +31,8 @@ static maskeval_status build_conf(maskeval_ctx *ctx, maskeval_cl *cl, int wide)
     if (cl->prog_conf[wide] != NULL) {
         return MASKEVAL_OK;
     }
-    snprintf(defines, sizeof(defines), "-DLABEL_T=%s -DTILE=%d", wide ? "ushort" : "uchar", TILE);
+    snprintf(defines, sizeof(defines), "-DLABEL_T=%s -DLUT_LOCAL=%d", wide ? "ushort" : "uchar",
+             wide ? 0 : 1);
     st = maskeval_clprog_build(ctx, cl, maskeval_clsrc_confusion, maskeval_clsrc_confusion_len,
                                "confusion.cl", defines, &cl->prog_conf[wide]);
     if (st != MASKEVAL_OK) {
@@ -53,10 +55,13 @@ typedef struct cslot {
     int busy;
 } cslot;
 
+/* Device buffers of the confusion kernels, kept in the maskeval_cl between
+ * calls (pinning staging memory is costly) while the shape stays the same. */
 typedef struct conf_run {
-    maskeval_ctx *ctx;
+    maskeval_ctx *ctx;    /* of the current call */
     maskeval_cl *cl;
-    maskeval_cm *cm;
+    maskeval_cm *cm;      /* of the current call */
+    uint32_t k;
     int wide, variant, bytes;
     size_t cap_px;        /* pixels per batch */
     size_t bins;          /* histogram cells, or hash slots */
@@ -120,24 +125,19 @@ static maskeval_status run_batch(conf_run *r, int si)
     maskeval_status st = MASKEVAL_OK;
     const cl_uint zero = 0, empty = MASKEVAL_LABEL_SKIP, k = r->cm->k;
     const cl_ulong n = s->n;
-    const size_t tiles = (s->n + TILE - 1) / TILE;
-    size_t lsz = 256, gsz;
+    const size_t chunks = (s->n + CHUNK - 1) / CHUNK;
+    const size_t llut_bytes = r->wide ? 4 : 512 * 4;
+    size_t lsz = 256, gsz, groups;
     cl_uint arg = 0;
 
     if (lsz > cl->max_wg) {
         lsz = cl->max_wg;
     }
-    if (r->variant == V_LOCAL) {
-        /* enough groups to fill the device; each flushes its bins once */
-        size_t groups = (size_t)cl->info.compute_units * 4;
-        size_t need = (tiles + lsz - 1) / lsz;
-        gsz = (groups < need ? groups : need) * lsz;
-    } else {
-        gsz = (tiles + lsz - 1) / lsz * lsz;
-        if (gsz > ((size_t)1 << 22)) {
-            gsz = (size_t)1 << 22;
-        }
-    }
+    /* enough groups to fill the device; a local-histogram group flushes its
+     * bins once, so fewer, longer-lived groups there */
+    groups = (size_t)cl->info.compute_units * (r->variant == V_LOCAL ? 8 : 16);
+    gsz = (chunks + lsz - 1) / lsz;
+    gsz = (gsz < groups ? gsz : groups) * lsz;
     if (gsz == 0) {
         gsz = lsz;
     }
@@ -171,9 +171,10 @@ static maskeval_status run_batch(conf_run *r, int si)
     } else {
         MASKEVAL_CL_CHECK(clSetKernelArg(kern, arg++, sizeof(cl_mem), &s->d_hist),
                           "setting arguments");
-        if (r->variant == V_LOCAL) {
-            MASKEVAL_CL_CHECK(clSetKernelArg(kern, arg++, r->bins * 4, NULL), "setting arguments");
-        }
+    }
+    MASKEVAL_CL_CHECK(clSetKernelArg(kern, arg++, llut_bytes, NULL), "setting arguments");
+    if (r->variant == V_LOCAL) {
+        MASKEVAL_CL_CHECK(clSetKernelArg(kern, arg++, r->bins * 4, NULL), "setting arguments");
     }
     MASKEVAL_CL_CHECK(clEnqueueNDRangeKernel(q, kern, 1, NULL, &gsz, &lsz, 0, NULL, NULL),
                       "running the confusion kernel");
@@ -192,7 +193,36 @@ fail:
     return st;
 }
 
-static maskeval_status alloc_run(conf_run *r, int nslots, size_t total_px)
+/* Pixels per batch for this device budget (0: not even a small batch fits). */
+static size_t batch_pixels(const maskeval_cl *cl, int variant, int bytes, uint64_t k1sq,
+                           size_t total_px)
+{
+    uint64_t slot_bytes = cl->budget / MASKEVAL_CL_SLOTS, px;
+
+    /* pixels per batch: labels take 2*bytes per pixel; the hash table up
+     * to 2 slots (8 bytes each) per run, i.e. per pixel at worst */
+    if (variant == V_HASH) {
+        px = slot_bytes / (2 * (uint64_t)bytes + 16);
+    } else {
+        uint64_t hist = k1sq * 4;
+        px = slot_bytes > hist ? (slot_bytes - hist) / (2 * (uint64_t)bytes) : 0;
+    }
+    if (px > cl->info.max_alloc / (uint64_t)bytes) {
+        px = cl->info.max_alloc / (uint64_t)bytes;
+    }
+    if (px > ((uint64_t)1 << 31) - 1) {
+        px = ((uint64_t)1 << 31) - 1;
+    }
+    if (px > MAX_BATCH_PX) {
+        px = MAX_BATCH_PX;
+    }
+    if (px > total_px) {
+        px = total_px;
+    }
+    return (px < 1024 && px < total_px) ? 0 : (size_t)(px > 0 ? px : 1);
+}
+
+static maskeval_status alloc_run(conf_run *r, size_t cap_px)
 {
     maskeval_ctx *ctx = r->ctx;
     maskeval_cl *cl = r->cl;
@@ -200,33 +230,10 @@ static maskeval_status alloc_run(conf_run *r, int nslots, size_t total_px)
     maskeval_status st = MASKEVAL_OK;
     cl_int err = CL_SUCCESS;
     const size_t lut_n = r->wide ? 65536 : 256;
-    const uint64_t k1sq = (uint64_t)(r->cm->k + 1) * (r->cm->k + 1);
-    uint64_t slot_bytes = cl->budget / (uint64_t)nslots, px;
+    const uint64_t k1sq = (uint64_t)(r->k + 1) * (r->k + 1);
+    const int nslots = MASKEVAL_CL_SLOTS;
 
-    /* pixels per batch: labels take 2*bytes per pixel; the hash table up
-     * to 2 slots (8 bytes each) per run, i.e. per pixel at worst */
-    if (r->variant == V_HASH) {
-        px = slot_bytes / (2 * (uint64_t)r->bytes + 16);
-    } else {
-        uint64_t hist = k1sq * 4;
-        px = slot_bytes > hist ? (slot_bytes - hist) / (2 * (uint64_t)r->bytes) : 0;
-    }
-    if (px > cl->info.max_alloc / (uint64_t)r->bytes) {
-        px = cl->info.max_alloc / (uint64_t)r->bytes;
-    }
-    if (px > ((uint64_t)1 << 31) - 1) {
-        px = ((uint64_t)1 << 31) - 1;
-    }
-    if (px > total_px) {
-        px = total_px;
-    }
-    if (px < 1024 && px < total_px) {
-        return maskeval_fail(ctx, MASKEVAL_ERR_LIMIT,
-                             "opencl (%s): the device memory cap (%llu bytes) leaves no room for "
-                             "a label batch with %u classes",
-                             cl->info.name, (unsigned long long)cl->budget, r->cm->k);
-    }
-    r->cap_px = (size_t)(px > 0 ? px : 1);
+    r->cap_px = cap_px;
     if (r->variant == V_HASH) {
         uint64_t distinct = r->cap_px < k1sq ? r->cap_px : k1sq;
         r->bins = next_pow2((size_t)(2 * distinct + 2));
@@ -270,9 +277,8 @@ fail:
     return st;
 }
 
-static void free_run(conf_run *r)
+static void free_run(conf_run *r, const maskeval_alloc *a)
 {
-    const maskeval_alloc *a = &r->ctx->alloc;
     for (int si = 0; si < MASKEVAL_CL_SLOTS; si++) {
         cslot *s = &r->slots[si];
         cl_command_queue q = r->cl->queue[si];
@@ -300,13 +306,24 @@ static void free_run(conf_run *r)
     }
 }
 
+void maskeval_cl_confusion_release(maskeval_ctx *ctx, maskeval_cl *cl)
+{
+    conf_run *r = cl->conf_cache;
+    if (r != NULL) {
+        free_run(r, &ctx->alloc);
+        maskeval_free(&ctx->alloc, r);
+        cl->conf_cache = NULL;
+    }
+}
+
 maskeval_status maskeval_cl_confusion(maskeval_ctx *ctx, maskeval_cl *cl, maskeval_cm *cm,
                                       const maskeval_labels *items, size_t n_items)
 {
-    conf_run r;
+    conf_run *r = cl->conf_cache;
     maskeval_status st = MASKEVAL_OK;
-    size_t total = 0, item = 0, off = 0;
-    int si = 0, nslots;
+    size_t total = 0, item = 0, off = 0, cap_px;
+    int si = 0, variant;
+    const int bytes = n_items > 0 ? items[0].bytes : 1, wide = bytes == 2;
     const uint64_t k1sq = (uint64_t)(cm->k + 1) * (cm->k + 1);
 
     if (n_items == 0) {
@@ -317,58 +334,79 @@ maskeval_status maskeval_cl_confusion(maskeval_ctx *ctx, maskeval_cl *cl, maskev
                              "opencl (%s): the device failed earlier in this context",
                              cl->info.name);
     }
-    memset(&r, 0, sizeof(r));
-    r.ctx = ctx;
-    r.cl = cl;
-    r.cm = cm;
-    r.bytes = items[0].bytes;
-    r.wide = r.bytes == 2;
     if (cm->sparse) {
-        r.variant = V_HASH;
-    } else if (k1sq * 4 + 1024 <= cl->local_mem && k1sq <= 65536) {
-        r.variant = V_LOCAL;
+        variant = V_HASH;
+    } else if (k1sq * 4 + 512 * 4 + 1024 <= cl->local_mem && k1sq <= 65536) {
+        variant = V_LOCAL;
     } else {
-        r.variant = V_GLOBAL;
+        variant = V_GLOBAL;
     }
     for (size_t i = 0; i < n_items; i++) {
         total += items[i].n;
     }
-    st = build_conf(ctx, cl, r.wide);
+    st = build_conf(ctx, cl, wide);
     if (st != MASKEVAL_OK) {
         return st;
     }
-    nslots = MASKEVAL_CL_SLOTS;
-    st = alloc_run(&r, nslots, total);
-    if (st != MASKEVAL_OK) {
-        goto done;
+    cap_px = batch_pixels(cl, variant, bytes, k1sq, total);
+    if (cap_px == 0) {
+        return maskeval_fail(ctx, MASKEVAL_ERR_LIMIT,
+                             "opencl (%s): the device memory cap (%llu bytes) leaves no room for "
+                             "a label batch with %u classes",
+                             cl->info.name, (unsigned long long)cl->budget, cm->k);
     }
+    if (r != NULL && (r->k != cm->k || r->wide != wide || r->variant != variant ||
+                      r->cap_px < cap_px)) {
+        maskeval_cl_confusion_release(ctx, cl);
+        r = NULL;
+    }
+    if (r == NULL) {
+        r = maskeval_calloc(&ctx->alloc, 1, sizeof(*r));
+        if (r == NULL) {
+            return maskeval_nomem(ctx, "allocating confusion buffers");
+        }
+        r->ctx = ctx;
+        r->cl = cl;
+        r->cm = cm;
+        r->k = cm->k;
+        r->bytes = bytes;
+        r->wide = wide;
+        r->variant = variant;
+        cl->conf_cache = r;
+        st = alloc_run(r, cap_px);
+        if (st != MASKEVAL_OK) {
+            maskeval_cl_confusion_release(ctx, cl);
+            return st;
+        }
+    }
+    r->ctx = ctx;
+    r->cm = cm;
     {
-        const size_t lut_n = r.wide ? 65536 : 256;
-        MASKEVAL_CL_CHECK(clEnqueueWriteBuffer(cl->queue[0], r.d_lut_g, CL_TRUE, 0, lut_n * 4,
+        const size_t lut_n = wide ? 65536 : 256;
+        MASKEVAL_CL_CHECK(clEnqueueWriteBuffer(cl->queue[0], r->d_lut_g, CL_TRUE, 0, lut_n * 4,
                                                items[0].lut_g, 0, NULL, NULL),
                           "uploading label tables");
-        MASKEVAL_CL_CHECK(clEnqueueWriteBuffer(cl->queue[0], r.d_lut_p, CL_TRUE, 0, lut_n * 4,
+        MASKEVAL_CL_CHECK(clEnqueueWriteBuffer(cl->queue[0], r->d_lut_p, CL_TRUE, 0, lut_n * 4,
                                                items[0].lut_p, 0, NULL, NULL),
                           "uploading label tables");
     }
     /* Fill a slot with the next pixels (items may be split across batches). */
     while (item < n_items) {
-        cslot *s = &r.slots[si];
-        st = slot_wait(&r, si);
+        cslot *s = &r->slots[si];
+        st = slot_wait(r, si);
         if (st != MASKEVAL_OK) {
-            goto done;
+            goto fail;
         }
         s->n = 0;
-        while (item < n_items && s->n < r.cap_px) {
+        while (item < n_items && s->n < r->cap_px) {
             const maskeval_labels *l = &items[item];
             size_t take = l->n - off;
-            if (take > r.cap_px - s->n) {
-                take = r.cap_px - s->n;
+            if (take > r->cap_px - s->n) {
+                take = r->cap_px - s->n;
             }
-            memcpy(s->h_gt + s->n * r.bytes, (const uint8_t *)l->gt + off * r.bytes,
-                   take * r.bytes);
-            memcpy(s->h_pred + s->n * r.bytes, (const uint8_t *)l->pred + off * r.bytes,
-                   take * r.bytes);
+            memcpy(s->h_gt + s->n * bytes, (const uint8_t *)l->gt + off * bytes, take * bytes);
+            memcpy(s->h_pred + s->n * bytes, (const uint8_t *)l->pred + off * bytes,
+                   take * bytes);
             s->n += take;
             off += take;
             if (off == l->n) {
@@ -377,18 +415,20 @@ maskeval_status maskeval_cl_confusion(maskeval_ctx *ctx, maskeval_cl *cl, maskev
             }
         }
         if (s->n > 0) {
-            st = run_batch(&r, si);
+            st = run_batch(r, si);
             if (st != MASKEVAL_OK) {
-                goto done;
+                goto fail;
             }
         }
-        si = (si + 1) % nslots;
+        si = (si + 1) % MASKEVAL_CL_SLOTS;
     }
-    for (int k = 0; k < nslots && st == MASKEVAL_OK; k++) {
-        st = slot_wait(&r, k);
+    for (int k = 0; k < MASKEVAL_CL_SLOTS && st == MASKEVAL_OK; k++) {
+        st = slot_wait(r, k);
     }
 fail:
-done:
-    free_run(&r);
+    if (st != MASKEVAL_OK) {
+        /* counts of a failed call are incomplete: drop the buffers too */
+        maskeval_cl_confusion_release(ctx, cl);
+    }
     return st;
 }

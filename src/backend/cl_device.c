@@ -191,6 +191,7 @@ void maskeval_cl_close(maskeval_ctx *ctx, maskeval_cl *cl)
         return;
     }
     /* Release calls cannot fail the caller; ignore their status. */
+    maskeval_cl_confusion_release(ctx, cl);
     for (int t = 0; t < 2; t++) {
         for (int v = 0; v < 3; v++) {
             if (cl->k_conf[t][v] != NULL) {

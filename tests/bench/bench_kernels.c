@@ -310,13 +310,14 @@ static void bench_confusion(maskeval_ctx *ctx, maskeval_cl *cl, cl_command_queue
         }
         maskeval_cm_free(&alloc, &dev);
     }
-    variant = cpu.sparse ? 2 : (bins * 4 + 1024 <= cl->local_mem && bins <= 65536) ? 0 : 1;
+    variant = cpu.sparse ? 2 : (bins * 4 + 512 * 4 + 1024 <= cl->local_mem && bins <= 65536) ? 0 : 1;
     {
         cl_kernel kern = cl->k_conf[wide][variant];
         cl_mem d_gt, d_pred, d_hist, d_keys = NULL, d_lut;
         cl_ulong nn = n;
-        size_t lsz = 256 < cl->max_wg ? 256 : cl->max_wg, gsz;
-        size_t tiles = (n + 63) / 64, hb = cpu.sparse ? ((size_t)1 << 24) : bins;
+        size_t lsz = 256 < cl->max_wg ? 256 : cl->max_wg, gsz, groups;
+        size_t chunks = (n + 15) / 16, hb = cpu.sparse ? ((size_t)1 << 24) : bins;
+        size_t llut_bytes = wide ? 4 : 512 * 4;
         cl_uint kk = k, mask = (cl_uint)(hb - 1), zero = 0, empty = MASKEVAL_LABEL_SKIP;
         cl_uint arg = 0;
         d_gt = clCreateBuffer(cl->context, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, n * bytes, gt,
@@ -334,15 +335,10 @@ static void bench_confusion(maskeval_ctx *ctx, maskeval_cl *cl, cl_command_queue
             d_keys = clCreateBuffer(cl->context, CL_MEM_READ_WRITE, hb * 4, NULL, &err);
             CHECK(err);
         }
-        if (variant == 0) {
-            size_t groups = (size_t)cl->info.compute_units * 4, need = (tiles + lsz - 1) / lsz;
-            gsz = (groups < need ? groups : need) * lsz;
-        } else {
-            gsz = (tiles + lsz - 1) / lsz * lsz;
-            if (gsz > ((size_t)1 << 22)) {
-                gsz = (size_t)1 << 22;
-            }
-        }
+        /* the same launch shape as cl_confusion.c */
+        groups = (size_t)cl->info.compute_units * (variant == 0 ? 8 : 16);
+        gsz = (chunks + lsz - 1) / lsz;
+        gsz = (gsz < groups ? gsz : groups) * lsz;
         CHECK(clSetKernelArg(kern, arg++, sizeof(cl_mem), &d_gt));
         CHECK(clSetKernelArg(kern, arg++, sizeof(cl_mem), &d_pred));
         CHECK(clSetKernelArg(kern, arg++, sizeof(cl_ulong), &nn));
@@ -355,9 +351,10 @@ static void bench_confusion(maskeval_ctx *ctx, maskeval_cl *cl, cl_command_queue
             CHECK(clSetKernelArg(kern, arg++, sizeof(cl_uint), &mask));
         } else {
             CHECK(clSetKernelArg(kern, arg++, sizeof(cl_mem), &d_hist));
-            if (variant == 0) {
-                CHECK(clSetKernelArg(kern, arg++, bins * 4, NULL));
-            }
+        }
+        CHECK(clSetKernelArg(kern, arg++, llut_bytes, NULL));
+        if (variant == 0) {
+            CHECK(clSetKernelArg(kern, arg++, bins * 4, NULL));
         }
         for (int r = 0; r <= runs; r++) {
             cl_event ev;

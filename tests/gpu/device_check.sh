@@ -70,7 +70,7 @@ echo "parity opencl vs cpu: $pass identical, $fail different"
 } > "$OUT/parity.txt" 2>&1
 
 # 2. kernel throughput
-build/tests/bench_kernels --device 0 --runs 10 --images 8 --json "$OUT/kernels.json" > "$OUT/kernels.txt" 2>&1
+build/tests/bench_kernels --device 0 --runs 10 --images 64 --json "$OUT/kernels.json" > "$OUT/kernels.txt" 2>&1
 
 # 3. COCO-val-sized set, whole process (MASKEVAL_VERBOSE: the OpenCL stage breakdown)
 {
