@@ -519,9 +519,11 @@ static maskeval_status load_owned(maskeval_ctx *ctx, const char *name, char *buf
     const maskeval_json_member_span *images = NULL, *cats = NULL, *anns = NULL;
     cJSON *jimages = NULL, *jcats = NULL;
     maskeval_gt *gt = NULL;
+    maskeval_json_arena ar;
     size_t nm = 0, p;
     maskeval_status st;
 
+    maskeval_json_arena_init(&ar, a);
     p = maskeval_json_skip_ws(buf, len, 0);
     if (p >= len) {
         st = maskeval_fail(ctx, MASKEVAL_ERR_PARSE, "%s: empty file, expected JSON", name);
@@ -532,14 +534,13 @@ static maskeval_status load_owned(maskeval_ctx *ctx, const char *name, char *buf
         cJSON *root = NULL;
         st = maskeval_json_value_span(ctx, name, buf, len, p, &whole);
         if (st == MASKEVAL_OK) {
-            st = maskeval_json_parse_span(ctx, name, buf, len, whole, &root);
+            st = maskeval_json_parse_span(ctx, name, buf, len, whole, &ar, &root);
         }
         if (st == MASKEVAL_OK) {
             st = maskeval_fail(ctx, MASKEVAL_ERR_PARSE,
                                "%s: expected a JSON object at the top level, got %s", name,
                                maskeval_json_type(root));
         }
-        cJSON_Delete(root);
         goto done;
     }
     st = maskeval_json_object_spans(ctx, name, buf, len, p, &members, &nm);
@@ -565,10 +566,10 @@ static maskeval_status load_owned(maskeval_ctx *ctx, const char *name, char *buf
         }
     }
     if (images != NULL) {
-        st = maskeval_json_parse_span(ctx, name, buf, len, images->value, &jimages);
+        st = maskeval_json_parse_span(ctx, name, buf, len, images->value, &ar, &jimages);
     }
     if (st == MASKEVAL_OK && cats != NULL) {
-        st = maskeval_json_parse_span(ctx, name, buf, len, cats->value, &jcats);
+        st = maskeval_json_parse_span(ctx, name, buf, len, cats->value, &ar, &jcats);
     }
     if (st != MASKEVAL_OK) {
         goto done;
@@ -581,12 +582,11 @@ static maskeval_status load_owned(maskeval_ctx *ctx, const char *name, char *buf
     }
     if (anns != NULL && buf[anns->value.off] != '[') {
         cJSON *j = NULL;
-        st = maskeval_json_parse_span(ctx, name, buf, len, anns->value, &j);
+        st = maskeval_json_parse_span(ctx, name, buf, len, anns->value, &ar, &j);
         if (st == MASKEVAL_OK) {
             st = maskeval_fail(ctx, MASKEVAL_ERR_PARSE, "%s: annotations: expected an array, got %s",
                                name, maskeval_json_type(j));
         }
-        cJSON_Delete(j);
         goto done;
     }
     gt = maskeval_calloc(a, 1, sizeof(*gt));
@@ -600,8 +600,7 @@ static maskeval_status load_owned(maskeval_ctx *ctx, const char *name, char *buf
     if (st == MASKEVAL_OK) {
         st = load_categories(ctx, gt, jcats, name);
     }
-    cJSON_Delete(jimages);
-    cJSON_Delete(jcats);
+    maskeval_json_arena_reset(&ar); /* drops the images and categories trees */
     jimages = jcats = NULL;
     if (st == MASKEVAL_OK && anns != NULL) {
         st = load_annotations(ctx, gt, &buf, len, anns->value, name, flags);
@@ -613,8 +612,7 @@ static maskeval_status load_owned(maskeval_ctx *ctx, const char *name, char *buf
                      name, gt->n_dup_ids);
     }
 done:
-    cJSON_Delete(jimages);
-    cJSON_Delete(jcats);
+    maskeval_json_arena_release(&ar);
     maskeval_free(a, members);
     maskeval_free(a, buf);
     if (st != MASKEVAL_OK) {
@@ -652,13 +650,7 @@ maskeval_status maskeval_gt_load_buffer(maskeval_ctx *ctx, const char *name, con
         memcpy(copy, json, len);
     }
     copy[len] = '\0';
-    {
-        maskeval_status st2;
-        maskeval_json_scope_enter(&ctx->alloc);
-        st2 = load_owned(ctx, name != NULL ? name : "<ground truth>", copy, len, flags, out);
-        maskeval_json_scope_leave();
-        return st2;
-    }
+    return load_owned(ctx, name != NULL ? name : "<ground truth>", copy, len, flags, out);
 }
 
 maskeval_status maskeval_gt_load_file(maskeval_ctx *ctx, const char *path, unsigned flags,
@@ -679,11 +671,5 @@ maskeval_status maskeval_gt_load_file(maskeval_ctx *ctx, const char *path, unsig
     if (st != MASKEVAL_OK) {
         return st;
     }
-    {
-        maskeval_status st2;
-        maskeval_json_scope_enter(&ctx->alloc);
-        st2 = load_owned(ctx, path, buf, len, flags, out);
-        maskeval_json_scope_leave();
-        return st2;
-    }
+    return load_owned(ctx, path, buf, len, flags, out);
 }

@@ -1,7 +1,7 @@
 /*
  * json_elements.h - parsing the elements of a large JSON array in parallel:
- * each element is parsed on its own with cJSON (into a per-thread arena),
- * handed to a callback and freed, so no tree of the whole file ever exists.
+ * each element is parsed on its own (json_fast.c, into a per-thread arena),
+ * handed to a callback and dropped, so no tree of the whole file ever exists.
  */
 #ifndef MASKEVAL_IO_JSON_ELEMENTS_H
 #define MASKEVAL_IO_JSON_ELEMENTS_H
@@ -9,6 +9,7 @@
 #include <cjson/cJSON.h>
 
 #include "core/ctx.h"
+#include "io/json_fast.h"
 #include "io/json_scan.h"
 
 /*
@@ -38,13 +39,10 @@ void maskeval_elements_free(maskeval_ctx *ctx, maskeval_elements *e);
 maskeval_status maskeval_elements_parse(maskeval_ctx *ctx, maskeval_elements *e,
                                         maskeval_element_fn fn, void *arg);
 
-/* Between enter and leave, cJSON allocations on this thread outside element
- * arenas use a (the maskeval call's allocator); trees must not cross it. */
-void maskeval_json_scope_enter(const maskeval_alloc *a);
-void maskeval_json_scope_leave(void);
-
-/* Parses one span of buf with cJSON (errors located in the whole file). */
+/* Parses one span of buf into ar (errors located in the whole file). The
+ * tree lives until the arena is reset; never cJSON_Delete it. */
 maskeval_status maskeval_json_parse_span(maskeval_ctx *ctx, const char *name, const char *buf,
-                                         size_t len, maskeval_json_span span, cJSON **root);
+                                         size_t len, maskeval_json_span span,
+                                         maskeval_json_arena *ar, cJSON **root);
 
 #endif

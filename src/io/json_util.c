@@ -6,59 +6,6 @@
 #include <math.h>
 #include <string.h>
 
-maskeval_status maskeval_json_parse(maskeval_ctx *ctx, const char *name, const char *buf,
-                                    size_t len, cJSON **root)
-{
-    const char *end = NULL;
-    cJSON *r;
-    *root = NULL;
-    r = cJSON_ParseWithLengthOpts(buf, len, &end, 0);
-    if (r == NULL) {
-        size_t off = (end != NULL && end >= buf) ? (size_t)(end - buf) : 0, line = 1, col = 1;
-        if (off > len) {
-            off = len;
-        }
-        for (size_t i = 0; i < off; i++) {
-            if (buf[i] == '\n') {
-                line++;
-                col = 1;
-            } else {
-                col++;
-            }
-        }
-        if (len == 0) {
-            return maskeval_fail(ctx, MASKEVAL_ERR_PARSE, "%s: empty file, expected JSON", name);
-        }
-        if (off >= len) {
-            return maskeval_fail(ctx, MASKEVAL_ERR_PARSE,
-                                 "%s: invalid JSON: unexpected end of input at line %zu "
-                                 "(truncated file?)",
-                                 name, line);
-        }
-        return maskeval_fail(ctx, MASKEVAL_ERR_PARSE,
-                             "%s: invalid JSON at line %zu, column %zu (byte %zu)", name, line,
-                             col, off);
-    }
-    /* cJSON stops at the end of the first value; anything but whitespace
-     * after it is an error, as for Python's json.load. */
-    if (end != NULL) {
-        size_t off = (size_t)(end - buf);
-        while (off < len && (buf[off] == ' ' || buf[off] == '\t' || buf[off] == '\n' ||
-                             buf[off] == '\r')) {
-            off++;
-        }
-        if (off < len) {
-            cJSON_Delete(r);
-            return maskeval_fail(ctx, MASKEVAL_ERR_PARSE,
-                                 "%s: invalid JSON: extra data after the top-level value at "
-                                 "byte %zu",
-                                 name, off);
-        }
-    }
-    *root = r;
-    return MASKEVAL_OK;
-}
-
 const cJSON *maskeval_json_member(const cJSON *obj, const char *key)
 {
     const cJSON *found = NULL, *it;

@@ -1,6 +1,6 @@
 /*
- * json_util.h - reading COCO JSON with cJSON: parsing with a located error
- * message, Python-like member lookup and typed field readers.
+ * json_util.h - reading COCO JSON trees (cJSON nodes): Python-like member
+ * lookup and typed field readers.
  */
 #ifndef MASKEVAL_IO_JSON_UTIL_H
 #define MASKEVAL_IO_JSON_UTIL_H
@@ -11,11 +11,6 @@
 #include <cjson/cJSON.h>
 
 #include "core/ctx.h"
-
-/* Parses len bytes of JSON. On failure the message names the file, the line
- * and the column ("gt.json: invalid JSON at line 3, column 17"). */
-maskeval_status maskeval_json_parse(maskeval_ctx *ctx, const char *name, const char *buf,
-                                    size_t len, cJSON **root /* out */);
 
 /* Member `key` of an object, the LAST one when a key repeats (Python's json
  * keeps the last value). NULL when absent or when obj is not an object. */

@@ -238,8 +238,12 @@ static maskeval_status choose_branch(maskeval_ctx *ctx, const char *name, const 
 {
     cJSON *item = NULL;
     const cJSON *box;
-    maskeval_status st = maskeval_json_parse_span(ctx, name, buf, len, first, &item);
+    maskeval_json_arena ar;
+    maskeval_status st;
+    maskeval_json_arena_init(&ar, &ctx->alloc);
+    st = maskeval_json_parse_span(ctx, name, buf, len, first, &ar, &item);
     if (st != MASKEVAL_OK) {
+        maskeval_json_arena_release(&ar);
         return st;
     }
     if (!cJSON_IsObject(item)) {
@@ -251,7 +255,7 @@ static maskeval_status choose_branch(maskeval_ctx *ctx, const char *name, const 
         st = maskeval_fail(ctx, MASKEVAL_ERR_PARSE,
                            "%s: result 0: has neither \"bbox\" nor \"segmentation\"", name);
     }
-    cJSON_Delete(item);
+    maskeval_json_arena_release(&ar);
     return st;
 }
 
@@ -276,17 +280,19 @@ static maskeval_status load_owned(maskeval_ctx *ctx, const maskeval_gt *gt, cons
     }
     if (buf[p] != '[') {
         maskeval_json_span whole;
+        maskeval_json_arena ar;
         cJSON *root = NULL;
+        maskeval_json_arena_init(&ar, a);
         st = maskeval_json_value_span(ctx, name, buf, len, p, &whole);
         if (st == MASKEVAL_OK) {
-            st = maskeval_json_parse_span(ctx, name, buf, len, whole, &root);
+            st = maskeval_json_parse_span(ctx, name, buf, len, whole, &ar, &root);
         }
         if (st == MASKEVAL_OK) {
             st = maskeval_fail(ctx, MASKEVAL_ERR_PARSE,
                                "%s: expected a JSON array of results at the top level, got %s",
                                name, maskeval_json_type(root));
         }
-        cJSON_Delete(root);
+        maskeval_json_arena_release(&ar);
         goto done;
     }
     st = maskeval_json_array_spans(ctx, name, buf, len, p, &spans, &n);
@@ -398,13 +404,7 @@ maskeval_status maskeval_dets_load_buffer(maskeval_ctx *ctx, const maskeval_gt *
         memcpy(copy, json, len);
     }
     copy[len] = '\0';
-    {
-        maskeval_status st2;
-        maskeval_json_scope_enter(&ctx->alloc);
-        st2 = load_owned(ctx, gt, name != NULL ? name : "<results>", copy, len, out);
-        maskeval_json_scope_leave();
-        return st2;
-    }
+    return load_owned(ctx, gt, name != NULL ? name : "<results>", copy, len, out);
 }
 
 maskeval_status maskeval_dets_load_file(maskeval_ctx *ctx, const maskeval_gt *gt, const char *path,
@@ -425,11 +425,5 @@ maskeval_status maskeval_dets_load_file(maskeval_ctx *ctx, const maskeval_gt *gt
     if (st != MASKEVAL_OK) {
         return st;
     }
-    {
-        maskeval_status st2;
-        maskeval_json_scope_enter(&ctx->alloc);
-        st2 = load_owned(ctx, gt, path, buf, len, out);
-        maskeval_json_scope_leave();
-        return st2;
-    }
+    return load_owned(ctx, gt, path, buf, len, out);
 }

@@ -1,0 +1,186 @@
+/*
+ * test_json.c - the strict element parser (json_fast.c) and the structural
+ * scanner: same trees as cJSON on valid JSON, correctly rounded numbers, and
+ * every RFC 8259 violation refused at the right byte.
+ */
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "io/json_fast.h"
+#include "test_main.h"
+
+static const maskeval_alloc alloc = {malloc, realloc, free};
+
+static int same_tree(const cJSON *a, const cJSON *b)
+{
+    if ((a->type & 0xff) != (b->type & 0xff)) {
+        return 0;
+    }
+    if ((a->string == NULL) != (b->string == NULL) ||
+        (a->string != NULL && strcmp(a->string, b->string) != 0)) {
+        return 0;
+    }
+    if (cJSON_IsNumber(a) && memcmp(&a->valuedouble, &b->valuedouble, sizeof(double)) != 0) {
+        return 0;
+    }
+    if (cJSON_IsString(a) && strcmp(a->valuestring, b->valuestring) != 0) {
+        return 0;
+    }
+    a = a->child;
+    b = b->child;
+    while (a != NULL && b != NULL) {
+        if (!same_tree(a, b)) {
+            return 0;
+        }
+        a = a->next;
+        b = b->next;
+    }
+    return a == NULL && b == NULL;
+}
+
+START_TEST(test_same_as_cjson)
+{
+    static const char *docs[] = {
+        "{\"image_id\":42,\"category_id\":18,\"bbox\":[258.15,41.29,348.26,243.78],"
+        "\"score\":0.236,\"segmentation\":{\"size\":[480,640],\"counts\":\"abc\\\\de\"}}",
+        "[1, -0, 0.5, 1e-7, 1E+300, -2.5e-310, 12345678901234567890, 3.141592653589793238462]",
+        "{\"a\": [true, false, null, {}, [], \"\\u00e9\\u20ac\\ud83d\\ude00\\n\\t\\\"\"]}",
+        "  {\"dup\": 1, \"dup\": 2}  ",
+        "\"\"",
+        "0",
+    };
+    maskeval_json_arena ar;
+    maskeval_json_arena_init(&ar, &alloc);
+    for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+        cJSON *ref = cJSON_Parse(docs[i]), *got = NULL;
+        size_t off;
+        ck_assert_ptr_nonnull(ref);
+        ck_assert_int_eq(maskeval_json_fast_parse(&ar, docs[i], strlen(docs[i]), &got, &off),
+                         MASKEVAL_JSON_FAST_OK);
+        ck_assert_msg(same_tree(ref, got), "document %zu differs", i);
+        cJSON_Delete(ref);
+        maskeval_json_arena_reset(&ar);
+    }
+    maskeval_json_arena_release(&ar);
+}
+END_TEST
+
+START_TEST(test_numbers_correctly_rounded)
+{
+    /* random decimal strings against strtod (glibc: correctly rounded) */
+    unsigned seed = 7;
+    maskeval_json_arena ar;
+    maskeval_json_arena_init(&ar, &alloc);
+    for (int it = 0; it < 200000; it++) {
+        char s[64];
+        int k = 0, digits = 1 + rand_r(&seed) % 25;
+        cJSON *got = NULL;
+        size_t off;
+        double want;
+        if (rand_r(&seed) % 2) {
+            s[k++] = '-';
+        }
+        s[k++] = (char)('1' + rand_r(&seed) % 9);
+        for (int d = 1; d < digits; d++) {
+            s[k++] = (char)('0' + rand_r(&seed) % 10);
+            if (d == digits / 2 && d < digits - 1 && rand_r(&seed) % 2) {
+                s[k++] = '.';
+            }
+        }
+        if (rand_r(&seed) % 3 == 0) {
+            k += sprintf(s + k, "e%d", rand_r(&seed) % 640 - 330);
+        }
+        s[k] = '\0';
+        want = strtod(s, NULL);
+        ck_assert_int_eq(maskeval_json_fast_parse(&ar, s, (size_t)k, &got, &off),
+                         MASKEVAL_JSON_FAST_OK);
+        ck_assert_msg(memcmp(&got->valuedouble, &want, sizeof(double)) == 0, "%s: %a vs %a", s,
+                      got->valuedouble, want);
+        maskeval_json_arena_reset(&ar);
+    }
+    maskeval_json_arena_release(&ar);
+}
+END_TEST
+
+START_TEST(test_refusals)
+{
+    static const struct {
+        const char *doc;
+        size_t at;
+    } bad[] = {
+        {"01", 1},            /* leading zero */
+        {"[1,]", 3},          /* trailing comma */
+        {"{\"a\":1,}", 7},    /* trailing comma in an object */
+        {"NaN", 0},           /* Python accepts it; JSON does not */
+        {"-Infinity", 1},     /* likewise */
+        {"1.", 2},            /* fraction without digits */
+        {".5", 0},            /* no integer part */
+        {"+1", 0},            /* no plus sign */
+        {"1e", 2},            /* exponent without digits */
+        {"0x10", 1},          /* hexadecimal */
+        {"\"a\tb\"", 2},      /* raw control character in a string */
+        {"\"\\x\"", 2},       /* unknown escape */
+        {"\"\\ud800\"", 6},   /* lone high surrogate */
+        {"\"\\udc00\"", 6},   /* lone low surrogate */
+        {"\"abc", 4},         /* unterminated string */
+        {"[1 2]", 3},         /* missing comma */
+        {"{1:2}", 1},         /* key not a string */
+        {"{\"a\" 1}", 5},     /* missing colon */
+        {"tru", 0},           /* truncated literal */
+        {"[1] x", 4},         /* trailing garbage */
+        {"", 0},              /* nothing */
+    };
+    maskeval_json_arena ar;
+    maskeval_json_arena_init(&ar, &alloc);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        cJSON *got = NULL;
+        size_t off = 999;
+        ck_assert_msg(maskeval_json_fast_parse(&ar, bad[i].doc, strlen(bad[i].doc), &got, &off) ==
+                          MASKEVAL_JSON_FAST_SYNTAX,
+                      "accepted %s", bad[i].doc);
+        ck_assert_ptr_null(got);
+        ck_assert_msg(off == bad[i].at, "%s: error at %zu, want %zu", bad[i].doc, off, bad[i].at);
+        maskeval_json_arena_reset(&ar);
+    }
+    maskeval_json_arena_release(&ar);
+}
+END_TEST
+
+START_TEST(test_depth_limit)
+{
+    char *doc = malloc(2 * 1001 + 1);
+    cJSON *got = NULL;
+    size_t off;
+    maskeval_json_arena ar;
+    maskeval_json_arena_init(&ar, &alloc);
+    for (int i = 0; i < 1001; i++) {
+        doc[i] = '[';
+        doc[1001 + i] = ']';
+    }
+    ck_assert_int_eq(maskeval_json_fast_parse(&ar, doc, 2002, &got, &off),
+                     MASKEVAL_JSON_FAST_DEPTH);
+    /* 1000 levels are fine */
+    ck_assert_int_eq(maskeval_json_fast_parse(&ar, doc + 1, 2000, &got, &off),
+                     MASKEVAL_JSON_FAST_OK);
+    maskeval_json_arena_release(&ar);
+    free(doc);
+}
+END_TEST
+
+static Suite *json_suite(void)
+{
+    Suite *s = suite_create("json");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_same_as_cjson);
+    tcase_add_test(tc, test_numbers_correctly_rounded);
+    tcase_add_test(tc, test_refusals);
+    tcase_add_test(tc, test_depth_limit);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+MASKEVAL_TEST_MAIN(json_suite)
