@@ -8,8 +8,9 @@
  * (K+1) x (K+1) matrix. Work-items read 16 labels at a time with vector
  * loads (consecutive work-items read consecutive chunks, so the loads
  * coalesce) and stride over the maps; since label maps are piecewise
- * constant, each work-item keeps a running (cell, count) and adds it only
- * when the cell changes. Three ways to add a run:
+ * constant, a chunk with one label on each side is counted as one step, and
+ * each work-item keeps a running (cell, count) that it adds only when the
+ * cell changes. Three ways to add a run:
  *   confusion_local  - into a work-group histogram in local memory, flushed
  *                      once per group (small K);
  *   confusion_global - straight into the global histogram (larger K);
@@ -52,23 +53,25 @@
         }                                                                                          \
     } while (0)
 
-/* One pixel: extend the running cell or add it and start a new one. */
-#define STEP(graw, praw, ADD)                                                                      \
+/* cnt pixels of one (gt, pred) pair: extend the running cell or add it and
+ * start a new one. */
+#define STEPN(graw, praw, cnt, ADD)                                                                \
     do {                                                                                           \
         const uint g_ = LUT_G(graw);                                                               \
         if (g_ != SKIP) {                                                                          \
             const uint key_ = min(g_, k) * k1 + min(LUT_P(praw), k);                               \
             if (run > 0 && key_ == cur) {                                                          \
-                run++;                                                                             \
+                run += (cnt);                                                                      \
             } else {                                                                               \
                 if (run > 0) {                                                                     \
                     ADD(cur, run);                                                                 \
                 }                                                                                  \
                 cur = key_;                                                                        \
-                run = 1;                                                                           \
+                run = (cnt);                                                                       \
             }                                                                                      \
         }                                                                                          \
     } while (0)
+#define STEP(graw, praw, ADD) STEPN(graw, praw, 1u, ADD)
 
 /* All chunks of this work-item, then (work-item 0) the tail. */
 #define WALK(ADD)                                                                                  \
@@ -77,9 +80,14 @@
         const ulong chunks = n / CHUNK;                                                            \
         for (ulong c = get_global_id(0); c < chunks; c += get_global_size(0)) {                    \
             const VEC_T gv = vload16(c, gt), pv = vload16(c, pred);                                \
-            const LABEL_T *ga = (const LABEL_T *)&gv, *pa = (const LABEL_T *)&pv;                  \
-            for (int i = 0; i < CHUNK; i++) {                                                      \
-                STEP(ga[i], pa[i], ADD);                                                           \
+            if (all(gv == (VEC_T)(gv.s0)) && all(pv == (VEC_T)(pv.s0))) {                          \
+                /* one label on both sides: the common case of label maps */                       \
+                STEPN(gv.s0, pv.s0, (uint)CHUNK, ADD);                                             \
+            } else {                                                                               \
+                const LABEL_T *ga = (const LABEL_T *)&gv, *pa = (const LABEL_T *)&pv;              \
+                for (int i = 0; i < CHUNK; i++) {                                                  \
+                    STEP(ga[i], pa[i], ADD);                                                       \
+                }                                                                                  \
             }                                                                                      \
         }                                                                                          \
         if (get_global_id(0) == 0) {                                                               \
