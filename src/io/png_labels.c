@@ -144,8 +144,10 @@ maskeval_status maskeval_png_decode_labels(const maskeval_alloc *a, const char *
     }
     rc = spng_decoded_image_size(sc, SPNG_FMT_PNG, &decoded);
     if (rc == 0) {
-        /* zeroed: libspng ORs sub-byte samples of interlaced images into place */
-        raw = maskeval_calloc(a, decoded, 1);
+        /* libspng ORs sub-byte samples of interlaced images into place: those
+         * need a zeroed buffer */
+        raw = (ih.interlace_method != 0 && ih.bit_depth < 8) ? maskeval_calloc(a, decoded, 1)
+                                                             : maskeval_malloc(a, decoded);
         if (raw == NULL) {
             snprintf(err, errcap, "%s: out of memory decoding", path);
             st = MASKEVAL_ERR_NOMEM;

@@ -339,7 +339,8 @@ maskeval_status maskeval_semantic_add_png(maskeval_ctx *ctx, maskeval_semantic *
     job.count_in_worker =
         be->ops == &maskeval_backend_cpu_ops &&
         (s->cm.sparse || (uint64_t)(s->k + 1) * (s->k + 1) * 8 * (uint64_t)workers <= (256u << 20));
-    chunk = (size_t)workers * 8;
+    /* the device path keeps two decoded chunks alive: keep them small */
+    chunk = (size_t)workers * (job.count_in_worker ? 8 : 2);
     job.s = s;
     job.gt_paths = gt_paths;
     job.pred_paths = pred_paths;
