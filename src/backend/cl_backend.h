@@ -33,7 +33,7 @@ typedef struct maskeval_cl {
     cl_command_queue queue[MASKEVAL_CL_SLOTS];
     maskeval_device_info info;
     cl_program prog_pair;
-    cl_kernel k_pair;
+    cl_kernel k_pair, k_decode;
     cl_program prog_conf[2];  /* uchar / ushort labels, built on first use */
     cl_kernel k_conf[2][3];   /* [label type][local, global, hash] */
     uint64_t budget;          /* device bytes one batch may use (all slots) */

@@ -178,6 +178,8 @@ maskeval_status maskeval_cl_open(maskeval_ctx *ctx, const maskeval_cl_device *de
     }
     cl->k_pair = clCreateKernel(cl->prog_pair, "pair_intersect", &err);
     MASKEVAL_CL_CHECK(err, "creating kernel pair_intersect");
+    cl->k_decode = clCreateKernel(cl->prog_pair, "decode_masks", &err);
+    MASKEVAL_CL_CHECK(err, "creating kernel decode_masks");
     *out = cl;
     return MASKEVAL_OK;
 fail:
@@ -204,6 +206,9 @@ void maskeval_cl_close(maskeval_ctx *ctx, maskeval_cl *cl)
     }
     if (cl->k_pair != NULL) {
         clReleaseKernel(cl->k_pair);
+    }
+    if (cl->k_decode != NULL) {
+        clReleaseKernel(cl->k_decode);
     }
     if (cl->prog_pair != NULL) {
         clReleaseProgram(cl->prog_pair);

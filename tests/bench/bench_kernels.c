@@ -116,8 +116,9 @@ static void bench_pairs(maskeval_cl *cl, cl_command_queue q, int images, int run
     uint32_t *pairs = malloc((size_t)images * dets * gts * 4 * sizeof(uint32_t));
     uint64_t s = 12345, iv_bytes = 0;
     cl_int err;
-    double t[64], cpu0, cpu1;
+    double t[64], td[64], cpu0, cpu1;
     uint64_t checksum_cpu = 0, checksum_dev = 0;
+    size_t str_bytes = 0;
 
     for (int im = 0; im < images; im++) {
         size_t first = n_masks;
@@ -192,17 +193,43 @@ static void bench_pairs(maskeval_cl *cl, cl_command_queue q, int images, int run
     }
     cpu1 = now();
     {
-        /* one upload buffer as the backend builds it */
-        size_t masks_at = 2 * n_iv, pairs_at = (masks_at + n_masks + 1 + 3) & ~(size_t)3;
-        size_t total = pairs_at + 4 * n_pairs;
-        uint32_t *in = calloc(total, sizeof(uint32_t));
-        uint32_t *res = malloc(n_pairs * sizeof(uint32_t));
-        cl_mem d_in, d_out;
-        cl_uint a1 = (cl_uint)masks_at, a2 = (cl_uint)pairs_at, a3 = (cl_uint)n_pairs;
-        size_t lsz = 256, gsz = (n_pairs + 255) / 256 * 256;
-        memcpy(in, iv, n_iv * 8);
-        memcpy(in + masks_at, off, (n_masks + 1) * 4);
+        /* one upload buffer as the backend builds it: the masks as COCO RLE
+         * strings, string and interval offsets, then the pairs */
+        size_t cap_str = maskeval_rle_str_bound(2 * n_iv + 2 * n_masks) + 16, n_str = 0;
+        char *str = malloc(cap_str);
+        uint32_t *stroff = malloc((n_masks + 1) * sizeof(uint32_t));
+        uint32_t *counts = malloc((2 * cap_iv + 2) * sizeof(uint32_t));
+        size_t stroff_at, ivoff_at, pairs_at, total;
+        uint32_t *in, *res = malloc(n_pairs * sizeof(uint32_t));
+        cl_mem d_in, d_iv, d_out;
+        cl_uint a_so, a_io, a_pa, a_np = (cl_uint)n_pairs, a_nm = (cl_uint)n_masks;
+        size_t lsz = 256, gsz = (n_pairs + 255) / 256 * 256, dl = 64;
+        size_t dg = (n_masks + 63) / 64 * 64;
+        for (size_t m = 0; m < n_masks; m++) {
+            size_t nc = 0;
+            uint32_t pos = 0;
+            for (uint32_t i = off[m]; i < off[m + 1]; i++) {
+                counts[nc++] = iv[2 * i] - pos;
+                counts[nc++] = iv[2 * i + 1] - iv[2 * i];
+                pos = iv[2 * i + 1];
+            }
+            counts[nc++] = h * w - pos;
+            stroff[m] = (uint32_t)n_str;
+            n_str += maskeval_rle_str_encode(counts, nc, str + n_str);
+        }
+        stroff[n_masks] = (uint32_t)n_str;
+        stroff_at = (n_str + 3) / 4;
+        ivoff_at = stroff_at + n_masks + 1;
+        pairs_at = (ivoff_at + n_masks + 1 + 3) & ~(size_t)3;
+        total = pairs_at + 4 * n_pairs;
+        in = calloc(total, sizeof(uint32_t));
+        memcpy(in, str, n_str);
+        memcpy(in + stroff_at, stroff, (n_masks + 1) * 4);
+        memcpy(in + ivoff_at, off, (n_masks + 1) * 4);
         memcpy(in + pairs_at, pairs, n_pairs * 16);
+        a_so = (cl_uint)stroff_at;
+        a_io = (cl_uint)ivoff_at;
+        a_pa = (cl_uint)pairs_at;
         if (lsz > cl->max_wg) {
             lsz = cl->max_wg;
             gsz = (n_pairs + lsz - 1) / lsz * lsz;
@@ -210,13 +237,26 @@ static void bench_pairs(maskeval_cl *cl, cl_command_queue q, int images, int run
         d_in = clCreateBuffer(cl->context, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, total * 4, in,
                               &err);
         CHECK(err);
+        d_iv = clCreateBuffer(cl->context, CL_MEM_READ_WRITE, n_iv * 8 + 8, NULL, &err);
+        CHECK(err);
         d_out = clCreateBuffer(cl->context, CL_MEM_WRITE_ONLY, n_pairs * 4, NULL, &err);
         CHECK(err);
-        CHECK(clSetKernelArg(cl->k_pair, 0, sizeof(cl_mem), &d_in));
-        CHECK(clSetKernelArg(cl->k_pair, 1, sizeof(cl_uint), &a1));
-        CHECK(clSetKernelArg(cl->k_pair, 2, sizeof(cl_uint), &a2));
-        CHECK(clSetKernelArg(cl->k_pair, 3, sizeof(cl_uint), &a3));
-        CHECK(clSetKernelArg(cl->k_pair, 4, sizeof(cl_mem), &d_out));
+        CHECK(clSetKernelArg(cl->k_decode, 0, sizeof(cl_mem), &d_in));
+        CHECK(clSetKernelArg(cl->k_decode, 1, sizeof(cl_uint), &a_so));
+        CHECK(clSetKernelArg(cl->k_decode, 2, sizeof(cl_uint), &a_io));
+        CHECK(clSetKernelArg(cl->k_decode, 3, sizeof(cl_uint), &a_nm));
+        CHECK(clSetKernelArg(cl->k_decode, 4, sizeof(cl_mem), &d_iv));
+        for (int r = 0; r <= runs; r++) {
+            cl_event ev;
+            CHECK(clEnqueueNDRangeKernel(q, cl->k_decode, 1, NULL, &dg, &dl, 0, NULL, &ev));
+            td[r] = event_seconds(ev);
+        }
+        CHECK(clSetKernelArg(cl->k_pair, 0, sizeof(cl_mem), &d_iv));
+        CHECK(clSetKernelArg(cl->k_pair, 1, sizeof(cl_mem), &d_in));
+        CHECK(clSetKernelArg(cl->k_pair, 2, sizeof(cl_uint), &a_io));
+        CHECK(clSetKernelArg(cl->k_pair, 3, sizeof(cl_uint), &a_pa));
+        CHECK(clSetKernelArg(cl->k_pair, 4, sizeof(cl_uint), &a_np));
+        CHECK(clSetKernelArg(cl->k_pair, 5, sizeof(cl_mem), &d_out));
         for (int r = 0; r <= runs; r++) {
             cl_event ev;
             CHECK(clEnqueueNDRangeKernel(q, cl->k_pair, 1, NULL, &gsz, &lsz, 0, NULL, &ev));
@@ -226,22 +266,33 @@ static void bench_pairs(maskeval_cl *cl, cl_command_queue q, int images, int run
         for (size_t p = 0; p < n_pairs; p++) {
             checksum_dev += res[p];
         }
+        str_bytes = n_str;
         clReleaseMemObject(d_in);
+        clReleaseMemObject(d_iv);
         clReleaseMemObject(d_out);
         free(in);
         free(res);
+        free(str);
+        free(stroff);
+        free(counts);
     }
     {
-        double med = median(t + 1, runs);
+        double med = median(t + 1, runs), dmed = median(td + 1, runs);
+        printf("decode_masks: %zu masks, %zu string bytes -> %zu intervals: kernel %.3f ms = "
+               "%.1f GB/s read+written\n",
+               n_masks, str_bytes, n_iv, dmed * 1e3, (str_bytes + 8.0 * n_iv) / dmed / 1e9);
         printf("pair_intersect: %d images, %zu masks, %zu pairs: kernel %.3f ms (median of %d) = "
                "%.3g pairs/s, %.1f GB/s of intervals; CPU 1 thread %.1f ms; counts %s\n",
                images, n_masks, n_pairs, med * 1e3, runs, n_pairs / med, iv_bytes / med / 1e9,
                (cpu1 - cpu0) * 1e3, checksum_cpu == checksum_dev ? "identical" : "DIFFER");
         if (js != NULL) {
             fprintf(js,
+                    "  \"decode_masks\": {\"masks\": %zu, \"string_bytes\": %zu, "
+                    "\"intervals\": %zu, \"kernel_s\": %.6g, \"GBps\": %.4g},\n"
                     "  \"pair_intersect\": {\"images\": %d, \"pairs\": %zu, \"kernel_s\": %.6g, "
                     "\"pairs_per_s\": %.6g, \"GBps\": %.4g, \"cpu_1thread_s\": %.6g, "
                     "\"identical\": %s},\n",
+                    n_masks, str_bytes, n_iv, dmed, (str_bytes + 8.0 * n_iv) / dmed / 1e9,
                     images, n_pairs, med, n_pairs / med, iv_bytes / med / 1e9, cpu1 - cpu0,
                     checksum_cpu == checksum_dev ? "true" : "false");
         }

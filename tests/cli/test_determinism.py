@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Determinism: the same inputs give byte-identical --json files (and
 --dump-arrays files) whatever the thread count (1, 2, 8) and backend
-(cpu, and opencl when a device exists), run after run."""
+(cpu, and opencl when a device exists, also with a device budget small
+enough to force many double-buffered batches), run after run."""
 import argparse
 import filecmp
 import json
@@ -28,9 +29,10 @@ def main():
     args = ap.parse_args()
     shutil.rmtree(args.work, ignore_errors=True)
     os.makedirs(args.work)
-    backends = ["cpu"]
+    backends = [("cpu", [])]
     if "no OpenCL devices" not in run([args.maskeval, "devices"]):
-        backends.append("opencl")
+        backends.append(("opencl", []))
+        backends.append(("opencl-small", ["--max-device-mem", "1M"]))
     data = os.path.join(args.work, "data")
     run([args.python, os.path.join(HERE, "..", "parity", "gen_coco.py"), "--seed", "11",
          "--profile", "many_dets", "--out", data])
@@ -40,7 +42,7 @@ def main():
     failures = 0
     for iou in ("segm", "bbox"):
         ref = None
-        for backend in backends:
+        for backend, extra in backends:
             for threads in (1, 2, 8, 2):
                 tag = f"{iou}-{backend}-{threads}"
                 out = os.path.join(args.work, tag)
@@ -48,9 +50,9 @@ def main():
                     tag += "-again"
                     out += "-again"
                 run([args.maskeval, "coco", "--gt", os.path.join(data, "gt.json"), "--dt",
-                     os.path.join(data, "dt.json"), "--iou-type", iou, "--backend", backend,
+                     os.path.join(data, "dt.json"), "--iou-type", iou, "--backend", backend.split("-")[0],
                      "--threads", str(threads), "--json", out + ".json", "--dump-arrays", out,
-                     "--quiet"])
+                     "--quiet"] + extra)
                 if ref is None:
                     ref = out
                     continue
@@ -61,12 +63,12 @@ def main():
                 failures += not same
     ref = None
     sem_args = json.load(open(os.path.join(sem, "args.json")))["maskeval_args"]
-    for backend in backends:
+    for backend, extra in backends:
         for threads in (1, 2, 8):
             out = os.path.join(args.work, f"sem-{backend}-{threads}.json")
             run([args.maskeval, "semantic", "--gt", os.path.join(sem, "gt"), "--pred",
-                 os.path.join(sem, "pred")] + sem_args + ["--backend", backend,
-                 "--threads", str(threads), "--json", out, "--quiet"])
+                 os.path.join(sem, "pred")] + sem_args + ["--backend", backend.split("-")[0],
+                 "--threads", str(threads), "--json", out, "--quiet"] + extra)
             if ref is None:
                 ref = out
                 continue
