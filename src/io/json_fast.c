@@ -4,7 +4,9 @@
 #define _GNU_SOURCE /* strtod_l, newlocale */
 #include "io/json_fast.h"
 
+#include <float.h>
 #include <locale.h>
+#include <stdint.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +71,120 @@ static pthread_once_t c_locale_once = PTHREAD_ONCE_INIT;
 static void make_c_locale(void)
 {
     c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+}
+
+/* Whether long double arithmetic really rounds to 64 bits here: not under
+ * an x87 precision control set to double, nor under emulators that compute
+ * x87 in double (valgrind). */
+static int ld_exact;
+static pthread_once_t ld_once = PTHREAD_ONCE_INIT;
+
+static void check_long_double(void)
+{
+    volatile uint64_t a = ((uint64_t)1 << 53) + 1;
+    volatile long double one = 1.0L;
+    long double x = (long double)a / one;
+    ld_exact = x - 9007199254740992.0L == 1.0L;
+}
+
+double maskeval_json_strtod(const char *s, char **end)
+{
+    pthread_once(&c_locale_once, make_c_locale);
+    return strtod_l(s, end, c_locale);
+}
+
+/*
+ * Correctly rounded decimal to double without strtod for the common case: a
+ * significand of at most 19 digits (exact in a uint64 and in the 64-bit
+ * significand of x87 long double) scaled by 10^e, |e| <= 27 (10^27 is exact
+ * in long double: 5^27 < 2^64). One long double multiply or divide rounds
+ * once to 64 bits; rounding that to 53 bits gives the correctly rounded
+ * double unless the long double landed exactly on a midpoint between two
+ * doubles (low 11 bits 10000000000b), where the first rounding may have
+ * created the tie: those go to strtod. Results are far from the subnormal
+ * range (>= 1e-27), so no other bits are lost. Only where long double is the
+ * x87 format; elsewhere every non-integer goes to strtod.
+ */
+int maskeval_json_number_fast(const char *s, size_t len, double *out)
+{
+#if LDBL_MANT_DIG == 64 && FLT_RADIX == 2
+    static const long double pow10[28] = {
+        1e0L,  1e1L,  1e2L,  1e3L,  1e4L,  1e5L,  1e6L,  1e7L,  1e8L,  1e9L,
+        1e10L, 1e11L, 1e12L, 1e13L, 1e14L, 1e15L, 1e16L, 1e17L, 1e18L, 1e19L,
+        1e20L, 1e21L, 1e22L, 1e23L, 1e24L, 1e25L, 1e26L, 1e27L};
+    size_t i = 0;
+    int neg = 0, digits = 0, e = 0, eneg = 0, ev = 0;
+    uint64_t m = 0;
+    long double q;
+    uint64_t bits;
+    if (i < len && s[i] == '-') {
+        neg = 1;
+        i++;
+    }
+    while (i < len && s[i] == '0') {
+        i++; /* leading zeros of the integer part */
+    }
+    for (; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
+        if (++digits > 19) {
+            return 0;
+        }
+        m = m * 10 + (uint64_t)(s[i] - '0');
+    }
+    if (i < len && s[i] == '.') {
+        i++;
+        for (; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
+            if (m == 0 && s[i] == '0') {
+                e--; /* leading zeros of the fraction: not significant */
+                continue;
+            }
+            if (++digits > 19) {
+                return 0;
+            }
+            m = m * 10 + (uint64_t)(s[i] - '0');
+            e--;
+        }
+    }
+    if (i < len && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        if (i < len && (s[i] == '+' || s[i] == '-')) {
+            eneg = s[i] == '-';
+            i++;
+        }
+        for (; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
+            if (ev > 1000) {
+                return 0;
+            }
+            ev = ev * 10 + (s[i] - '0');
+        }
+        e += eneg ? -ev : ev;
+    }
+    if (i != len) {
+        return 0;
+    }
+    if (m == 0) {
+        *out = neg ? -0.0 : 0.0;
+        return 1;
+    }
+    if (e < -27 || e > 27) {
+        return 0;
+    }
+    pthread_once(&ld_once, check_long_double);
+    if (!ld_exact) {
+        return 0;
+    }
+    q = e < 0 ? (long double)m / pow10[-e] : (long double)m * pow10[e];
+    memcpy(&bits, &q, sizeof(bits)); /* x87: the 64-bit significand first */
+    if ((bits & 0x7FF) == 0x400) {
+        return 0;
+    }
+    *out = neg ? -(double)q : (double)q;
+    return 1;
+#else
+    (void)s;
+    (void)len;
+    (void)out;
+    return 0;
+#endif
 }
 
 typedef struct parser {
@@ -303,7 +419,7 @@ static cJSON *parse_number(parser *p)
             x = x * 10 + (p->s[j] - '0');
         }
         v = p->s[start] == '-' ? -(double)x : (double)x;
-    } else {
+    } else if (!maskeval_json_number_fast(p->s + start, i - start, &v)) {
         char local[64], *buf = local, *end = NULL;
         size_t nlen = i - start;
         if (nlen >= sizeof(local)) {
@@ -315,8 +431,7 @@ static cJSON *parse_number(parser *p)
         }
         memcpy(buf, p->s + start, nlen);
         buf[nlen] = '\0';
-        pthread_once(&c_locale_once, make_c_locale);
-        v = strtod_l(buf, &end, c_locale);
+        v = maskeval_json_strtod(buf, &end);
     }
     n = new_node(p, cJSON_Number);
     if (n == NULL) {

@@ -44,4 +44,11 @@ typedef enum maskeval_json_fast_err {
 maskeval_json_fast_err maskeval_json_fast_parse(maskeval_json_arena *ar, const char *text,
                                                 size_t len, cJSON **root, size_t *err_off);
 
+/* Correctly rounded decimal-to-double, as Python's float() and strtod in
+ * the "C" locale: the fast path for JSON number text s[0..len) (valid RFC
+ * 8259 syntax) returns 1 and sets *out, or returns 0 where it cannot be sure,
+ * and then maskeval_json_strtod (NUL-terminated text) decides. */
+int maskeval_json_number_fast(const char *s, size_t len, double *out);
+double maskeval_json_strtod(const char *s, char **end);
+
 #endif

@@ -4,6 +4,8 @@
  * every RFC 8259 violation refused at the right byte.
  */
 #include <cjson/cJSON.h>
+#include <float.h>
+#include <stdint.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,6 +107,78 @@ START_TEST(test_numbers_correctly_rounded)
 }
 END_TEST
 
+/* One candidate for the fast path: it either declines or agrees with
+ * strtod to the bit. Returns whether it took the string. */
+static int fast_agrees(const char *s)
+{
+    double want = strtod(s, NULL), got;
+    if (!maskeval_json_number_fast(s, strlen(s), &got)) {
+        return 0;
+    }
+    ck_assert_msg(memcmp(&got, &want, sizeof(double)) == 0, "%s: fast %a, strtod %a", s, got,
+                  want);
+    return 1;
+}
+
+START_TEST(test_number_fast_path)
+{
+    /* the forms COCO files hold (float32 and float64 values printed with
+     * 9, 17 or shortest digits), values next to midpoints between doubles
+     * cut to 19 digits (the hardest inputs the fast path accepts), exact
+     * midpoints, and plain random digit strings */
+    unsigned seed = 11;
+    long taken = 0, total = 0;
+    static const char *fixed[] = {"9007199254740993", "9007199254740993.0", "0.1", "1e-27",
+                                  "1e27", "123456789012345678.9", "0.30000000000000004",
+                                  "2.2250738585072014e-308", "-0.0", "0e5", "1.7976931348623157e308",
+                                  "18446744073709551615", "1844674407370955161.5"};
+    for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
+        fast_agrees(fixed[i]);
+    }
+    for (int it = 0; it < 2000000; it++) {
+        char s[64];
+        uint64_t r = ((uint64_t)rand_r(&seed) << 33) ^ ((uint64_t)rand_r(&seed) << 11) ^
+                     (uint64_t)rand_r(&seed);
+        double d = (double)(r % 100000000) / (double)(1 + rand_r(&seed) % 100000);
+        switch (it % 6) {
+        case 0:
+            snprintf(s, sizeof(s), "%.9g", (double)(float)d);
+            break;
+        case 1:
+            snprintf(s, sizeof(s), "%.17g", (double)(float)d);
+            break;
+        case 2:
+            snprintf(s, sizeof(s), "%.17g", d);
+            break;
+        case 3: {
+            /* the midpoint above d, exact in long double, cut to 19 digits */
+            long double m = (long double)d + ((long double)nextafter(d, INFINITY) - d) / 2;
+            snprintf(s, sizeof(s), "%.18Le", m);
+            break;
+        }
+        case 4:
+            snprintf(s, sizeof(s), "%.*f", (int)(r % 12), d);
+            break;
+        default: {
+            int k = 0, digits = 1 + (int)(r % 19);
+            s[k++] = (char)('1' + rand_r(&seed) % 9);
+            for (int j = 1; j < digits; j++) {
+                s[k++] = (char)('0' + rand_r(&seed) % 10);
+            }
+            k += snprintf(s + k, sizeof(s) - (size_t)k, "e%d", (int)(r % 55) - 27);
+            break;
+        }
+        }
+        taken += fast_agrees(s);
+        total++;
+    }
+    /* the path must really be exercised where long double is x87 */
+#if LDBL_MANT_DIG == 64
+    ck_assert_msg(taken > total / 2, "fast path took only %ld of %ld", taken, total);
+#endif
+}
+END_TEST
+
 START_TEST(test_refusals)
 {
     static const struct {
@@ -177,6 +251,7 @@ static Suite *json_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_same_as_cjson);
     tcase_add_test(tc, test_numbers_correctly_rounded);
+    tcase_add_test(tc, test_number_fast_path);
     tcase_add_test(tc, test_refusals);
     tcase_add_test(tc, test_depth_limit);
     suite_add_tcase(s, tc);
