@@ -35,7 +35,9 @@ typedef struct acc_job {
         uint32_t *idx, *tmp, *cell, *rank, *srank;
         double *score, *sscore, *rc, *pr;
         uint8_t *st;  /* [A*T][n] */
-        size_t cap, at; /* at: thresholds T the statuses were sized for */
+        uint32_t *sel; /* [M][n]: per maxDets, the sorted entries it keeps */
+        size_t *nsel;  /* [M] */
+        size_t cap, at, am; /* at, am: T and M the arrays were sized for */
     } *ws;
 } acc_job;
 
@@ -49,18 +51,22 @@ static void scratch_free(const maskeval_alloc *a, struct acc_scratch *s)
     maskeval_free(a, s->score);
     maskeval_free(a, s->sscore);
     maskeval_free(a, s->st);
+    maskeval_free(a, s->sel);
+    maskeval_free(a, s->nsel);
     maskeval_free(a, s->rc);
     maskeval_free(a, s->pr);
     memset(s, 0, sizeof(*s));
 }
 
-static int scratch_reserve(const maskeval_alloc *a, struct acc_scratch *s, size_t n, size_t T)
+static int scratch_reserve(const maskeval_alloc *a, struct acc_scratch *s, size_t n, size_t T,
+                           size_t M)
 {
     if (n <= s->cap) {
         return 1;
     }
     scratch_free(a, s);
     s->at = T;
+    s->am = M;
     s->idx = maskeval_calloc(a, n, sizeof(uint32_t));
     s->tmp = maskeval_calloc(a, n, sizeof(uint32_t));
     s->cell = maskeval_calloc(a, n, sizeof(uint32_t));
@@ -71,9 +77,12 @@ static int scratch_reserve(const maskeval_alloc *a, struct acc_scratch *s, size_
     s->rc = maskeval_calloc(a, n, sizeof(double));
     s->pr = maskeval_calloc(a, n, sizeof(double));
     s->st = maskeval_calloc(a, n, MASKEVAL_N_AREAS * s->at);
+    s->sel = maskeval_calloc(a, n, s->am * sizeof(uint32_t));
+    s->nsel = maskeval_calloc(a, s->am, sizeof(size_t));
     if (s->idx == NULL || s->tmp == NULL || s->cell == NULL || s->rank == NULL ||
         s->srank == NULL || s->score == NULL || s->sscore == NULL ||
-        s->rc == NULL || s->pr == NULL || s->st == NULL) {
+        s->rc == NULL || s->pr == NULL || s->st == NULL || s->sel == NULL ||
+        s->nsel == NULL) {
         scratch_free(a, s);
         return 0;
     }
@@ -103,30 +112,29 @@ static size_t at4(const maskeval_eparams *ep, size_t t, size_t k, size_t a, size
  * with the same double operations numpy performs, without a division per
  * detection.
  */
-static void curve(const maskeval_eparams *ep, const uint8_t *st, const uint32_t *rank,
-                  const double *score_sorted, size_t n, int64_t max_det, uint64_t npig,
-                  struct acc_scratch *s, double *prec, double *rec, double *scores, size_t stride)
+static void curve(const maskeval_eparams *ep, const uint8_t *st, const uint32_t *sel, size_t nsel,
+                  const double *score_sorted, uint64_t npig, struct acc_scratch *s, double *prec,
+                  double *rec, double *scores, size_t stride)
 {
     const double eps = DBL_EPSILON; /* np.spacing(1) = 2^-52 */
-    double tp = 0, fp = 0;
-    size_t ntp = 0, first = SIZE_MAX;
-    int any = 0;
-    for (size_t i = 0; i < n; i++) {
-        if ((int64_t)rank[i] >= max_det) {
-            continue;
-        }
-        if (!any) {
-            first = i; /* entry 0 of this maxDets' list */
-            any = 1;
-        }
-        if (st[i] == MASKEVAL_DT_TP) {
+    double *const pr = s->pr, *const rc = s->rc;
+    uint32_t *const tpi = s->tmp;
+    double tp = 0;
+    uint64_t fp = 0; /* cumsum of integers, exact as numpy's float cast */
+    size_t ntp = 0;
+    const int any = nsel > 0;
+    const size_t first = any ? (sel != NULL ? sel[0] : 0) : SIZE_MAX; /* entry 0 of the list */
+    for (size_t j = 0; j < nsel; j++) {
+        const size_t i = sel != NULL ? sel[j] : j;
+        const uint8_t v = st[i];
+        if (v == MASKEVAL_DT_TP) {
             tp += 1;
-            s->pr[ntp] = tp / ((fp + tp) + eps);
-            s->rc[ntp] = tp / (double)npig;
-            s->tmp[ntp] = (uint32_t)i;
+            pr[ntp] = tp / (((double)fp + tp) + eps);
+            rc[ntp] = tp / (double)npig;
+            tpi[ntp] = (uint32_t)i;
             ntp++;
-        } else if (st[i] == MASKEVAL_DT_FP) {
-            fp += 1;
+        } else {
+            fp += v == MASKEVAL_DT_FP;
         }
     }
     *rec = any ? tp / (double)npig : 0;
@@ -186,7 +194,7 @@ static maskeval_status accumulate_category(void *arg, size_t k, int worker, char
     for (size_t j = 0; j < nc; j++) {
         n += plan->cells[cells[j]].n_dt;
     }
-    if (!scratch_reserve(&plan->gt->alloc, s, n + 1, ep->T)) {
+    if (!scratch_reserve(&plan->gt->alloc, s, n + 1, ep->T, ep->M)) {
         return MASKEVAL_ERR_NOMEM;
     }
     /* Concatenate (image order, score order within the image), then one
@@ -207,15 +215,31 @@ static maskeval_status accumulate_category(void *arg, size_t k, int worker, char
      * into one row per (area, threshold): st[(a*T + t)*n + i] */
     {
         const size_t at = MASKEVAL_N_AREAS * ep->T;
+        uint8_t *const stt = s->st; /* locals: stores to uint8_t alias everything */
+        const uint32_t *const idx = s->idx, *const cell = s->cell, *const rank = s->rank;
+        uint32_t *const srank = s->srank;
+        const double *const score = s->score;
+        double *const sscore = s->sscore;
         for (size_t i = 0; i < n; i++) {
-            uint32_t e = s->idx[i];
-            const maskeval_cell *c = &plan->cells[s->cell[e]];
-            const uint8_t *row = plan->status + c->st_off + (size_t)s->rank[e] * at;
-            s->srank[i] = s->rank[e];
-            s->sscore[i] = s->score[e];
+            const uint32_t e = idx[i];
+            const maskeval_cell *c = &plan->cells[cell[e]];
+            const uint8_t *row = plan->status + c->st_off + (size_t)rank[e] * at;
+            srank[i] = rank[e];
+            sscore[i] = score[e];
             for (size_t q = 0; q < at; q++) {
-                s->st[q * n + i] = row[q];
+                stt[q * n + i] = row[q];
             }
+        }
+        /* per maxDets, the sorted entries it keeps (rank < maxDet) */
+        for (size_t m = 0; m < ep->M; m++) {
+            uint32_t *sel = s->sel + m * n;
+            size_t c = 0;
+            for (size_t i = 0; i < n; i++) {
+                if ((int64_t)s->srank[i] < ep->max_dets[m]) {
+                    sel[c++] = (uint32_t)i;
+                }
+            }
+            s->nsel[m] = c;
         }
     }
 
@@ -230,9 +254,10 @@ static maskeval_status accumulate_category(void *arg, size_t k, int worker, char
         for (size_t t = 0; t < ep->T; t++) {
             const uint8_t *st = s->st + (a * ep->T + t) * n;
             for (size_t m = 0; m < ep->M; m++) {
-                curve(ep, st, s->srank, s->sscore, n, ep->max_dets[m], npig, s,
-                      job->precision + at5(ep, t, 0, k, a, m), job->recall + at4(ep, t, k, a, m),
-                      job->scores + at5(ep, t, 0, k, a, m), ep->K * MASKEVAL_N_AREAS * ep->M);
+                curve(ep, st, s->nsel[m] == n ? NULL : s->sel + m * n, s->nsel[m], s->sscore, npig,
+                      s, job->precision + at5(ep, t, 0, k, a, m),
+                      job->recall + at4(ep, t, k, a, m), job->scores + at5(ep, t, 0, k, a, m),
+                      ep->K * MASKEVAL_N_AREAS * ep->M);
             }
         }
     }

@@ -25,23 +25,36 @@ typedef struct match_job {
     uint32_t **gorder;   /* per worker scratch */
     uint8_t **gflags;    /* per worker: ignore[G], taken[G] */
     size_t *gcap;
+    double **rowmax;     /* per worker: [D] */
+    size_t *dcap;
 } match_job;
 
-static maskeval_status grow_worker(match_job *job, const maskeval_alloc *a, int w, size_t g)
+static maskeval_status grow_worker(match_job *job, const maskeval_alloc *a, int w, size_t g,
+                                   size_t d)
 {
-    if (g <= job->gcap[w]) {
-        return MASKEVAL_OK;
+    if (g > job->gcap[w]) {
+        maskeval_free(a, job->gorder[w]);
+        maskeval_free(a, job->gflags[w]);
+        job->gorder[w] = maskeval_calloc(a, g, sizeof(uint32_t));
+        job->gflags[w] = maskeval_calloc(a, g, 2);
+        job->gcap[w] = job->gorder[w] != NULL && job->gflags[w] != NULL ? g : 0;
+        if (job->gcap[w] == 0) {
+            return MASKEVAL_ERR_NOMEM;
+        }
     }
-    maskeval_free(a, job->gorder[w]);
-    maskeval_free(a, job->gflags[w]);
-    job->gorder[w] = maskeval_calloc(a, g, sizeof(uint32_t));
-    job->gflags[w] = maskeval_calloc(a, g, 2);
-    job->gcap[w] = job->gorder[w] != NULL && job->gflags[w] != NULL ? g : 0;
-    return job->gcap[w] != 0 ? MASKEVAL_OK : MASKEVAL_ERR_NOMEM;
+    if (d > job->dcap[w]) {
+        maskeval_free(a, job->rowmax[w]);
+        job->rowmax[w] = maskeval_calloc(a, d, sizeof(double));
+        job->dcap[w] = job->rowmax[w] != NULL ? d : 0;
+        if (job->dcap[w] == 0) {
+            return MASKEVAL_ERR_NOMEM;
+        }
+    }
+    return MASKEVAL_OK;
 }
 
 static void match_cell(const maskeval_plan *plan, const maskeval_cell *c, size_t ci,
-                       uint32_t *gorder, uint8_t *ig, uint8_t *taken)
+                       uint32_t *gorder, uint8_t *ig, uint8_t *taken, double *rowmax)
 {
     const maskeval_eparams *ep = &plan->ep;
     const maskeval_gt *gt = plan->gt;
@@ -51,6 +64,23 @@ static void match_cell(const maskeval_plan *plan, const maskeval_cell *c, size_t
     const double *ious = plan->ious + c->iou_off;
     const size_t G = c->n_gt, D = c->n_dt, T = ep->T;
 
+    /* A detection whose best IoU is below a threshold's starting bar matches
+     * nothing there, whatever the scan order: skip its scan. A NaN IoU
+     * (inf - inf in a box union) passes every `<` test, so rows holding one
+     * are always scanned. */
+    for (size_t d = 0; d < D; d++) {
+        const double *row = ious + d * G;
+        double mx = -1;
+        for (size_t g = 0; g < G; g++) {
+            const double v = row[g];
+            if (v != v) {
+                mx = 2;
+                break;
+            }
+            mx = v > mx ? v : mx;
+        }
+        rowmax[d] = mx;
+    }
     for (size_t a = 0; a < MASKEVAL_N_AREAS; a++) {
         const double lo = ep->area_rng[a][0], hi = ep->area_rng[a][1];
         uint8_t *status = plan->status + c->st_off + a * T; /* [d][a][t] */
@@ -82,7 +112,7 @@ static void match_cell(const maskeval_plan *plan, const maskeval_cell *c, size_t
                 double best = start, darea = dets->area[di[d]];
                 long m = -1; /* position in gorder */
                 int matched_id = 0, dt_ig = 0;
-                if (G > 0) {
+                if (G > 0 && !(rowmax[d] < best)) {
                     const double *row = ious + d * G;
                     for (size_t q = 0; q < G; q++) {
                         uint32_t g = gorder[q];
@@ -123,11 +153,11 @@ static maskeval_status match_image(void *arg, size_t i, int worker, char *err, s
     (void)errcap;
     for (size_t ci = plan->img_cells[i]; ci < plan->img_cells[i + 1]; ci++) {
         const maskeval_cell *c = &plan->cells[ci];
-        if (grow_worker(job, &plan->gt->alloc, worker, c->n_gt + 1) != MASKEVAL_OK) {
+        if (grow_worker(job, &plan->gt->alloc, worker, c->n_gt + 1, c->n_dt + 1) != MASKEVAL_OK) {
             return MASKEVAL_ERR_NOMEM;
         }
         match_cell(plan, c, ci, job->gorder[worker], job->gflags[worker],
-                   job->gflags[worker] + job->gcap[worker]);
+                   job->gflags[worker] + job->gcap[worker], job->rowmax[worker]);
     }
     return MASKEVAL_OK;
 }
@@ -146,8 +176,10 @@ maskeval_status maskeval_plan_match(maskeval_ctx *ctx, maskeval_plan *plan)
     job.gorder = maskeval_calloc(a, workers, sizeof(uint32_t *));
     job.gflags = maskeval_calloc(a, workers, sizeof(uint8_t *));
     job.gcap = maskeval_calloc(a, workers, sizeof(size_t));
+    job.rowmax = maskeval_calloc(a, workers, sizeof(double *));
+    job.dcap = maskeval_calloc(a, workers, sizeof(size_t));
     if (plan->status == NULL || plan->npig == NULL || job.gorder == NULL || job.gflags == NULL ||
-        job.gcap == NULL) {
+        job.gcap == NULL || job.rowmax == NULL || job.dcap == NULL) {
         st = maskeval_nomem(ctx, "matching");
         goto done;
     }
@@ -161,8 +193,13 @@ done:
         maskeval_free(a, job.gorder[w]);
         maskeval_free(a, job.gflags[w]);
     }
+    for (int w = 0; w < workers && job.rowmax != NULL; w++) {
+        maskeval_free(a, job.rowmax[w]);
+    }
     maskeval_free(a, job.gorder);
     maskeval_free(a, job.gflags);
     maskeval_free(a, job.gcap);
+    maskeval_free(a, job.rowmax);
+    maskeval_free(a, job.dcap);
     return st;
 }

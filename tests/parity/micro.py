@@ -140,6 +140,14 @@ def vectors():
     v["V8"] = vec("maxDets 1,10,300 (V1 data)", gt_file(g1), dt_file(d1),
                   {0: -1.0, 1: 0.3465346534653465, 2: 0.3465346534653465, 6: 0.05, 7: 0.35, 8: 0.35},
                   args=("--max-dets", "1,10,300"))
+    # V9: boxes so large that the union is inf + inf - inf = NaN. A NaN IoU
+    # passes pycocotools' `iou < best` test, so it matches (and a later NaN
+    # GT in the scan takes the match over).
+    g9 = [{"bbox": [0, 0, 1e200, 1e200], "area": 100.0}, {"bbox": [0, 0, 1e200, 1e200], "area": 50.0},
+          {"bbox": [10, 10, 30, 30]}]
+    d9 = [{"bbox": [0, 0, 1e200, 1e200], "score": 0.7}, {"bbox": [10, 10, 30, 30], "score": 0.9},
+          {"bbox": [0, 0, 1e200, 1e200], "score": 0.95}, {"bbox": [12, 10, 30, 30], "score": 0.6}]
+    v["V9"] = vec("NaN IoUs from overflowing boxes match", gt_file(g9), dt_file(d9), {})
 
     # segm variants: square masks as compressed RLE on both sides, results in
     # the segm branch (no bbox). Mask IoU equals box IoU here, so the stats
