@@ -50,6 +50,46 @@ static maskeval_rle_strerr read_value(const char *s, size_t len, size_t *p, int6
     return MASKEVAL_RLE_STR_OK;
 }
 
+/* read_value where more than MAX_GROUPS bytes remain: no bounds checks,
+ * same results and error positions. */
+static inline maskeval_rle_strerr read_value_fast(const char *s, size_t *p, int64_t *out)
+{
+    const unsigned char *u = (const unsigned char *)s + *p;
+    unsigned c = (unsigned)u[0] - 48;
+    int64_t x;
+    int k;
+    if (c > 63) {
+        return MASKEVAL_RLE_STR_BAD_CHAR;
+    }
+    if (!(c & 0x20)) { /* one group: most counts of a typical mask */
+        *p += 1;
+        *out = (c & 0x10) ? (int64_t)c - 32 : (int64_t)c;
+        return MASKEVAL_RLE_STR_OK;
+    }
+    x = c & 0x1f;
+    for (k = 1;; k++) {
+        c = (unsigned)u[k] - 48;
+        if (k == MAX_GROUPS && c <= 63) {
+            return MASKEVAL_RLE_STR_TOO_LONG;
+        }
+        if (c > 63) {
+            *p += (size_t)k;
+            return MASKEVAL_RLE_STR_BAD_CHAR;
+        }
+        x |= (int64_t)(c & 0x1f) << (5 * k);
+        if (!(c & 0x20)) {
+            break;
+        }
+    }
+    k++;
+    if (c & 0x10) {
+        x |= (int64_t)(-((uint64_t)1 << (5 * k)));
+    }
+    *p += (size_t)k;
+    *out = x;
+    return MASKEVAL_RLE_STR_OK;
+}
+
 /* Decodes s, calling emit(arg, count) for each count; counts[m-2] is the
  * delta base, so the last two counts are kept here. */
 #define DECODE_LOOP(EMIT)                                                                          \
@@ -59,7 +99,8 @@ static maskeval_rle_strerr read_value(const char *s, size_t len, size_t *p, int6
         while (p < len) {                                                                          \
             size_t start = p;                                                                      \
             int64_t x;                                                                             \
-            maskeval_rle_strerr e = read_value(s, len, &p, &x);                                    \
+            maskeval_rle_strerr e = len - p > MAX_GROUPS ? read_value_fast (s, &p, &x)            \
+                                                          : read_value(s, len, &p, &x);            \
             if (e != MASKEVAL_RLE_STR_OK) {                                                        \
                 *where = p;                                                                        \
                 *index = m;                                                                        \

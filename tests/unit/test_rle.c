@@ -91,6 +91,87 @@ START_TEST(test_decode_errors)
 }
 END_TEST
 
+/* The decoder written the plainest way: one byte at a time, every check
+ * in order. The library's decoder takes a faster path away from the end of
+ * the string; both must agree on counts, errors and error positions. */
+static maskeval_rle_strerr ref_decode(const char *s, size_t len, uint32_t *counts, size_t *n,
+                                      size_t *where, size_t *index)
+{
+    size_t p = 0, m = 0;
+    while (p < len) {
+        size_t start = p;
+        int64_t x = 0;
+        int k = 0, more = 1;
+        while (more) {
+            int c;
+            if (p >= len) {
+                *where = start;
+                *index = m;
+                return MASKEVAL_RLE_STR_TRUNCATED;
+            }
+            if ((unsigned char)s[p] < 48 || (unsigned char)s[p] > 111) {
+                *where = p;
+                *index = m;
+                return MASKEVAL_RLE_STR_BAD_CHAR;
+            }
+            if (k == 7) {
+                *where = start;
+                *index = m;
+                return MASKEVAL_RLE_STR_TOO_LONG;
+            }
+            c = s[p++] - 48;
+            x += (int64_t)(c & 0x1f) << (5 * k);
+            more = c & 0x20;
+            k++;
+            if (!more && (c & 0x10)) {
+                x -= (int64_t)1 << (5 * k);
+            }
+        }
+        if (m > 2) {
+            x += counts[m - 2];
+        }
+        if (x < 0 || x > (int64_t)UINT32_MAX) {
+            *where = start;
+            *index = m;
+            return x < 0 ? MASKEVAL_RLE_STR_NEGATIVE : MASKEVAL_RLE_STR_OVERFLOW;
+        }
+        counts[m++] = (uint32_t)x;
+    }
+    *n = m;
+    return MASKEVAL_RLE_STR_OK;
+}
+
+START_TEST(test_decode_matches_reference)
+{
+    unsigned seed = 5;
+    uint32_t got[64], want[64];
+    for (int it = 0; it < 300000; it++) {
+        char s[48];
+        size_t len = (size_t)(rand_r(&seed) % 40), n1 = 0, n2 = 0, w1 = 0, w2 = 0, i1 = 0, i2 = 0;
+        int mode = rand_r(&seed) % 4;
+        maskeval_rle_strerr e1, e2;
+        for (size_t i = 0; i < len; i++) {
+            /* mostly valid characters; long continuation chains; a few bad bytes */
+            int r = rand_r(&seed) % 100;
+            s[i] = mode == 0 && r < 80 ? (char)(80 + rand_r(&seed) % 32)
+                   : r < 2           ? (char)(rand_r(&seed) % 256)
+                   : r < 4           ? (char)(112 + rand_r(&seed) % 16)
+                                     : (char)(48 + rand_r(&seed) % 64);
+        }
+        e1 = maskeval_rle_str_decode(s, len, got, &n1, &w1, &i1);
+        e2 = ref_decode(s, len, want, &n2, &w2, &i2);
+        ck_assert_int_eq(e1, e2);
+        if (e1 == MASKEVAL_RLE_STR_OK) {
+            ck_assert_uint_eq(n1, n2);
+            ck_assert_int_eq(memcmp(got, want, n1 * sizeof(uint32_t)), 0);
+        } else {
+            ck_assert_uint_eq(w1, w2);
+            ck_assert_uint_eq(i1, i2);
+        }
+    }
+}
+END_TEST
+
 START_TEST(test_encode_dense)
 {
     /* 3x2 column-major [0,1,1 | 1,0,0] */
@@ -283,6 +364,7 @@ static Suite *rle_suite(void)
     tcase_add_test(tc, test_known_strings);
     tcase_add_test(tc, test_round_trip_random);
     tcase_add_test(tc, test_decode_errors);
+    tcase_add_test(tc, test_decode_matches_reference);
     tcase_add_test(tc, test_encode_dense);
     tcase_add_test(tc, test_area_bbox);
     tcase_add_test(tc, test_union_intersection_random);
