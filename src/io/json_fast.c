@@ -250,7 +250,24 @@ static char *parse_string(parser *p)
 {
     size_t start = ++p->pos, end = start, escapes = 0;
     char *out, *o;
-    /* find the end and whether there are escapes */
+    /* find the end and whether there are escapes; 8 bytes at a time while
+     * none of them is '"', '\\' or a control character (exact SWAR tests:
+     * a byte is zero / below n iff the expression's high bit is set
+     * somewhere) */
+    for (;;) {
+        const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+        uint64_t x, q, b;
+        if (end + 8 > p->len) {
+            break;
+        }
+        memcpy(&x, p->s + end, 8);
+        q = x ^ (ones * '"');
+        b = x ^ (ones * '\\');
+        if ((((q - ones) & ~q) | ((b - ones) & ~b) | ((x - ones * 0x20) & ~x)) & high) {
+            break;
+        }
+        end += 8;
+    }
     while (end < p->len && p->s[end] != '"') {
         unsigned char c = (unsigned char)p->s[end];
         if (c < 0x20) {

@@ -223,6 +223,57 @@ START_TEST(test_refusals)
 }
 END_TEST
 
+START_TEST(test_string_every_position)
+{
+    /* the string scanner reads 8 bytes at a time: a quote, an escape, a
+     * control character or a UTF-8 byte at every position of strings of
+     * every length up to 40 must be handled as one byte at a time would */
+    static const char specials[] = {'\t', '\x1f', '\\', '\xc3'};
+    maskeval_json_arena ar;
+    maskeval_json_arena_init(&ar, &alloc);
+    for (size_t len = 0; len <= 40; len++) {
+        for (size_t pos = 0; pos < len; pos++) {
+            for (size_t k = 0; k < sizeof(specials); k++) {
+                char doc[64], want[64];
+                size_t n = 0, off = 999, w = 0;
+                cJSON *got = NULL;
+                maskeval_json_fast_err e;
+                doc[n++] = '"';
+                for (size_t i = 0; i < len; i++) {
+                    char c = i == pos ? specials[k] : (char)('a' + i % 26);
+                    doc[n++] = c;
+                    if (c == '\\') {
+                        doc[n++] = 'n'; /* an escape: "\n" */
+                        want[w++] = '\n';
+                    } else if (c == '\xc3') {
+                        doc[n++] = '\xa9'; /* U+00E9 */
+                        want[w++] = c;
+                        want[w++] = '\xa9';
+                    } else {
+                        want[w++] = c;
+                    }
+                }
+                doc[n++] = '"';
+                want[w] = '\0';
+                e = maskeval_json_fast_parse(&ar, doc, n, &got, &off);
+                if ((unsigned char)specials[k] < 0x20) {
+                    ck_assert_int_eq(e, MASKEVAL_JSON_FAST_SYNTAX);
+                    ck_assert_uint_eq(off, pos + 1);
+                } else {
+                    ck_assert_int_eq(e, MASKEVAL_JSON_FAST_OK);
+                    ck_assert_str_eq(got->valuestring, want);
+                }
+                /* and cut short: unterminated */
+                e = maskeval_json_fast_parse(&ar, doc, n - 1, &got, &off);
+                ck_assert_int_eq(e, MASKEVAL_JSON_FAST_SYNTAX);
+                maskeval_json_arena_reset(&ar);
+            }
+        }
+    }
+    maskeval_json_arena_release(&ar);
+}
+END_TEST
+
 START_TEST(test_depth_limit)
 {
     char *doc = malloc(2 * 1001 + 1);
@@ -253,6 +304,7 @@ static Suite *json_suite(void)
     tcase_add_test(tc, test_numbers_correctly_rounded);
     tcase_add_test(tc, test_number_fast_path);
     tcase_add_test(tc, test_refusals);
+    tcase_add_test(tc, test_string_every_position);
     tcase_add_test(tc, test_depth_limit);
     suite_add_tcase(s, tc);
     return s;
