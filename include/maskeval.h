@@ -135,6 +135,17 @@ MASKEVAL_API maskeval_status maskeval_device_list(maskeval_ctx *ctx, maskeval_de
  */
 MASKEVAL_API maskeval_status maskeval_backend_describe(maskeval_ctx *ctx, char *buf, size_t cap);
 
+/*
+ * Starts opening the context's backend (OpenCL device discovery, context,
+ * kernel builds: 0.1-0.4 s of driver work) on a background thread, so that it
+ * overlaps loading the inputs. The first call that needs the backend waits
+ * for it and returns its error, if any. Does nothing for the CPU backend or
+ * when the backend is already open; the options' log_fn may be called from
+ * that thread. Box IoU never opens a device, so there is no point warming up
+ * before a bbox evaluation.
+ */
+MASKEVAL_API maskeval_status maskeval_backend_warm_up(maskeval_ctx *ctx);
+
 /* ------------------------------------------------------------------------ */
 /* Masks: COCO run-length encoding                                           */
 /* ------------------------------------------------------------------------ */

@@ -3,6 +3,7 @@
  */
 #include "backend/backend.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -82,10 +83,89 @@ static maskeval_status open_backend(maskeval_ctx *ctx, maskeval_backend_state *b
 }
 #endif
 
+/*
+ * Warm-up: opening an OpenCL device (context, queues, kernel builds) costs
+ * 0.1-0.4 s of mostly single-threaded driver work, which can overlap file
+ * loading. The thread opens the backend with a worker copy of the context
+ * (its own error buffer); the first call that needs the backend joins it
+ * and takes the backend, or its error.
+ */
+struct maskeval_backend_warm {
+    pthread_t thread;
+    maskeval_ctx w;
+    maskeval_backend_state *be;
+    maskeval_status st;
+};
+
+static void *warm_main(void *arg)
+{
+    struct maskeval_backend_warm *wm = arg;
+    wm->be = maskeval_calloc(&wm->w.alloc, 1, sizeof(*wm->be));
+    if (wm->be == NULL) {
+        wm->st = maskeval_nomem(&wm->w, "opening the backend");
+        return NULL;
+    }
+    wm->st = open_backend(&wm->w, wm->be);
+    if (wm->st != MASKEVAL_OK) {
+        maskeval_free(&wm->w.alloc, wm->be);
+        wm->be = NULL;
+    }
+    return NULL;
+}
+
+static maskeval_status warm_join(maskeval_ctx *ctx)
+{
+    struct maskeval_backend_warm *wm = ctx->warm;
+    maskeval_status st;
+    ctx->warm = NULL;
+    pthread_join(wm->thread, NULL);
+    st = wm->st;
+    if (st == MASKEVAL_OK) {
+        ctx->backend = wm->be;
+    } else {
+        snprintf(ctx->errmsg, sizeof(ctx->errmsg), "%s", wm->w.errmsg);
+        if (wm->w.cl_build_log != NULL) {
+            maskeval_free(&ctx->alloc, ctx->cl_build_log);
+            ctx->cl_build_log = wm->w.cl_build_log;
+        }
+    }
+    maskeval_free(&ctx->alloc, wm);
+    return st;
+}
+
+maskeval_status maskeval_backend_warm_up(maskeval_ctx *ctx)
+{
+    struct maskeval_backend_warm *wm;
+    if (ctx == NULL) {
+        return MASKEVAL_ERR_INVALID_ARG;
+    }
+    if (ctx->backend != NULL || ctx->warm != NULL ||
+        (ctx->opts.backend == MASKEVAL_BACKEND_CPU && ctx->opts.device_index < 0)) {
+        return MASKEVAL_OK; /* open, opening, or nothing worth overlapping */
+    }
+    wm = maskeval_calloc(&ctx->alloc, 1, sizeof(*wm));
+    if (wm == NULL) {
+        return MASKEVAL_OK; /* it will be opened on first use */
+    }
+    maskeval_ctx_worker(ctx, &wm->w);
+    if (pthread_create(&wm->thread, NULL, warm_main, wm) != 0) {
+        maskeval_free(&ctx->alloc, wm);
+        return MASKEVAL_OK;
+    }
+    ctx->warm = wm;
+    return MASKEVAL_OK;
+}
+
 maskeval_status maskeval_backend_get(maskeval_ctx *ctx, maskeval_backend_state **out)
 {
     maskeval_backend_state *be;
     maskeval_status st;
+    if (ctx->warm != NULL) {
+        st = warm_join(ctx);
+        if (st != MASKEVAL_OK) {
+            return st;
+        }
+    }
     if (ctx->backend != NULL) {
         *out = ctx->backend;
         return MASKEVAL_OK;
@@ -106,6 +186,9 @@ maskeval_status maskeval_backend_get(maskeval_ctx *ctx, maskeval_backend_state *
 
 void maskeval_backend_close(maskeval_ctx *ctx)
 {
+    if (ctx->warm != NULL) {
+        (void)warm_join(ctx); /* an error of an unused warm-up is not one */
+    }
     if (ctx->backend == NULL) {
         return;
     }
@@ -162,7 +245,18 @@ maskeval_status maskeval_device_list(maskeval_ctx *ctx, maskeval_device_info *in
 maskeval_status maskeval_plan_ious(maskeval_ctx *ctx, maskeval_plan *plan)
 {
     maskeval_backend_state *be = NULL;
-    maskeval_status st = maskeval_backend_get(ctx, &be);
+    maskeval_status st;
+    /* Box IoU is a handful of flops per pair: always on the CPU, without
+     * opening a device for it. */
+    if (plan->ep.iou_type == MASKEVAL_IOU_BBOX) {
+        plan->ious = maskeval_calloc(&ctx->alloc, plan->n_ious, sizeof(double));
+        if (plan->ious == NULL) {
+            return maskeval_nomem(ctx, "allocating IoU matrices");
+        }
+        maskeval_progress_stage(ctx, "IoU");
+        return maskeval_cpu_plan_ious(ctx, plan);
+    }
+    st = maskeval_backend_get(ctx, &be);
     if (st != MASKEVAL_OK) {
         return st;
     }

@@ -13,7 +13,7 @@
  *    device, pair_intersect counts each pair's intersection.
  * 4. The host fills each cell's IoU matrix from the pairs of its category,
  *    dividing in double exactly like the CPU path (iou.h).
- * Box IoU (bbox mode) stays on the CPU path: it is a handful of flops per pair.
+ * Box IoU never comes here: backend.c keeps it on the CPU (a handful of flops per pair).
  */
 #include <string.h>
 
@@ -532,9 +532,6 @@ maskeval_status maskeval_cl_plan_ious(maskeval_ctx *ctx, maskeval_cl *cl, maskev
     double t_start = maskeval_now(), t_list = t_start, t_dev = t_start;
     maskeval_status st;
 
-    if (plan->ep.iou_type == MASKEVAL_IOU_BBOX) {
-        return maskeval_cpu_plan_ious(ctx, plan);
-    }
     if (cl->broken) {
         return maskeval_fail(ctx, MASKEVAL_ERR_CL_RUNTIME,
                              "opencl (%s): the device failed earlier in this context",

@@ -525,6 +525,9 @@ static int run_coco(const coco_opts *o)
         rc = st == MASKEVAL_ERR_INVALID_ARG ? CLI_ERR_USAGE : CLI_ERR_INPUT;
         goto done;
     }
+    if (o->iou_type == MASKEVAL_IOU_SEGM) {
+        (void)maskeval_backend_warm_up(ctx); /* overlaps loading; errors come later */
+    }
     t0 = cli_now();
     st = maskeval_gt_load_file(ctx, o->gt, flags, &gt);
     t_gt = cli_now();
@@ -532,8 +535,11 @@ static int run_coco(const coco_opts *o)
         st = maskeval_dets_load_file(ctx, gt, o->dt, &dets);
     }
     t_dt = cli_now();
-    if (st == MASKEVAL_OK) {
+    if (st == MASKEVAL_OK && (o->iou_type == MASKEVAL_IOU_SEGM ||
+                              o->lib.backend == MASKEVAL_BACKEND_CPU)) {
         st = maskeval_backend_describe(ctx, backend, sizeof(backend));
+    } else if (st == MASKEVAL_OK) {
+        snprintf(backend, sizeof(backend), "cpu: box IoU never uses a device");
     }
     if (st == MASKEVAL_OK) {
         st = maskeval_coco_evaluate(ctx, gt, dets, &o->params, &res);

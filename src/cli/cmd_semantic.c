@@ -543,6 +543,7 @@ static int run_semantic(const sem_opts *o)
         st = maskeval_ctx_create(&lib, &ctx);
     }
     if (st == MASKEVAL_OK) {
+        (void)maskeval_backend_warm_up(ctx); /* overlaps the first PNG decodes */
         maskeval_semantic_params_init(&p);
         p.num_classes = (uint32_t)o->k;
         p.ignore_index = o->ignore;

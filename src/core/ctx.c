@@ -98,6 +98,7 @@ void maskeval_ctx_worker(const maskeval_ctx *ctx, maskeval_ctx *w)
     w->errmsg[0] = '\0';
     w->cl_build_log = NULL;
     w->backend = NULL;
+    w->warm = NULL;
     w->stage = NULL;
     w->opts.progress_fn = NULL; /* progress is reported by the calling thread only */
 }

@@ -29,6 +29,7 @@ struct maskeval_ctx {
     char errmsg[MASKEVAL_ERRMSG_CAP];
     char *cl_build_log;               /* owned, NULL when empty */
     struct maskeval_backend_state *backend; /* opened lazily by maskeval_backend_get() */
+    struct maskeval_backend_warm *warm;     /* backend being opened in the background */
     const char *stage;                /* label for progress reports */
 };
 

@@ -139,6 +139,48 @@ START_TEST(test_device_errors)
 }
 END_TEST
 
+START_TEST(test_warm_up)
+{
+    maskeval_options o;
+    maskeval_ctx *ctx = NULL;
+    char desc[640];
+
+    /* warmed up, then used: same device, warm-up twice is harmless */
+    ctx = open_ctx(0);
+    ck_assert_int_eq(maskeval_backend_warm_up(ctx), MASKEVAL_OK);
+    ck_assert_int_eq(maskeval_backend_warm_up(ctx), MASKEVAL_OK);
+    ck_assert_int_eq(maskeval_backend_describe(ctx, desc, sizeof(desc)), MASKEVAL_OK);
+    ck_assert_ptr_nonnull(strstr(desc, "opencl: "));
+    ck_assert_int_eq(maskeval_backend_warm_up(ctx), MASKEVAL_OK);
+    maskeval_ctx_destroy(ctx);
+
+    /* warmed up and never used: destroy waits for the thread */
+    ctx = open_ctx(0);
+    ck_assert_int_eq(maskeval_backend_warm_up(ctx), MASKEVAL_OK);
+    maskeval_ctx_destroy(ctx);
+
+    /* a failure in the background is reported by the call that needs the
+     * backend, with its message and build log */
+    maskeval_options_init(&o);
+    o.backend = MASKEVAL_BACKEND_OPENCL;
+    o.device_index = 999;
+    ck_assert_int_eq(maskeval_ctx_create(&o, &ctx), MASKEVAL_OK);
+    ck_assert_int_eq(maskeval_backend_warm_up(ctx), MASKEVAL_OK);
+    ck_assert_int_eq(maskeval_backend_describe(ctx, desc, sizeof(desc)), MASKEVAL_ERR_NO_DEVICE);
+    ck_assert_ptr_nonnull(strstr(maskeval_errmsg(ctx), "device 999 does not exist"));
+    maskeval_ctx_destroy(ctx);
+
+    setenv("MASKEVAL_CL_BUILD_OPTIONS", "-Dinline=)", 1);
+    ctx = open_ctx(0);
+    ck_assert_int_eq(maskeval_backend_warm_up(ctx), MASKEVAL_OK);
+    ck_assert_int_eq(maskeval_backend_describe(ctx, desc, sizeof(desc)), MASKEVAL_ERR_CL_BUILD);
+    ck_assert_ptr_nonnull(strstr(maskeval_errmsg(ctx), "building pair_intersect.cl failed"));
+    ck_assert_uint_gt(strlen(maskeval_cl_build_log(ctx)), 0);
+    maskeval_ctx_destroy(ctx);
+    unsetenv("MASKEVAL_CL_BUILD_OPTIONS");
+}
+END_TEST
+
 static Suite *backend_cl_suite(void)
 {
     Suite *s = suite_create("backend_cl");
@@ -149,6 +191,7 @@ static Suite *backend_cl_suite(void)
     tc = tcase_create("errors");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_device_errors);
+    tcase_add_test(tc, test_warm_up);
     suite_add_tcase(s, tc);
     return s;
 }
