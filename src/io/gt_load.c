@@ -556,14 +556,27 @@ static maskeval_status load_owned(maskeval_ctx *ctx, const char *name, char *buf
             goto done;
         }
     }
-    for (size_t i = 0; i < nm; i++) {
-        if (key_is(buf, &members[i], "images")) {
-            images = &members[i];
-        } else if (key_is(buf, &members[i], "categories")) {
-            cats = &members[i];
-        } else if (key_is(buf, &members[i], "annotations")) {
-            anns = &members[i];
+    for (size_t i = 0; i < nm && st == MASKEVAL_OK; i++) {
+        const maskeval_json_member_span **slot =
+            key_is(buf, &members[i], "images")        ? &images
+            : key_is(buf, &members[i], "categories")  ? &cats
+            : key_is(buf, &members[i], "annotations") ? &anns
+                                                      : NULL;
+        /* Members that are not used ("info", "licenses", a key given twice:
+         * json.load keeps the last) must still be valid JSON, or json.load
+         * would refuse the file. */
+        const maskeval_json_member_span *unused = slot == NULL ? &members[i] : *slot;
+        if (slot != NULL) {
+            *slot = &members[i];
         }
+        if (unused != NULL) {
+            cJSON *tree = NULL;
+            st = maskeval_json_parse_span(ctx, name, buf, len, unused->value, &ar, &tree);
+            maskeval_json_arena_reset(&ar);
+        }
+    }
+    if (st != MASKEVAL_OK) {
+        goto done;
     }
     if (images != NULL) {
         st = maskeval_json_parse_span(ctx, name, buf, len, images->value, &ar, &jimages);

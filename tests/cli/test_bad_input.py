@@ -52,6 +52,11 @@ CASES = [
     ("truncated gt", GOOD_GT[: len(GOOD_GT) // 2], GOOD_DT, "segm", 1, ["gt.json", "invalid JSON", "truncated"]),
     ("truncated results", GOOD_GT, GOOD_DT[:-3], "segm", 1, ["dt.json", "invalid JSON"]),
     ("malformed gt", "{\"images\": [}", GOOD_DT, "segm", 1, ["gt.json", "line 1"]),
+    # members maskeval does not use must still be valid JSON (json.load checks them)
+    ("invalid unused gt member", GOOD_GT[:-1] + ', "licenses": [1 2 {"x" "y"}]}', GOOD_DT, "segm", 1,
+     ["gt.json", "invalid JSON"]),
+    ("invalid shadowed gt member", '{"images": [1 2], ' + GOOD_GT[1:], GOOD_DT, "segm", 1,
+     ["gt.json", "invalid JSON"]),
     ("empty results file", GOOD_GT, "", "segm", 1, ["dt.json", "empty file"]),
     ("gt wrong type", json.dumps({"images": {}, "categories": CATS}), GOOD_DT, "segm", 1, ["gt.json: images: expected an array"]),
     ("image without height", json.dumps({"images": [{"id": 7, "width": 5}], "categories": CATS}), GOOD_DT, "segm", 1, ["gt.json: images[0] (id 7): missing height"]),
