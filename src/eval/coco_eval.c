@@ -26,16 +26,40 @@ typedef struct item {
     uint32_t obj;  /* annotation or detection index */
 } item;
 
-static int item_cmp(const void *pa, const void *pb)
+/* Sorts items by (img, kc, seq), for items generated in increasing seq: two stable counting passes (kc, then img) instead of a
+ * comparison sort of ~500k items. */
+static int sort_items(const maskeval_alloc *a, item *items, size_t n, size_t n_img, size_t n_kc)
 {
-    const item *a = pa, *b = pb;
-    if (a->img != b->img) {
-        return a->img < b->img ? -1 : 1;
+    const size_t nb = (n_img > n_kc ? n_img : n_kc) + 1;
+    item *tmp = maskeval_calloc(a, n > 0 ? n : 1, sizeof(item));
+    size_t *cnt = maskeval_calloc(a, nb, sizeof(size_t));
+    if (tmp == NULL || cnt == NULL) {
+        maskeval_free(a, tmp);
+        maskeval_free(a, cnt);
+        return 0;
     }
-    if (a->kc != b->kc) {
-        return a->kc < b->kc ? -1 : 1;
+    for (size_t j = 0; j < n; j++) {
+        cnt[items[j].kc + 1]++;
     }
-    return a->seq < b->seq ? -1 : a->seq > b->seq;
+    for (size_t b = 1; b <= n_kc; b++) {
+        cnt[b] += cnt[b - 1];
+    }
+    for (size_t j = 0; j < n; j++) {
+        tmp[cnt[items[j].kc]++] = items[j];
+    }
+    memset(cnt, 0, nb * sizeof(size_t));
+    for (size_t j = 0; j < n; j++) {
+        cnt[tmp[j].img + 1]++;
+    }
+    for (size_t b = 1; b <= n_img; b++) {
+        cnt[b] += cnt[b - 1];
+    }
+    for (size_t j = 0; j < n; j++) {
+        items[cnt[tmp[j].img]++] = tmp[j];
+    }
+    maskeval_free(a, tmp);
+    maskeval_free(a, cnt);
+    return 1;
 }
 
 /* Category id -> its positions in ep.cats (several only when a caller's
@@ -194,7 +218,10 @@ static maskeval_status gt_items(maskeval_ctx *ctx, const maskeval_plan *plan,
             seq++;
         }
     }
-    qsort(items, n, sizeof(item), item_cmp);
+    if (!sort_items(a, items, n, ep->I, ep->n_cats)) {
+        st = maskeval_nomem(ctx, "grouping ground truth");
+        goto done;
+    }
     *out = items;
     *n_out = n;
     items = NULL;
@@ -231,7 +258,10 @@ static maskeval_status dt_items(maskeval_ctx *ctx, const maskeval_plan *plan,
             n++;
         }
     }
-    qsort(items, n, sizeof(item), item_cmp);
+    if (!sort_items(&ctx->alloc, items, n, plan->ep.I, plan->ep.n_cats)) {
+        maskeval_free(&ctx->alloc, items);
+        return maskeval_nomem(ctx, "grouping detections");
+    }
     *out = items;
     *n_out = n;
     return MASKEVAL_OK;

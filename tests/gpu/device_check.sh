@@ -111,4 +111,6 @@ if [ -d "$G/cityscapes" ]; then
     } > "$OUT/semantic.txt" 2>&1
 fi
 rm -rf "$OUT"/tmp_* "$OUT"/sem_*.json
+# few files come back from the device tool: the JSON outputs travel as one tarball
+(cd "$OUT" && tar czf outputs.tgz scale_*.json cs_*.json 2>/dev/null && rm -f scale_*.json cs_*.json)
 echo done
