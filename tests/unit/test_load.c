@@ -4,9 +4,12 @@
  * file and the element.
  */
 #include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "io/dataset.h"
+#include "io/file_read.h"
 #include "maskeval.h"
 #include "test_main.h"
 
@@ -114,6 +117,46 @@ static const bad_case cases[] = {
      MASKEVAL_LOAD_SEGM, "result 0: image_id: expected an integer, got string"},
     {"result not an object", GT_OK, "[5]", MASKEVAL_LOAD_SEGM, "result 0: expected an object"},
 };
+
+START_TEST(test_file_read_chunked)
+{
+    /* files of 16 MB and more are read in 8 MB chunks on all threads: the
+     * bytes must be the file's, NUL-terminated, for every size around the
+     * chunk boundaries */
+    static const size_t sizes[] = {16u << 20, (16u << 20) + 1, (24u << 20) - 1, 25u << 20};
+    char path[] = "/tmp/maskeval_readXXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+        const size_t n = sizes[k];
+        char *want = malloc(n), *got = NULL;
+        size_t len = 0;
+        unsigned seed = (unsigned)k + 1;
+        FILE *f = fopen(path, "wb");
+        maskeval_options o;
+        maskeval_ctx *ctx = NULL;
+        for (size_t i = 0; i < n; i++) {
+            want[i] = (char)(rand_r(&seed) & 0xff);
+        }
+        ck_assert_uint_eq(fwrite(want, 1, n, f), n);
+        fclose(f);
+        for (int threads = 1; threads <= 4; threads += 3) {
+            maskeval_options_init(&o);
+            o.threads = threads;
+            ck_assert_int_eq(maskeval_ctx_create(&o, &ctx), MASKEVAL_OK);
+            ck_assert_int_eq(maskeval_file_read(ctx, path, &got, &len), MASKEVAL_OK);
+            ck_assert_uint_eq(len, n);
+            ck_assert_int_eq(memcmp(got, want, n), 0);
+            ck_assert_int_eq(got[n], 0);
+            free(got);
+            maskeval_ctx_destroy(ctx);
+        }
+        free(want);
+    }
+    remove(path);
+}
+END_TEST
 
 START_TEST(test_bad_inputs)
 {
@@ -226,6 +269,7 @@ static Suite *load_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("core");
     tcase_add_test(tc, test_loadres_branches);
+    tcase_add_test(tc, test_file_read_chunked);
     tcase_add_test(tc, test_python_semantics);
     suite_add_tcase(s, tc);
     return s;
