@@ -7,6 +7,8 @@
 
 #include <string.h>
 
+#include "core/threadpool.h"
+
 static int is_ws(char c)
 {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
@@ -73,17 +75,28 @@ static size_t skip_string(const char *buf, size_t len, size_t pos)
     return UNTERMINATED;
 }
 
-maskeval_status maskeval_json_value_span(maskeval_ctx *ctx, const char *name, const char *buf,
-                                         size_t len, size_t pos, maskeval_json_span *out)
+/* Where and why a scan stopped (what may be NULL). */
+typedef struct scan_err {
+    size_t off;
+    const char *what;
+} scan_err;
+
+/* The span of the value at pos (after whitespace), without a context so
+ * that scanning threads can use it; 0 and *e on a syntax error. */
+static int span_core(const char *buf, size_t len, size_t pos, maskeval_json_span *out,
+                     scan_err *e)
 {
     size_t p = maskeval_json_skip_ws(buf, len, pos), start = p;
+    e->what = NULL;
     if (p >= len) {
-        return maskeval_json_syntax_error(ctx, name, buf, len, p, NULL);
+        e->off = p;
+        return 0;
     }
     if (buf[p] == '"') {
         p = skip_string(buf, len, p);
         if (p == UNTERMINATED) {
-            return maskeval_json_syntax_error(ctx, name, buf, len, len, NULL);
+            e->off = len;
+            return 0;
         }
     } else if (buf[p] == '{' || buf[p] == '[') {
         /* Track nesting with the kind of each open bracket (cJSON's nesting
@@ -100,13 +113,15 @@ maskeval_status maskeval_json_value_span(maskeval_ctx *ctx, const char *name, co
                 p--;
             } else if (c == '{' || c == '[') {
                 if (depth == MAX_DEPTH) {
-                    return maskeval_json_syntax_error(ctx, name, buf, len, p,
-                                                      "nesting deeper than 1000 levels");
+                    e->off = p;
+                    e->what = "nesting deeper than 1000 levels";
+                    return 0;
                 }
                 stack[depth++] = c == '{' ? '}' : ']';
             } else if (c == '}' || c == ']') {
                 if (stack[depth - 1] != c) {
-                    return maskeval_json_syntax_error(ctx, name, buf, len, p, NULL);
+                    e->off = p;
+                    return 0;
                 }
                 if (--depth == 0) {
                     p++;
@@ -115,7 +130,8 @@ maskeval_status maskeval_json_value_span(maskeval_ctx *ctx, const char *name, co
             }
         }
         if (depth != 0) {
-            return maskeval_json_syntax_error(ctx, name, buf, len, len, NULL);
+            e->off = len;
+            return 0;
         }
     } else {
         /* number or literal: up to the next delimiter */
@@ -123,11 +139,231 @@ maskeval_status maskeval_json_value_span(maskeval_ctx *ctx, const char *name, co
             p++;
         }
         if (p == start) {
-            return maskeval_json_syntax_error(ctx, name, buf, len, p, "expected a value");
+            e->off = p;
+            e->what = "expected a value";
+            return 0;
         }
     }
     out->off = start;
     out->len = p - start;
+    return 1;
+}
+
+maskeval_status maskeval_json_value_span(maskeval_ctx *ctx, const char *name, const char *buf,
+                                         size_t len, size_t pos, maskeval_json_span *out)
+{
+    scan_err e;
+    if (span_core(buf, len, pos, out, &e)) {
+        return MASKEVAL_OK;
+    }
+    return maskeval_json_syntax_error(ctx, name, buf, len, e.off, e.what);
+}
+
+/* The element loop of an array from the value starting at p (after '[' or
+ * ','). Appends spans to *v until the array's ']' (*closed = 1) or, when
+ * stop is not SIZE_MAX, until the next element would start at or beyond
+ * stop (*at: that element's start). 0 on a syntax error (*e) or when out of
+ * memory (e->off = SIZE_MAX). */
+static int element_loop(const maskeval_alloc *a, const char *buf, size_t len, size_t p,
+                        size_t stop, maskeval_json_span **v, size_t *count, size_t *cap,
+                        size_t *at, int *closed, scan_err *e)
+{
+    *closed = 0;
+    for (;;) {
+        maskeval_json_span sp;
+        if (!span_core(buf, len, p, &sp, e)) {
+            return 0;
+        }
+        if (*count == *cap) {
+            void *q = *v;
+            if (maskeval_grow(a, &q, cap, *count + 1, sizeof(**v)) != MASKEVAL_OK) {
+                e->off = SIZE_MAX;
+                return 0;
+            }
+            *v = q;
+        }
+        (*v)[(*count)++] = sp;
+        p = maskeval_json_skip_ws(buf, len, sp.off + sp.len);
+        if (p < len && buf[p] == ',') {
+            p = maskeval_json_skip_ws(buf, len, p + 1);
+            if (p >= stop) {
+                *at = p;
+                return 1;
+            }
+            continue;
+        }
+        if (p < len && buf[p] == ']') {
+            *closed = 1;
+            *at = p;
+            return 1;
+        }
+        e->off = p;
+        e->what = "expected ',' or ']'";
+        return 0;
+    }
+}
+
+/*
+ * Large arrays are scanned speculatively on all threads. Chunk i starts at
+ * a guessed element start g[i] (a ',' then '{' after an even split point)
+ * and scans elements until the next one would start at or past g[i+1]. If
+ * chunk 0 (which starts at the true first element) stops exactly at g[1],
+ * g[1] is a true element start, and so on by induction: when every chunk
+ * ends exactly where the next begins and the last one reaches ']', the spans
+ * are those of the serial scan. Anything else (a wrong guess, a syntax
+ * error) falls back to the serial scan, which also words the error.
+ */
+#define SPEC_MIN ((size_t)16 << 20)
+#define SPEC_CHUNK ((size_t)4 << 20)
+
+typedef struct spec_chunk {
+    size_t start, stop; /* stop: the next chunk's start, or SIZE_MAX */
+    maskeval_json_span *v;
+    size_t n, cap;
+    int ok, closed;
+} spec_chunk;
+
+typedef struct spec_job {
+    const maskeval_alloc *a;
+    const char *buf;
+    size_t len;
+    spec_chunk *c;
+} spec_job;
+
+static maskeval_status spec_scan(void *arg, size_t i, int worker, char *err, size_t errcap)
+{
+    spec_job *job = arg;
+    spec_chunk *c = &job->c[i];
+    size_t at = 0;
+    scan_err e;
+    (void)worker;
+    (void)err;
+    (void)errcap;
+    /* a chunk that started inside a string may read garbage as one huge
+     * value: scanning far past its end means the guess was wrong (or an
+     * element is huge), and the serial scan takes over */
+    size_t lim = job->len;
+    if (c->stop != SIZE_MAX && c->stop + (c->stop - c->start) + SPEC_CHUNK < lim) {
+        lim = c->stop + (c->stop - c->start) + SPEC_CHUNK;
+    }
+    c->ok = element_loop(job->a, job->buf, lim, c->start, c->stop, &c->v, &c->n, &c->cap, &at,
+                         &c->closed, &e) &&
+            (c->closed ? c->stop == SIZE_MAX : at == c->stop);
+    return MASKEVAL_OK;
+}
+
+/* A guessed element start at or after from: the first ',' followed by
+ * whitespace and '{' (COCO arrays hold objects); SIZE_MAX if none. */
+static size_t guess_start(const char *buf, size_t len, size_t from)
+{
+    while (from < len) {
+        const char *q = memchr(buf + from, ',', len - from);
+        size_t p;
+        if (q == NULL) {
+            return SIZE_MAX;
+        }
+        p = maskeval_json_skip_ws(buf, len, (size_t)(q - buf) + 1);
+        if (p < len && buf[p] == '{') {
+            return p;
+        }
+        from = (size_t)(q - buf) + 1;
+    }
+    return SIZE_MAX;
+}
+
+/* Appends n spans to *v. */
+static int append_spans(const maskeval_alloc *a, maskeval_json_span **v, size_t *count,
+                        size_t *cap, const maskeval_json_span *src, size_t n)
+{
+    void *q = *v;
+    if (n == 0) {
+        return 1;
+    }
+    if (maskeval_grow(a, &q, cap, *count + n, sizeof(**v)) != MASKEVAL_OK) {
+        return 0;
+    }
+    *v = q;
+    memcpy(*v + *count, src, n * sizeof(**v));
+    *count += n;
+    return 1;
+}
+
+/* The array's elements from its first element at `first`, scanned in
+ * parallel chunks; chunks whose guess proved wrong are rescanned serially
+ * from the last known element start, so the result (spans or the first
+ * syntax error) is the serial scan's. */
+static maskeval_status spec_array(maskeval_ctx *ctx, const char *name, const char *buf,
+                                  size_t len, size_t first, maskeval_json_span **spans, size_t *n)
+{
+    const maskeval_alloc *a = &ctx->alloc;
+    size_t want = (len - first) / SPEC_CHUNK, nc = 0, count = 0, cap = 0, cursor = first;
+    maskeval_json_span *v = NULL;
+    maskeval_status st = MASKEVAL_OK;
+    spec_chunk *c;
+    spec_job job;
+    int done = 0;
+    if (want > (size_t)ctx->threads * 8) {
+        want = (size_t)ctx->threads * 8;
+    }
+    c = maskeval_calloc(a, want + 1, sizeof(*c));
+    if (c == NULL) {
+        return maskeval_nomem(ctx, "scanning JSON");
+    }
+    c[nc++].start = first;
+    for (size_t i = 1; i < want; i++) {
+        size_t g = guess_start(buf, len, first + (len - first) / want * i);
+        if (g != SIZE_MAX && g > c[nc - 1].start) {
+            c[nc++].start = g;
+        }
+    }
+    for (size_t i = 0; i < nc; i++) {
+        c[i].stop = i + 1 < nc ? c[i + 1].start : SIZE_MAX;
+    }
+    job.a = a;
+    job.buf = buf;
+    job.len = len;
+    job.c = c;
+    if (maskeval_parallel_for(ctx, nc, spec_scan, &job) != MASKEVAL_OK) {
+        ctx->errmsg[0] = '\0'; /* cannot fail; if it did, every chunk is redone below */
+        for (size_t i = 0; i < nc; i++) {
+            c[i].ok = 0;
+        }
+    }
+    for (size_t i = 0; i < nc && !done; i++) {
+        if (c[i].start == cursor && c[i].ok) {
+            /* started at a true element start and ended where chunk i+1 begins */
+            if (!append_spans(a, &v, &count, &cap, c[i].v, c[i].n)) {
+                st = maskeval_nomem(ctx, "scanning JSON");
+                break;
+            }
+            done = c[i].closed;
+            cursor = c[i].stop;
+        } else if (cursor < c[i].stop) {
+            /* the guess was wrong: scan serially from the last true start */
+            size_t at = 0;
+            int closed = 0;
+            scan_err e;
+            if (!element_loop(a, buf, len, cursor, c[i].stop, &v, &count, &cap, &at, &closed,
+                              &e)) {
+                st = e.off == SIZE_MAX ? maskeval_nomem(ctx, "scanning JSON")
+                                       : maskeval_json_syntax_error(ctx, name, buf, len, e.off,
+                                                                    e.what);
+                break;
+            }
+            done = closed;
+            cursor = at;
+        }
+    }
+    for (size_t i = 0; i < nc; i++) {
+        maskeval_free(a, c[i].v);
+    }
+    maskeval_free(a, c);
+    if (st != MASKEVAL_OK) {
+        maskeval_free(a, v);
+        return st;
+    }
+    *spans = v;
+    *n = count;
     return MASKEVAL_OK;
 }
 
@@ -136,8 +372,9 @@ maskeval_status maskeval_json_array_spans(maskeval_ctx *ctx, const char *name, c
                                           size_t *n)
 {
     maskeval_json_span *v = NULL;
-    size_t cap = 0, count = 0, p = maskeval_json_skip_ws(buf, len, pos);
-    maskeval_status st = MASKEVAL_OK;
+    size_t cap = 0, count = 0, at = 0, p = maskeval_json_skip_ws(buf, len, pos);
+    int closed = 0;
+    scan_err e;
 
     *spans = NULL;
     *n = 0;
@@ -148,35 +385,15 @@ maskeval_status maskeval_json_array_spans(maskeval_ctx *ctx, const char *name, c
     if (p < len && buf[p] == ']') {
         return MASKEVAL_OK;
     }
-    for (;;) {
-        maskeval_json_span s;
-        st = maskeval_json_value_span(ctx, name, buf, len, p, &s);
-        if (st != MASKEVAL_OK) {
-            break;
-        }
-        if (count == cap) {
-            void *q = v;
-            if (maskeval_grow(&ctx->alloc, &q, &cap, count + 1, sizeof(*v)) != MASKEVAL_OK) {
-                st = maskeval_nomem(ctx, "scanning JSON");
-                break;
-            }
-            v = q;
-        }
-        v[count++] = s;
-        p = maskeval_json_skip_ws(buf, len, s.off + s.len);
-        if (p < len && buf[p] == ',') {
-            p++;
-            continue;
-        }
-        if (p < len && buf[p] == ']') {
-            break;
-        }
-        st = maskeval_json_syntax_error(ctx, name, buf, len, p, "expected ',' or ']'");
-        break;
+    if (len - p >= SPEC_MIN && ctx->threads > 1) {
+        return spec_array(ctx, name, buf, len, p, spans, n);
     }
-    if (st != MASKEVAL_OK) {
+    if (!element_loop(&ctx->alloc, buf, len, p, SIZE_MAX, &v, &count, &cap, &at, &closed, &e)) {
         maskeval_free(&ctx->alloc, v);
-        return st;
+        if (e.off == SIZE_MAX) {
+            return maskeval_nomem(ctx, "scanning JSON");
+        }
+        return maskeval_json_syntax_error(ctx, name, buf, len, e.off, e.what);
     }
     *spans = v;
     *n = count;

@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include "io/json_fast.h"
+#include "io/json_scan.h"
+#include "maskeval.h"
 #include "test_main.h"
 
 static const maskeval_alloc alloc = {malloc, realloc, free};
@@ -274,6 +276,109 @@ START_TEST(test_string_every_position)
 }
 END_TEST
 
+/* A ~20 MB array of COCO-like objects whose strings hold ",{" (so some
+ * guessed element starts of the parallel scan fall inside strings), plus
+ * nested arrays and long elements. */
+static char *big_array(unsigned seed, int trap, size_t *len)
+{
+    size_t cap = (size_t)(trap ? 32 : 24) << 20, n = 0;
+    char *b = malloc(cap + 256);
+    b[n++] = '[';
+    for (int i = 0; n < cap - 200000; i++) { /* room for the longest element */
+        int kind = rand_r(&seed) % 10;
+        if (i > 0) {
+            n += (size_t)sprintf(b + n, kind == 0 ? ",\n  " : ",");
+        }
+        if (trap && i == 1000) {
+            /* 8 MB of ",{" inside one string: guesses there are wrong */
+            n += (size_t)sprintf(b + n, "{\"trap\": \"");
+            for (size_t j = 0; j < ((size_t)8 << 20); j += 2) {
+                b[n++] = ',';
+                b[n++] = '{';
+            }
+            n += (size_t)sprintf(b + n, "\"}");
+        } else if (kind < 2) {
+            n += (size_t)sprintf(b + n, "{\"name\": \"a,{\\\"b\\\",{x\", \"v\": [1, {\"c\": [2, 3]}]}");
+        } else if (kind < 3) {
+            size_t k = 1000 + (size_t)(rand_r(&seed) % 100000);
+            n += (size_t)sprintf(b + n, "{\"counts\": \"");
+            for (size_t j = 0; j < k; j++) {
+                char ch = (char)(j % 7 == 0 ? ',' : j % 7 == 3 ? '{' : '0' + rand_r(&seed) % 64);
+                b[n++] = ch == '\\' ? 'a' : ch;
+            }
+            n += (size_t)sprintf(b + n, "\"}");
+        } else {
+            n += (size_t)sprintf(b + n, "{\"image_id\": %d, \"score\": 0.%d}", i,
+                                 rand_r(&seed) % 1000);
+        }
+    }
+    b[n++] = ']';
+    b[n] = '\0';
+    *len = n;
+    return b;
+}
+
+static maskeval_ctx *ctx_threads(int threads)
+{
+    maskeval_options o;
+    maskeval_ctx *ctx = NULL;
+    maskeval_options_init(&o);
+    o.threads = threads;
+    ck_assert_int_eq(maskeval_ctx_create(&o, &ctx), MASKEVAL_OK);
+    return ctx;
+}
+
+START_TEST(test_parallel_array_scan)
+{
+    /* the speculative parallel scan of large arrays must find exactly the
+     * serial scan's elements, and on broken input the same error; with
+     * trap = 1 an 8 MB string of ",{" makes some guesses wrong, so chunks
+     * are rescanned serially */
+    maskeval_ctx *one = ctx_threads(1), *many = ctx_threads(4);
+    for (int trap = 0; trap <= 1; trap++) {
+        size_t len;
+        char *b = big_array(3 + (unsigned)trap, trap, &len);
+        for (int variant = 0; variant < 5; variant++) {
+            maskeval_json_span *s1 = NULL, *s2 = NULL;
+            size_t n1 = 0, n2 = 0, at = len / 2 + (size_t)variant * 977;
+            char saved = b[at];
+            maskeval_status e1, e2;
+            if (variant == 1) {
+                b[at] = '"'; /* breaks string structure from the middle on */
+            } else if (variant == 2) {
+                b[at] = ']';
+            } else if (variant == 3) {
+                b[at] = '\0'; /* length stays: a NUL is just another byte */
+            } else if (variant == 4) {
+                len -= 7; /* truncated */
+            }
+            e1 = maskeval_json_array_spans(one, "f.json", b, len, 0, &s1, &n1);
+            e2 = maskeval_json_array_spans(many, "f.json", b, len, 0, &s2, &n2);
+            ck_assert_int_eq(e1, e2);
+            if (variant == 0) {
+                ck_assert_int_eq(e1, MASKEVAL_OK);
+            }
+            if (e1 == MASKEVAL_OK) {
+                ck_assert_uint_gt(n1, 1000);
+                ck_assert_uint_eq(n1, n2);
+                ck_assert_int_eq(memcmp(s1, s2, n1 * sizeof(*s1)), 0);
+            } else {
+                ck_assert_str_eq(maskeval_errmsg(one), maskeval_errmsg(many));
+            }
+            free(s1);
+            free(s2);
+            b[at] = saved;
+            if (variant == 4) {
+                len += 7;
+            }
+        }
+        free(b);
+    }
+    maskeval_ctx_destroy(one);
+    maskeval_ctx_destroy(many);
+}
+END_TEST
+
 START_TEST(test_depth_limit)
 {
     char *doc = malloc(2 * 1001 + 1);
@@ -306,6 +411,7 @@ static Suite *json_suite(void)
     tcase_add_test(tc, test_refusals);
     tcase_add_test(tc, test_string_every_position);
     tcase_add_test(tc, test_depth_limit);
+    tcase_add_test(tc, test_parallel_array_scan);
     suite_add_tcase(s, tc);
     return s;
 }
