@@ -505,10 +505,33 @@ done:
 }
 
 /* Finds the members of the top-level object (the last of a repeated key wins). */
-static int key_is(const char *buf, const maskeval_json_member_span *m, const char *key)
+/* The member's key decoded as json.load does ("annot\u0061tions" is
+ * "annotations", a raw control character is an error): 0 when it is none of
+ * names[0..n), else 1 + its index; -1 on a syntax error, -2 when out of
+ * memory (both recorded in ctx). */
+static int key_index(maskeval_ctx *ctx, const char *name, const char *buf, size_t len,
+                     const maskeval_json_member_span *m, maskeval_json_arena *ar,
+                     const char *const *names, int n)
 {
-    size_t n = strlen(key);
-    return m->key.len == n && memcmp(buf + m->key.off, key, n) == 0;
+    const char *key = NULL;
+    size_t key_len = 0, err_off = 0;
+    /* the key's span excludes its quotes */
+    maskeval_json_fast_err e = maskeval_json_fast_string(ar, buf + m->key.off - 1, m->key.len + 2,
+                                                         &key, &key_len, &err_off);
+    if (e == MASKEVAL_JSON_FAST_NOMEM) {
+        maskeval_nomem(ctx, "reading JSON keys");
+        return -2;
+    }
+    if (e != MASKEVAL_JSON_FAST_OK) {
+        maskeval_json_syntax_error(ctx, name, buf, len, m->key.off - 1 + err_off, NULL);
+        return -1;
+    }
+    for (int i = 0; i < n; i++) {
+        if (key_len == strlen(names[i]) && memcmp(key, names[i], key_len) == 0) {
+            return i + 1;
+        }
+    }
+    return 0;
 }
 
 static maskeval_status load_owned(maskeval_ctx *ctx, const char *name, char *buf, size_t len,
@@ -557,11 +580,14 @@ static maskeval_status load_owned(maskeval_ctx *ctx, const char *name, char *buf
         }
     }
     for (size_t i = 0; i < nm && st == MASKEVAL_OK; i++) {
+        static const char *const names[] = {"images", "categories", "annotations"};
+        const int k = key_index(ctx, name, buf, len, &members[i], &ar, names, 3);
         const maskeval_json_member_span **slot =
-            key_is(buf, &members[i], "images")        ? &images
-            : key_is(buf, &members[i], "categories")  ? &cats
-            : key_is(buf, &members[i], "annotations") ? &anns
-                                                      : NULL;
+            k == 1 ? &images : k == 2 ? &cats : k == 3 ? &anns : NULL;
+        if (k < 0) {
+            st = k == -1 ? MASKEVAL_ERR_PARSE : MASKEVAL_ERR_NOMEM;
+            break;
+        }
         /* Members that are not used ("info", "licenses", a key given twice:
          * json.load keeps the last) must still be valid JSON, or json.load
          * would refuse the file. */

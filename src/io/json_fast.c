@@ -246,7 +246,7 @@ static int hex4(const char *s, unsigned *out)
 }
 
 /* A string at p->pos (the opening quote) into a NUL-terminated arena copy. */
-static char *parse_string(parser *p)
+static char *parse_string(parser *p, size_t *out_len)
 {
     size_t start = ++p->pos, end = start, escapes = 0;
     char *out, *o;
@@ -295,6 +295,7 @@ static char *parse_string(parser *p)
         memcpy(out, p->s + start, end - start);
         out[end - start] = '\0';
         p->pos = end + 1;
+        *out_len = end - start;
         return out;
     }
     o = out;
@@ -373,6 +374,7 @@ static char *parse_string(parser *p)
     }
     *o = '\0';
     p->pos = end + 1;
+    *out_len = (size_t)(o - out);
     return out;
 }
 
@@ -463,6 +465,9 @@ static cJSON *parse_number(parser *p)
 
 static cJSON *parse_value(parser *p, int depth);
 
+/* The key of members whose decoded key holds U+0000: no lookup matches it. */
+static char nul_key[] = "\x01(a key holding U+0000)";
+
 static int literal(parser *p, const char *word)
 {
     size_t n = strlen(word);
@@ -492,6 +497,7 @@ static cJSON *parse_container(parser *p, int depth, int object)
     }
     for (;;) {
         char *key = NULL;
+        size_t key_len = 0;
         cJSON *child;
         skip_ws(p);
         if (object) {
@@ -499,9 +505,14 @@ static cJSON *parse_container(parser *p, int depth, int object)
                 fail(p, MASKEVAL_JSON_FAST_SYNTAX);
                 return NULL;
             }
-            key = parse_string(p);
+            key = parse_string(p, &key_len);
             if (key == NULL) {
                 return NULL;
+            }
+            if (strlen(key) != key_len) {
+                /* "image_id\u0000x" is another key for Python; as a C
+                 * string it would read "image_id": make it match nothing */
+                key = nul_key;
             }
             skip_ws(p);
             if (p->pos >= p->len || p->s[p->pos] != ':') {
@@ -557,7 +568,8 @@ static cJSON *parse_value(parser *p, int depth)
         if (n == NULL) {
             return NULL;
         }
-        n->valuestring = parse_string(p);
+        size_t vlen;
+        n->valuestring = parse_string(p, &vlen);
         return n->valuestring != NULL ? n : NULL;
     }
     case 't':
@@ -599,4 +611,26 @@ maskeval_json_fast_err maskeval_json_fast_parse(maskeval_json_arena *ar, const c
     *root = r;
     *err_off = p.pos;
     return r != NULL ? MASKEVAL_JSON_FAST_OK : p.err;
+}
+
+maskeval_json_fast_err maskeval_json_fast_string(maskeval_json_arena *ar, const char *text,
+                                                 size_t len, const char **out, size_t *out_len,
+                                                 size_t *err_off)
+{
+    parser p = {ar, text, len, 0, MASKEVAL_JSON_FAST_OK};
+    char *str = NULL;
+    *out = NULL;
+    *out_len = 0;
+    if (len == 0 || text[0] != '"') {
+        fail(&p, MASKEVAL_JSON_FAST_SYNTAX);
+    } else {
+        str = parse_string(&p, out_len);
+        if (str != NULL && p.pos != len) {
+            str = NULL;
+            fail(&p, MASKEVAL_JSON_FAST_SYNTAX);
+        }
+    }
+    *out = str;
+    *err_off = p.pos;
+    return str != NULL ? MASKEVAL_JSON_FAST_OK : p.err;
 }

@@ -44,6 +44,13 @@ typedef enum maskeval_json_fast_err {
 maskeval_json_fast_err maskeval_json_fast_parse(maskeval_json_arena *ar, const char *text,
                                                 size_t len, cJSON **root, size_t *err_off);
 
+/* Decodes the JSON string token text[0..len) (quotes included) into the
+ * arena: *out (NUL-terminated) and its length *out_len, which counts any
+ * U+0000 inside. */
+maskeval_json_fast_err maskeval_json_fast_string(maskeval_json_arena *ar, const char *text,
+                                                 size_t len, const char **out, size_t *out_len,
+                                                 size_t *err_off);
+
 /* Correctly rounded decimal-to-double, as Python's float() and strtod in
  * the "C" locale: the fast path for JSON number text s[0..len) (valid RFC
  * 8259 syntax) returns 1 and sets *out, or returns 0 where it cannot be sure,

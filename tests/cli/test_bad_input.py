@@ -55,6 +55,11 @@ CASES = [
     # members maskeval does not use must still be valid JSON (json.load checks them)
     ("invalid unused gt member", GOOD_GT[:-1] + ', "licenses": [1 2 {"x" "y"}]}', GOOD_DT, "segm", 1,
      ["gt.json", "invalid JSON"]),
+    # top-level keys are JSON strings too: raw control characters and bad escapes are errors
+    ("control character in a gt key", '{"images": [], "categories": [], "a\x01b": 1}', GOOD_DT, "segm", 1,
+     ["gt.json", "invalid JSON", "byte 35"]),
+    ("bad escape in a gt key", '{"images": [], "categories": [], "\\u12": 1}', GOOD_DT, "segm", 1,
+     ["gt.json", "invalid JSON"]),
     ("invalid shadowed gt member", '{"images": [1 2], ' + GOOD_GT[1:], GOOD_DT, "segm", 1,
      ["gt.json", "invalid JSON"]),
     ("empty results file", GOOD_GT, "", "segm", 1, ["dt.json", "empty file"]),

@@ -257,6 +257,27 @@ START_TEST(test_python_semantics)
     ck_assert_int_eq(gt->ann_alias[0], 1); /* id 3 resolves to the last annotation */
     ck_assert_uint_eq(gt->n_dup_ids, 1);
     maskeval_gt_destroy(gt);
+
+    /* keys are compared decoded, as json.load sees them: an escaped
+     * "annotation\u0073" repeats (and replaces) "annotations", and
+     * "category_id\u0000x" is another key, not "category_id" */
+    gt = load_gt(ctx,
+                 "{\"images\":[{\"id\":1,\"height\":4,\"width\":5}],"
+                 "\"categories\":[{\"id\":1},{\"id\":2}],\"annotations\":[{\"id\":1,"
+                 "\"image_id\":1,\"category_id\":1,\"category_id\\u0000x\":2,\"area\":1,"
+                 "\"bbox\":[0,0,1,1],\"iscrowd\":0,\"segmentation\":[[0,0,1,0,1,1]]}]}",
+                 MASKEVAL_LOAD_BBOX);
+    ck_assert_uint_eq(gt->n_ann, 1);
+    ck_assert_int_eq(gt->ann_cat_id[0], 1);
+    maskeval_gt_destroy(gt);
+    gt = load_gt(ctx,
+                 "{\"images\":[{\"id\":1,\"height\":4,\"width\":5}],\"categories\":[{\"id\":1}],"
+                 "\"annotations\":[{\"id\":1,\"image_id\":1,\"category_id\":1,\"area\":1,"
+                 "\"bbox\":[0,0,1,1],\"iscrowd\":0,\"segmentation\":[[0,0,1,0,1,1]]}],"
+                 "\"annotation\\u0073\":[]}",
+                 MASKEVAL_LOAD_BBOX);
+    ck_assert_uint_eq(gt->n_ann, 0);
+    maskeval_gt_destroy(gt);
     maskeval_ctx_destroy(ctx);
 }
 END_TEST
