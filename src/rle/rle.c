@@ -65,21 +65,6 @@ uint64_t maskeval_rle_total(const uint32_t *counts, size_t n)
  * box, so it is reproduced. Columns are tracked incrementally (pycocotools
  * divides twice per run).
  */
-void maskeval_rle_acc_finish(const maskeval_rle_acc *s, maskeval_rle_stats *st)
-{
-    st->total = s->total;
-    st->area = s->area;
-    st->runs = s->runs;
-    if (s->n < 2 || s->h == 0) {
-        st->box[0] = st->box[1] = st->box[2] = st->box[3] = 0;
-        return;
-    }
-    st->box[0] = s->xs;
-    st->box[2] = (uint32_t)(s->xe - s->xs + 1);
-    st->box[1] = s->ys;
-    st->box[3] = (uint32_t)(s->ye - s->ys + 1);
-}
-
 void maskeval_rle_stats_of(const uint32_t *counts, size_t n, uint32_t h, uint32_t w,
                            maskeval_rle_stats *st)
 {

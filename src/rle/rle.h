@@ -58,11 +58,21 @@ typedef struct maskeval_rle_stats {
 void maskeval_rle_stats_of(const uint32_t *counts, size_t n, uint32_t h, uint32_t w,
                            maskeval_rle_stats *st);
 
-/* The same, fed one count at a time. */
+/*
+ * The same, fed one count at a time. Column and row of a position come from
+ * the start of its column (cs), kept up to date as counts arrive, so a count
+ * costs a compare in the common case and a division only when a run jumps
+ * over more than one column. The box's columns come from the first and the
+ * last set pixel (two divisions per mask); its rows from the set runs, unless
+ * one of them crosses into the next column (then every row is covered).
+ */
 typedef struct maskeval_rle_acc {
-    uint32_t h;
-    uint64_t col, row; /* of the position after the counts seen so far */
-    uint32_t xs, ys, xe, ye;
+    uint32_t h, w;
+    uint64_t pos;         /* position after the counts seen so far */
+    uint64_t cs;          /* first position of the column holding pos (h > 0) */
+    uint64_t first, last; /* first and last set pixel (when runs > 0) */
+    uint32_t ys, ye;      /* row range of the set runs that stay in a column */
+    int cross;            /* a set run spans two columns */
     uint32_t area, runs;
     uint64_t total;
     size_t n;
@@ -72,66 +82,62 @@ static inline void maskeval_rle_acc_init(maskeval_rle_acc *s, uint32_t h, uint32
 {
     memset(s, 0, sizeof(*s));
     s->h = h;
-    s->xs = w;
+    s->w = w;
     s->ys = h;
-}
-
-/* Adds c to a (col, row) position. */
-static inline void maskeval_rle_advance(uint32_t h, uint64_t *col, uint64_t *row, uint64_t c)
-{
-    *row += c;
-    if (*row >= h) {
-        if (*row < 2 * (uint64_t)h) {
-            *row -= h;
-            *col += 1;
-        } else {
-            *col += *row / h;
-            *row %= h;
-        }
-    }
 }
 
 static inline void maskeval_rle_acc_count(maskeval_rle_acc *s, uint32_t c)
 {
-    const int one = s->n & 1;
-    s->n++;
+    const uint64_t h = s->h;
+    uint64_t d;
     s->total += c;
-    if (!one || c == 0 || s->h == 0) {
-        if (one) {
-            s->area += c;
-        }
-        if (s->h != 0) {
-            maskeval_rle_advance(s->h, &s->col, &s->row, c);
-        }
-        return;
-    }
-    {
-        uint64_t c0 = s->col, r0 = s->row, c1 = s->col, r1 = s->row;
-        maskeval_rle_advance(s->h, &c1, &r1, (uint64_t)c - 1);
+    if (s->n++ & 1) {
         s->area += c;
-        s->runs++;
-        if (c0 < s->xs) {
-            s->xs = (uint32_t)c0;
-        }
-        if (c1 > s->xe) {
-            s->xe = (uint32_t)c1;
-        }
-        if (c0 < c1) {
-            s->ys = 0;
-            s->ye = s->h - 1;
-        } else {
-            if (r0 < s->ys) {
-                s->ys = (uint32_t)r0;
+        if (c != 0 && h != 0) {
+            const uint64_t r0 = s->pos - s->cs, r1 = r0 + c - 1;
+            if (s->runs++ == 0) {
+                s->first = s->pos;
             }
-            if (r1 > s->ye) {
-                s->ye = (uint32_t)r1;
+            s->last = s->pos + c - 1;
+            if (r1 >= h) {
+                s->cross = 1;
+            } else {
+                s->ys = r0 < s->ys ? (uint32_t)r0 : s->ys;
+                s->ye = r1 > s->ye ? (uint32_t)r1 : s->ye;
             }
         }
-        maskeval_rle_advance(s->h, &s->col, &s->row, c);
+    }
+    s->pos += c;
+    d = s->pos - s->cs;
+    if (h != 0 && d >= h) {
+        s->cs += d < 2 * h ? h : d - d % h;
     }
 }
 
-void maskeval_rle_acc_finish(const maskeval_rle_acc *s, maskeval_rle_stats *st);
+static inline void maskeval_rle_acc_finish(const maskeval_rle_acc *s, maskeval_rle_stats *st)
+{
+    uint32_t xs = s->w, xe = 0, ys = s->ys, ye = s->ye;
+    st->total = s->total;
+    st->area = s->area;
+    st->runs = s->runs;
+    if (s->n < 2 || s->h == 0) {
+        st->box[0] = st->box[1] = st->box[2] = st->box[3] = 0;
+        return;
+    }
+    if (s->runs > 0) {
+        const uint64_t c0 = s->first / s->h;
+        xs = c0 < s->w ? (uint32_t)c0 : s->w;
+        xe = (uint32_t)(s->last / s->h); /* toBbox's uint32 column */
+    }
+    if (s->cross) {
+        ys = 0;
+        ye = s->h - 1;
+    }
+    st->box[0] = xs;
+    st->box[2] = (uint32_t)(xe - xs + 1);
+    st->box[1] = ys;
+    st->box[3] = (uint32_t)(ye - ys + 1);
+}
 
 /* Decodes a compressed string only far enough to fill st (no counts array);
  * errors as maskeval_rle_str_decode. */

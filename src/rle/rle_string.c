@@ -90,8 +90,34 @@ static inline maskeval_rle_strerr read_value_fast(const char *s, size_t *p, int6
     return MASKEVAL_RLE_STR_OK;
 }
 
-/* Decodes s, calling emit(arg, count) for each count; counts[m-2] is the
- * delta base, so the last two counts are kept here. */
+/* The value of a one-character group c - 48 (< 32: no continuation bit),
+ * sign-extended from its bit 0x10. */
+#define SINGLE_VALUE(c) ((int64_t)(c) - (int64_t)(((c) & 0x10u) << 1))
+
+/* Adds value xv (read at byte startpos) as count m: undoes the delta
+ * (counts[m-2] is the base from the 4th count on), checks the range and
+ * emits it; the last two counts are kept here. */
+#define DECODE_PUT(EMIT, xv, startpos)                                                             \
+    do {                                                                                           \
+        int64_t x_ = (xv);                                                                         \
+        if (m > 2) {                                                                               \
+            x_ += prev2;                                                                           \
+        }                                                                                          \
+        if (x_ < 0 || x_ > (int64_t)UINT32_MAX) {                                                  \
+            *where = (startpos);                                                                   \
+            *index = m;                                                                            \
+            return x_ < 0 ? MASKEVAL_RLE_STR_NEGATIVE : MASKEVAL_RLE_STR_OVERFLOW;                 \
+        }                                                                                          \
+        prev2 = prev1;                                                                             \
+        prev1 = (uint32_t)x_;                                                                      \
+        EMIT((uint32_t)x_);                                                                        \
+        m++;                                                                                       \
+    } while (0)
+
+/* Decodes s, calling EMIT(count) for each count. Eight characters that are
+ * all one-group values ('0'..'O', most values of a typical mask) are taken
+ * at once: their loads do not wait on each other's lengths. (Taking the
+ * leading one-group values of any 8, or 4 when 8 fail, measured slower.) */
 #define DECODE_LOOP(EMIT)                                                                          \
     do {                                                                                           \
         size_t p = 0, m = 0;                                                                       \
@@ -99,25 +125,32 @@ static inline maskeval_rle_strerr read_value_fast(const char *s, size_t *p, int6
         while (p < len) {                                                                          \
             size_t start = p;                                                                      \
             int64_t x;                                                                             \
-            maskeval_rle_strerr e = len - p > MAX_GROUPS ? read_value_fast (s, &p, &x)            \
-                                                          : read_value(s, len, &p, &x);            \
+            maskeval_rle_strerr e;                                                                 \
+            if (len - p >= 8) {                                                                    \
+                const unsigned char *u_ = (const unsigned char *)s + p;                            \
+                const unsigned c0 = u_[0] - 48u, c1 = u_[1] - 48u, c2 = u_[2] - 48u,               \
+                               c3 = u_[3] - 48u, c4 = u_[4] - 48u, c5 = u_[5] - 48u,               \
+                               c6 = u_[6] - 48u, c7 = u_[7] - 48u;                                 \
+                if ((c0 | c1 | c2 | c3 | c4 | c5 | c6 | c7) < 32u) {                               \
+                    DECODE_PUT(EMIT, SINGLE_VALUE(c0), p);                                         \
+                    DECODE_PUT(EMIT, SINGLE_VALUE(c1), p + 1);                                     \
+                    DECODE_PUT(EMIT, SINGLE_VALUE(c2), p + 2);                                     \
+                    DECODE_PUT(EMIT, SINGLE_VALUE(c3), p + 3);                                     \
+                    DECODE_PUT(EMIT, SINGLE_VALUE(c4), p + 4);                                     \
+                    DECODE_PUT(EMIT, SINGLE_VALUE(c5), p + 5);                                     \
+                    DECODE_PUT(EMIT, SINGLE_VALUE(c6), p + 6);                                     \
+                    DECODE_PUT(EMIT, SINGLE_VALUE(c7), p + 7);                                     \
+                    p += 8;                                                                        \
+                    continue;                                                                      \
+                }                                                                                  \
+            }                                                                                      \
+            e = len - p > MAX_GROUPS ? read_value_fast(s, &p, &x) : read_value(s, len, &p, &x);    \
             if (e != MASKEVAL_RLE_STR_OK) {                                                        \
                 *where = p;                                                                        \
                 *index = m;                                                                        \
                 return e;                                                                          \
             }                                                                                      \
-            if (m > 2) {                                                                           \
-                x += prev2;                                                                        \
-            }                                                                                      \
-            if (x < 0 || x > (int64_t)UINT32_MAX) {                                                \
-                *where = start;                                                                    \
-                *index = m;                                                                        \
-                return x < 0 ? MASKEVAL_RLE_STR_NEGATIVE : MASKEVAL_RLE_STR_OVERFLOW;             \
-            }                                                                                      \
-            prev2 = prev1;                                                                         \
-            prev1 = (uint32_t)x;                                                                   \
-            EMIT((uint32_t)x);                                                                     \
-            m++;                                                                                   \
+            DECODE_PUT(EMIT, x, start);                                                            \
         }                                                                                          \
         n_out = m;                                                                                 \
     } while (0)
