@@ -13,7 +13,7 @@ const cJSON *maskeval_json_member(const cJSON *obj, const char *key)
         return NULL;
     }
     for (it = obj->child; it != NULL; it = it->next) {
-        if (it->string != NULL && strcmp(it->string, key) == 0) {
+        if (it->string != NULL && it->string[0] == key[0] && strcmp(it->string, key) == 0) {
             found = it;
         }
     }
