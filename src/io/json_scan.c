@@ -5,6 +5,7 @@
  */
 #include "io/json_scan.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include "core/threadpool.h"
@@ -75,6 +76,29 @@ static size_t skip_string(const char *buf, size_t len, size_t pos)
     return UNTERMINATED;
 }
 
+/* Whether any byte of x is zero (exact as a yes/no answer). */
+#define HAS_ZERO_BYTE(x) (((x) - 0x0101010101010101ULL) & ~(x) & 0x8080808080808080ULL)
+
+/* The first position from p on (at most len) that may hold a quote or a
+ * bracket, 8 bytes at a time: polygon coordinates and boxes are long runs
+ * of bytes that are neither. '[' ']' '{' '}' are the bytes c with
+ * (c & 0xd9) == 0x59 (so are 'Y' '_' 'y' and DEL, which the caller then
+ * looks at and passes). */
+static size_t skip_plain(const char *buf, size_t len, size_t p)
+{
+    while (len - p >= 8) {
+        uint64_t x, brackets, quotes;
+        memcpy(&x, buf + p, 8);
+        brackets = (x & 0xd9d9d9d9d9d9d9d9ULL) ^ 0x5959595959595959ULL;
+        quotes = x ^ 0x2222222222222222ULL;
+        if (HAS_ZERO_BYTE(brackets) | HAS_ZERO_BYTE(quotes)) {
+            break;
+        }
+        p += 8;
+    }
+    return p;
+}
+
 /* Where and why a scan stopped (what may be NULL). */
 typedef struct scan_err {
     size_t off;
@@ -104,7 +128,12 @@ static int span_core(const char *buf, size_t len, size_t pos, maskeval_json_span
         char stack[MAX_DEPTH];
         size_t depth = 0;
         for (; p < len; p++) {
-            char c = buf[p];
+            char c;
+            p = skip_plain(buf, len, p);
+            if (p >= len) {
+                break;
+            }
+            c = buf[p];
             if (c == '"') {
                 p = skip_string(buf, len, p);
                 if (p == UNTERMINATED) {
