@@ -497,7 +497,7 @@ static cJSON *parse_container(parser *p, int depth, int object)
     }
     for (;;) {
         char *key = NULL;
-        size_t key_len = 0;
+        size_t key_len = 0, key_raw;
         cJSON *child;
         skip_ws(p);
         if (object) {
@@ -505,11 +505,14 @@ static cJSON *parse_container(parser *p, int depth, int object)
                 fail(p, MASKEVAL_JSON_FAST_SYNTAX);
                 return NULL;
             }
+            key_raw = p->pos;
             key = parse_string(p, &key_len);
             if (key == NULL) {
                 return NULL;
             }
-            if (strlen(key) != key_len) {
+            /* only an escape (the text is longer than the key) can put a
+             * NUL into a key: raw control characters are refused */
+            if (p->pos - key_raw - 2 != key_len && strlen(key) != key_len) {
                 /* "image_id\u0000x" is another key for Python; as a C
                  * string it would read "image_id": make it match nothing */
                 key = nul_key;
