@@ -54,7 +54,11 @@ maskeval_status maskeval_fail(maskeval_ctx *ctx, maskeval_status st, const char 
 #endif
     ;
 maskeval_status maskeval_vfail(maskeval_ctx *ctx, maskeval_status st, const char *fmt,
-                               va_list ap);
+                               va_list ap)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 0)))
+#endif
+    ;
 /* Shorthand for an allocation failure while doing `what`. */
 maskeval_status maskeval_nomem(maskeval_ctx *ctx, const char *what);
 

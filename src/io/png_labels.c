@@ -160,8 +160,6 @@ maskeval_status maskeval_png_decode_labels(const maskeval_alloc *a, const char *
         st = MASKEVAL_ERR_PARSE;
         goto done;
     }
-    out->w = ih.width;
-    out->h = ih.height;
     if (ih.bit_depth == 16) {
         out->bytes = 2; /* SPNG_FMT_PNG gives host-order samples */
         out->data = raw;
@@ -191,6 +189,9 @@ maskeval_status maskeval_png_decode_labels(const maskeval_alloc *a, const char *
         out->bytes = 1;
         out->data = lab;
     }
+    /* the size only once the labels are in place: a failed decode leaves an empty image */
+    out->w = ih.width;
+    out->h = ih.height;
 done:
     spng_ctx_free(sc);
     maskeval_free(a, raw);
