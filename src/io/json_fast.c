@@ -253,23 +253,31 @@ static char *parse_string(parser *p, size_t *out_len)
     /* find the end and whether there are escapes; 8 bytes at a time while
      * none of them is '"', '\\' or a control character (exact SWAR tests:
      * a byte is zero / below n iff the expression's high bit is set
-     * somewhere) */
+     * somewhere), resuming after each escape (COCO RLE strings hold many
+     * backslashes: '\\' is one of their 64 characters) */
     for (;;) {
-        const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
-        uint64_t x, q, b;
-        if (end + 8 > p->len) {
+        unsigned char c;
+        for (;;) {
+            const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+            uint64_t x, q, b;
+            if (end + 8 > p->len) {
+                break;
+            }
+            memcpy(&x, p->s + end, 8);
+            q = x ^ (ones * '"');
+            b = x ^ (ones * '\\');
+            if ((((q - ones) & ~q) | ((b - ones) & ~b) | ((x - ones * 0x20) & ~x)) & high) {
+                break;
+            }
+            end += 8;
+        }
+        if (end >= p->len) {
             break;
         }
-        memcpy(&x, p->s + end, 8);
-        q = x ^ (ones * '"');
-        b = x ^ (ones * '\\');
-        if ((((q - ones) & ~q) | ((b - ones) & ~b) | ((x - ones * 0x20) & ~x)) & high) {
+        c = (unsigned char)p->s[end];
+        if (c == '"') {
             break;
         }
-        end += 8;
-    }
-    while (end < p->len && p->s[end] != '"') {
-        unsigned char c = (unsigned char)p->s[end];
         if (c < 0x20) {
             p->pos = end;
             fail(p, MASKEVAL_JSON_FAST_SYNTAX); /* raw control character */
@@ -300,11 +308,16 @@ static char *parse_string(parser *p, size_t *out_len)
     }
     o = out;
     for (size_t i = start; i < end; i++) {
-        char c = p->s[i];
+        char c;
         unsigned cp, lo;
-        if (c != '\\') {
-            *o++ = c;
-            continue;
+        const char *bs = memchr(p->s + i, '\\', end - i);
+        /* the plain bytes up to the next escape in one copy */
+        size_t plain = bs != NULL ? (size_t)(bs - (p->s + i)) : end - i;
+        memcpy(o, p->s + i, plain);
+        o += plain;
+        i += plain;
+        if (i >= end) {
+            break;
         }
         c = p->s[++i];
         switch (c) {
