@@ -1,11 +1,30 @@
 #!/usr/bin/env bash
-# The whole test suite: installs dependencies and the reference tools, builds,
-# and runs every test (unit, CLI contract, parity with the reference tools,
-# OpenCL on PoCL).
+# The whole test suite:
+#   1. installs dependencies and the reference tools (.venv), builds, and runs
+#      every test: unit, CLI contract, determinism, parity with pycocotools
+#      and numpy, OpenCL on PoCL;
+#   2. rebuilds with AddressSanitizer + UndefinedBehaviorSanitizer (CPU path)
+#      and runs the suite again, halting on the first report;
+#   3. replays the fuzzers' regression inputs and fuzzes each harness briefly.
+# `bash .ci/test.sh --quick` stops after step 1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash .ci/deps.sh --venv
 jobs=$(nproc)
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DMASKEVAL_PYTHON="$PWD/.venv/bin/python"
+py="$PWD/.venv/bin/python"
+
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DMASKEVAL_PYTHON="$py"
 cmake --build build -j "$jobs"
 ctest --test-dir build --output-on-failure -j "$jobs"
+[ "${1:-}" = "--quick" ] && exit 0
+
+echo "== sanitizer build (ASan + UBSan) =="
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMASKEVAL_SANITIZE=ON \
+      -DMASKEVAL_OPENCL=OFF -DMASKEVAL_PYTHON="$py"
+cmake --build build-asan -j "$jobs"
+ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:abort_on_error=1 \
+UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+    ctest --test-dir build-asan --output-on-failure -j "$jobs"
+
+echo "== fuzzing (short) =="
+bash tests/fuzz/run.sh "${MASKEVAL_FUZZ_SECONDS:-20}"
