@@ -26,7 +26,8 @@ round-robin) and peak RSS of each child (os.wait4 rusage, ru_maxrss):
                                  float32 dataset sums, 1 process)
 Prints a Markdown table: tool, wall s, ratio vs fastest, peak RSS MB, mIoU and
 whether it equals maskeval's mIoU within 1e-12 (the mmseg-style float32 sums
-are expected to miss that by ~1e-7 on this data; see its docstring).
+are expected to miss that by ~1e-7 on this data; see its docstring), then
+maskeval's own split of its time into decoding and counting (its --timing line).
 """
 
 import argparse
@@ -297,7 +298,7 @@ def main():
         for be in (o.backend or [None]):
             name = f"maskeval semantic ({be or 'default'} backend)"
             tools.append((name, [os.path.abspath(o.maskeval) if os.sep in o.maskeval else o.maskeval,
-                                 "semantic"] + common + (["--backend", be] if be else []),
+                                 "semantic", "--timing"] + common + (["--backend", be] if be else []),
                           True))
     if not o.skip_baselines:
         tools.append(("numpy bincount baseline (1 process)",
@@ -307,6 +308,7 @@ def main():
 
     walls = {t[0]: [] for t in tools}
     rss = {t[0]: 0.0 for t in tools}
+    split = {t[0]: [] for t in tools}  # maskeval's --timing line of each run
     miou = {}
     failed = []
     for r in range(o.runs):
@@ -322,6 +324,9 @@ def main():
                 continue
             walls[name].append(wall)
             rss[name] = max(rss[name], peak)
+            for line in err.splitlines():
+                if line.startswith("maskeval: timing:"):
+                    split[name].append(line[len("maskeval: timing:"):].strip())
             with open(out_json) as f:
                 miou[name] = json.load(f).get("mIoU")
 
@@ -361,6 +366,12 @@ def main():
             match = "yes" if d <= 1e-12 else f"no (diff {d:.2g})"
         lines.append(f"| {name} | {med:.2f} | {med / fastest:.2f} | {rss[name]:.0f} | "
                      f"{'null' if m is None else f'{m:.10f}'} | {match} |")
+    splits = [(n, split[n]) for n, _, _ in tools if split[n]]
+    if splits:
+        lines += ["", "maskeval's own split (`--timing`, the run with the median wall time):", ""]
+        for name, runs in splits:
+            order = sorted(range(len(runs)), key=lambda i: walls[name][i])
+            lines.append(f"- {name}: {runs[order[len(order) // 2]]}")
     table = "\n".join(lines)
     print(table)
     if failed:
