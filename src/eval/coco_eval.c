@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "core/sort.h"
+#include "core/threadpool.h"
 #include "eval/eval.h"
 
 typedef struct item {
@@ -68,7 +69,14 @@ typedef struct cat_lookup {
     int64_t *ids;     /* sorted */
     uint32_t *pos;    /* position in ep.cats of each entry */
     size_t n, max_mult;
+    /* when the ids span at most DENSE_SPAN values (COCO: 1..90): for
+     * id - ids[0], the first entry + 1 (0: absent), so that a lookup per
+     * detection is one load instead of a binary search */
+    uint32_t *dense;
+    uint64_t span;
 } cat_lookup;
+
+#define DENSE_SPAN 65536
 
 static int pos_cmp(const void *pa, const void *pb)
 {
@@ -107,6 +115,16 @@ static maskeval_status cat_lookup_build(const maskeval_alloc *al, const maskeval
     }
     cl->n = ep->n_cats;
     maskeval_free(al, tmp);
+    if (cl->n > 0 && (uint64_t)(cl->ids[cl->n - 1] - cl->ids[0]) < DENSE_SPAN) {
+        cl->span = (uint64_t)(cl->ids[cl->n - 1] - cl->ids[0]) + 1;
+        cl->dense = maskeval_calloc(al, (size_t)cl->span, sizeof(uint32_t));
+        if (cl->dense == NULL) {
+            return MASKEVAL_ERR_NOMEM;
+        }
+        for (size_t k = cl->n; k > 0; k--) {
+            cl->dense[cl->ids[k - 1] - cl->ids[0]] = (uint32_t)k; /* ends at the first */
+        }
+    }
     return MASKEVAL_OK;
 }
 
@@ -114,6 +132,7 @@ static void cat_lookup_free(const maskeval_alloc *al, cat_lookup *cl)
 {
     maskeval_free(al, cl->ids);
     maskeval_free(al, cl->pos);
+    maskeval_free(al, cl->dense);
     memset(cl, 0, sizeof(*cl));
 }
 
@@ -121,6 +140,15 @@ static void cat_lookup_free(const maskeval_alloc *al, cat_lookup *cl)
 static size_t cat_find(const cat_lookup *cl, int64_t id, size_t *count)
 {
     size_t lo = 0, hi = cl->n, end;
+    if (cl->dense != NULL) {
+        /* unsigned: ids below ids[0] wrap far beyond the span */
+        const uint64_t off = (uint64_t)id - (uint64_t)cl->ids[0];
+        if (off >= cl->span || cl->dense[off] == 0) {
+            *count = 0;
+            return 0;
+        }
+        lo = hi = cl->dense[off] - 1;
+    }
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         if (cl->ids[mid] < id) {
@@ -267,6 +295,71 @@ static maskeval_status dt_items(maskeval_ctx *ctx, const maskeval_plan *plan,
     return MASKEVAL_OK;
 }
 
+typedef struct cell_sort_job {
+    maskeval_plan *plan;
+    uint32_t **tmp; /* per worker, as long as the largest cell */
+} cell_sort_job;
+
+/* The detections of each cell of image i, stably by descending score. */
+static maskeval_status sort_image_cells(void *arg, size_t i, int worker, char *err,
+                                        size_t errcap)
+{
+    cell_sort_job *job = arg;
+    maskeval_plan *plan = job->plan;
+    (void)err;
+    (void)errcap;
+    for (size_t ci = plan->img_cells[i]; ci < plan->img_cells[i + 1]; ci++) {
+        const maskeval_cell *c = &plan->cells[ci];
+        maskeval_sort_desc_stable(plan->dt_items + c->dt_off, c->n_dt, plan->dets->score,
+                                  job->tmp[worker]);
+    }
+    return MASKEVAL_OK;
+}
+
+/* Sorts every cell's detections (in parallel over images), then truncates
+ * them to maxDets[-1] and lays out the IoU and status blocks. */
+static maskeval_status finish_cells(maskeval_ctx *ctx, maskeval_plan *plan, size_t max_cell)
+{
+    const maskeval_alloc *a = &ctx->alloc;
+    const maskeval_eparams *ep = &plan->ep;
+    const int64_t max_det = ep->max_dets[ep->M - 1];
+    const int workers = maskeval_parallel_workers(ctx, ep->I);
+    uint64_t iou_off = 0, st_off = 0;
+    cell_sort_job job;
+    maskeval_status st = MASKEVAL_OK;
+
+    job.plan = plan;
+    job.tmp = maskeval_calloc(a, (size_t)workers, sizeof(uint32_t *));
+    for (int w = 0; job.tmp != NULL && w < workers && st == MASKEVAL_OK; w++) {
+        job.tmp[w] = maskeval_calloc(a, max_cell > 0 ? max_cell : 1, sizeof(uint32_t));
+        st = job.tmp[w] != NULL ? MASKEVAL_OK : MASKEVAL_ERR_NOMEM;
+    }
+    if (job.tmp == NULL || st != MASKEVAL_OK) {
+        st = maskeval_nomem(ctx, "building evaluation cells");
+        goto done;
+    }
+    st = maskeval_parallel_for(ctx, ep->I, sort_image_cells, &job);
+    if (st != MASKEVAL_OK) {
+        goto done;
+    }
+    for (size_t ci = 0; ci < plan->n_cells; ci++) {
+        maskeval_cell *c = &plan->cells[ci];
+        c->n_dt = (uint32_t)((int64_t)c->n_dt < max_det ? c->n_dt : (uint32_t)max_det);
+        c->iou_off = iou_off;
+        iou_off += (uint64_t)c->n_dt * c->n_gt;
+        c->st_off = st_off;
+        st_off += (uint64_t)c->n_dt * MASKEVAL_N_AREAS * ep->T;
+    }
+    plan->n_ious = iou_off;
+    plan->n_status = st_off;
+done:
+    for (int w = 0; job.tmp != NULL && w < workers; w++) {
+        maskeval_free(a, job.tmp[w]);
+    }
+    maskeval_free(a, job.tmp);
+    return st;
+}
+
 /* Cells from the sorted items: one per (image, category), or per image when
  * categories are pooled. */
 static maskeval_status make_cells(maskeval_ctx *ctx, maskeval_plan *plan, const item *gi,
@@ -274,18 +367,13 @@ static maskeval_status make_cells(maskeval_ctx *ctx, maskeval_plan *plan, const 
 {
     const maskeval_alloc *a = &ctx->alloc;
     const maskeval_eparams *ep = &plan->ep;
-    const int64_t max_det = ep->max_dets[ep->M - 1];
-    size_t p = 0, q = 0, nc = 0, cap = 0;
-    uint64_t iou_off = 0, st_off = 0;
-    uint32_t *tmp = NULL;
+    size_t p = 0, q = 0, nc = 0, cap = 0, max_cell = 0;
     maskeval_status st = MASKEVAL_OK;
 
     plan->gt_items = maskeval_calloc(a, ng, sizeof(uint32_t));
     plan->dt_items = maskeval_calloc(a, nd, sizeof(uint32_t));
     plan->img_cells = maskeval_calloc(a, ep->I + 1, sizeof(size_t));
-    tmp = maskeval_calloc(a, nd, sizeof(uint32_t));
-    if (plan->gt_items == NULL || plan->dt_items == NULL || plan->img_cells == NULL ||
-        tmp == NULL) {
+    if (plan->gt_items == NULL || plan->dt_items == NULL || plan->img_cells == NULL) {
         st = maskeval_nomem(ctx, "building evaluation cells");
         goto done;
     }
@@ -329,12 +417,8 @@ static maskeval_status make_cells(maskeval_ctx *ctx, maskeval_plan *plan, const 
         c->gt_off = (uint32_t)p0;
         c->n_gt = (uint32_t)(p - p0);
         c->dt_off = (uint32_t)q0;
-        maskeval_sort_desc_stable(plan->dt_items + q0, q - q0, plan->dets->score, tmp);
-        c->n_dt = (uint32_t)((int64_t)(q - q0) < max_det ? (q - q0) : (size_t)max_det);
-        c->iou_off = iou_off;
-        iou_off += (uint64_t)c->n_dt * c->n_gt;
-        c->st_off = st_off;
-        st_off += (uint64_t)c->n_dt * MASKEVAL_N_AREAS * ep->T;
+        c->n_dt = (uint32_t)(q - q0); /* all of them until finish_cells */
+        max_cell = q - q0 > max_cell ? q - q0 : max_cell;
         plan->img_cells[img + 1] = nc;
     }
     /* Images without cells: carry the running count forward. */
@@ -344,10 +428,8 @@ static maskeval_status make_cells(maskeval_ctx *ctx, maskeval_plan *plan, const 
         }
     }
     plan->n_cells = nc;
-    plan->n_ious = iou_off;
-    plan->n_status = st_off;
+    st = finish_cells(ctx, plan, max_cell);
 done:
-    maskeval_free(a, tmp);
     return st;
 }
 
