@@ -114,47 +114,69 @@ static void write_str(cli_json *j, const char *key, const char *v)
     }
 }
 
+/* A JSON object written with the CLI's writer into memory. */
+typedef struct json_sink {
+    char *text;
+    size_t len;
+    FILE *f;
+    cli_json j;
+} json_sink;
+
+static void sink_open(json_sink *s)
+{
+    s->text = NULL;
+    s->len = 0;
+    s->f = open_memstream(&s->text, &s->len);
+    if (s->f == NULL) {
+        abort();
+    }
+    cli_json_init(&s->j, s->f);
+    cli_json_begin_object(&s->j);
+}
+
+/* Closes the object and reads it back with cJSON (never NULL). */
+static cJSON *sink_close(json_sink *s)
+{
+    cJSON *root;
+    cli_json_end_object(&s->j);
+    FUZZ_CHECK(fclose(s->f) == 0, "memstream");
+    FUZZ_CHECK(s->j.depth == 0, "writer depth %d", s->j.depth);
+    root = cJSON_ParseWithLength(s->text, s->len);
+    FUZZ_CHECK(root != NULL, "the JSON writer produced invalid JSON:\n%.*s",
+               (int)(s->len < 4000 ? s->len : 4000), s->text);
+    return root;
+}
+
 /* Writes what coco parsed through the CLI's JSON writer and reads it back. */
 static void coco_roundtrip(const coco_opts *o)
 {
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
-    cli_json j;
+    json_sink sink;
+    cli_json *const w = &sink.j;
     cJSON *root;
-    if (f == NULL) {
-        abort();
-    }
-    cli_json_init(&j, f);
-    cli_json_begin_object(&j);
-    write_str(&j, "gt", o->gt);
-    write_str(&j, "dt", o->dt);
-    write_str(&j, "json", o->json);
-    write_str(&j, "dump", o->dump);
-    cli_json_key(&j, "flags");
-    cli_json_begin_array(&j);
-    cli_json_bool(&j, o->timing);
-    cli_json_bool(&j, o->quiet);
-    cli_json_uint(&j, o->lib.max_device_mem);
-    cli_json_int(&j, o->lib.device_index);
-    cli_json_begin_object(&j); /* nested containers */
-    cli_json_key(&j, "");
-    cli_json_begin_array(&j);
-    cli_json_end_array(&j);
-    cli_json_end_object(&j);
-    cli_json_end_array(&j);
-    json_f64_array(&j, "iou_thrs", o->params.iou_thrs, o->params.iou_thrs ? o->params.n_iou_thrs : 0);
-    json_f64_array(&j, "area", o->area, o->params.area_rng ? 8 : 0);
-    json_i64_array(&j, "max_dets", o->params.max_dets,
+    sink_open(&sink);
+    write_str(w, "gt", o->gt);
+    write_str(w, "dt", o->dt);
+    write_str(w, "json", o->json);
+    write_str(w, "dump", o->dump);
+    cli_json_key(w, "flags");
+    cli_json_begin_array(w);
+    cli_json_bool(w, o->timing);
+    cli_json_bool(w, o->quiet);
+    cli_json_uint(w, o->lib.max_device_mem);
+    cli_json_int(w, o->lib.device_index);
+    cli_json_begin_object(w); /* nested containers */
+    cli_json_key(w, "");
+    cli_json_begin_array(w);
+    cli_json_end_array(w);
+    cli_json_end_object(w);
+    cli_json_end_array(w);
+    json_f64_array(w, "iou_thrs", o->params.iou_thrs, o->params.iou_thrs ? o->params.n_iou_thrs : 0);
+    json_f64_array(w, "area", o->area, o->params.area_rng ? 8 : 0);
+    json_i64_array(w, "max_dets", o->params.max_dets,
                    o->params.max_dets ? o->params.n_max_dets : 0);
-    json_i64_array(&j, "img_ids", o->params.img_ids, o->params.img_ids ? o->params.n_img_ids : 0);
-    json_i64_array(&j, "cat_ids", o->params.cat_ids, o->params.cat_ids ? o->params.n_cat_ids : 0);
-    cli_json_end_object(&j);
-    FUZZ_CHECK(fclose(f) == 0, "memstream");
-    FUZZ_CHECK(j.depth == 0, "writer depth %d", j.depth);
-    root = cJSON_ParseWithLength(text, len);
-    FUZZ_CHECK(root != NULL, "the JSON writer produced invalid JSON:\n%.*s",
-               (int)(len < 4000 ? len : 4000), text);
+    json_i64_array(w, "img_ids", o->params.img_ids, o->params.img_ids ? o->params.n_img_ids : 0);
+    json_i64_array(w, "cat_ids", o->params.cat_ids, o->params.cat_ids ? o->params.n_cat_ids : 0);
+    root = sink_close(&sink);
     check_str(root, "gt", o->gt);
     check_str(root, "dt", o->dt);
     check_str(root, "json", o->json);
@@ -165,37 +187,27 @@ static void coco_roundtrip(const coco_opts *o)
     check_i64(root, "img_ids", o->params.img_ids, o->params.img_ids ? o->params.n_img_ids : 0);
     check_i64(root, "cat_ids", o->params.cat_ids, o->params.cat_ids ? o->params.n_cat_ids : 0);
     cJSON_Delete(root);
-    free(text);
+    free(sink.text);
 }
 
 static void sem_roundtrip(const sem_opts *o)
 {
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
-    cli_json j;
+    json_sink sink;
+    cli_json *const w = &sink.j;
     cJSON *root;
-    if (f == NULL) {
-        abort();
-    }
-    cli_json_init(&j, f);
-    cli_json_begin_object(&j);
-    write_str(&j, "gt", o->gt);
-    write_str(&j, "pred", o->pred);
-    write_str(&j, "json", o->json);
-    write_str(&j, "gt_suffix", o->gt_suffix);
-    write_str(&j, "pred_suffix", o->pred_suffix);
-    write_str(&j, "map", o->map);
-    write_str(&j, "pred_map", o->pred_map);
-    cli_json_key(&j, "k");
-    cli_json_int(&j, o->k);
-    cli_json_key(&j, "ignore");
-    cli_json_int(&j, o->ignore);
-    cli_json_end_object(&j);
-    FUZZ_CHECK(fclose(f) == 0, "memstream");
-    root = cJSON_ParseWithLength(text, len);
-    FUZZ_CHECK(root != NULL, "the JSON writer produced invalid JSON:\n%.*s",
-               (int)(len < 4000 ? len : 4000), text);
+    sink_open(&sink);
+    write_str(w, "gt", o->gt);
+    write_str(w, "pred", o->pred);
+    write_str(w, "json", o->json);
+    write_str(w, "gt_suffix", o->gt_suffix);
+    write_str(w, "pred_suffix", o->pred_suffix);
+    write_str(w, "map", o->map);
+    write_str(w, "pred_map", o->pred_map);
+    cli_json_key(w, "k");
+    cli_json_int(w, o->k);
+    cli_json_key(w, "ignore");
+    cli_json_int(w, o->ignore);
+    root = sink_close(&sink);
     check_str(root, "gt", o->gt);
     check_str(root, "pred", o->pred);
     check_str(root, "json", o->json);
@@ -210,7 +222,7 @@ static void sem_roundtrip(const sem_opts *o)
         FUZZ_CHECK(cJSON_IsNumber(ig) && ig->valuedouble == (double)o->ignore, "ignore");
     }
     cJSON_Delete(root);
-    free(text);
+    free(sink.text);
 }
 
 static int usage_rc(int rc)
