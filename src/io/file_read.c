@@ -116,3 +116,19 @@ done:
     fclose(f);
     return st;
 }
+
+maskeval_status maskeval_text_copy(maskeval_ctx *ctx, const char *text, size_t len,
+                                   const char *what, char **out)
+{
+    char *copy = maskeval_malloc(&ctx->alloc, len + 1);
+    *out = NULL;
+    if (copy == NULL) {
+        return maskeval_nomem(ctx, what);
+    }
+    if (len > 0) {
+        memcpy(copy, text, len);
+    }
+    copy[len] = '\0';
+    *out = copy;
+    return MASKEVAL_OK;
+}

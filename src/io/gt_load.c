@@ -681,14 +681,9 @@ maskeval_status maskeval_gt_load_buffer(maskeval_ctx *ctx, const char *name, con
                            : MASKEVAL_ERR_INVALID_ARG;
     }
     /* the loader may keep mask strings in its buffer: work on a copy */
-    copy = maskeval_malloc(&ctx->alloc, len + 1);
-    if (copy == NULL) {
-        return maskeval_nomem(ctx, "loading ground truth");
+    if (maskeval_text_copy(ctx, json, len, "loading ground truth", &copy) != MASKEVAL_OK) {
+        return MASKEVAL_ERR_NOMEM;
     }
-    if (len > 0) {
-        memcpy(copy, json, len);
-    }
-    copy[len] = '\0';
     return load_owned(ctx, name != NULL ? name : "<ground truth>", copy, len, flags, out);
 }
 

@@ -413,14 +413,9 @@ maskeval_status maskeval_dets_load_buffer(maskeval_ctx *ctx, const maskeval_gt *
                            : MASKEVAL_ERR_INVALID_ARG;
     }
     /* the loader writes mask strings into its buffer: work on a copy */
-    copy = maskeval_malloc(&ctx->alloc, len + 1);
-    if (copy == NULL) {
-        return maskeval_nomem(ctx, "loading results");
+    if (maskeval_text_copy(ctx, json, len, "loading results", &copy) != MASKEVAL_OK) {
+        return MASKEVAL_ERR_NOMEM;
     }
-    if (len > 0) {
-        memcpy(copy, json, len);
-    }
-    copy[len] = '\0';
     return load_owned(ctx, gt, name != NULL ? name : "<results>", copy, len, out);
 }
 
