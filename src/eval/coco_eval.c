@@ -368,14 +368,12 @@ static maskeval_status make_cells(maskeval_ctx *ctx, maskeval_plan *plan, const 
     const maskeval_alloc *a = &ctx->alloc;
     const maskeval_eparams *ep = &plan->ep;
     size_t p = 0, q = 0, nc = 0, cap = 0, max_cell = 0;
-    maskeval_status st = MASKEVAL_OK;
 
     plan->gt_items = maskeval_calloc(a, ng, sizeof(uint32_t));
     plan->dt_items = maskeval_calloc(a, nd, sizeof(uint32_t));
     plan->img_cells = maskeval_calloc(a, ep->I + 1, sizeof(size_t));
     if (plan->gt_items == NULL || plan->dt_items == NULL || plan->img_cells == NULL) {
-        st = maskeval_nomem(ctx, "building evaluation cells");
-        goto done;
+        return maskeval_nomem(ctx, "building evaluation cells");
     }
     for (size_t j = 0; j < ng; j++) {
         plan->gt_items[j] = gi[j].obj;
@@ -406,8 +404,7 @@ static maskeval_status make_cells(maskeval_ctx *ctx, maskeval_plan *plan, const 
         if (nc == cap) {
             void *pc = plan->cells;
             if (maskeval_grow(a, &pc, &cap, nc + 1, sizeof(maskeval_cell)) != MASKEVAL_OK) {
-                st = maskeval_nomem(ctx, "building evaluation cells");
-                goto done;
+                return maskeval_nomem(ctx, "building evaluation cells");
             }
             plan->cells = pc;
         }
@@ -428,9 +425,7 @@ static maskeval_status make_cells(maskeval_ctx *ctx, maskeval_plan *plan, const 
         }
     }
     plan->n_cells = nc;
-    st = finish_cells(ctx, plan, max_cell);
-done:
-    return st;
+    return finish_cells(ctx, plan, max_cell);
 }
 
 maskeval_status maskeval_plan_build(maskeval_ctx *ctx, const maskeval_gt *gt,
