@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "eval/eval.h"
+#include "instance/instance.h"
 #ifdef MASKEVAL_HAVE_OPENCL
 #include "backend/cl_backend.h"
 #endif

@@ -19,7 +19,7 @@
 
 #include "backend/cl_backend.h"
 #include "core/threadpool.h"
-#include "eval/eval.h"
+#include "instance/instance.h"
 #include "iou/iou.h"
 #include "rle/rle.h"
 

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "core/threadpool.h"
-#include "eval/eval.h"
+#include "instance/instance.h"
 #include "iou/iou.h"
 #include "rle/rle.h"
 #include "semantic/confusion.h"

@@ -16,8 +16,8 @@
 #include <string.h>
 
 #include "backend/backend.h"
+#include "core/npcompat.h"
 #include "core/threadpool.h"
-#include "eval/eval.h"
 #include "io/png_labels.h"
 #include "semantic/confusion.h"
 
@@ -545,21 +545,6 @@ static void class_metrics(const marginals *m, uint32_t c, maskeval_class_metrics
     o->fscore = (1 + beta2) * (o->precision * o->recall) / (beta2 * o->precision + o->recall);
 }
 
-/* np.nanmean: NaNs count as 0 in numpy's pairwise sum, divided by the
- * number of non-NaN values; NaN if there is none. */
-static double nanmean(double *v, size_t n)
-{
-    size_t cnt = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (isnan(v[i])) {
-            v[i] = 0;
-        } else {
-            cnt++;
-        }
-    }
-    return cnt == 0 ? NAN : maskeval_np_sum(v, n, 0) / (double)cnt;
-}
-
 maskeval_status maskeval_semantic_classes(const maskeval_semantic *s, maskeval_class_metrics *out,
                                           size_t cap)
 {
@@ -608,7 +593,7 @@ maskeval_status maskeval_semantic_summarize(const maskeval_semantic *s,
         for (size_t c = 0; c < k; c++) {                                                           \
             v[c] = cls[c].field;                                                                   \
         }                                                                                          \
-        out->dst = nanmean(v, k);                                                                  \
+        out->dst = maskeval_np_nanmean(v, k);                                                                  \
     } while (0)
     MEAN_OF(iou, mIoU);
     MEAN_OF(acc, mAcc);

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "eval/eval.h"
+#include "instance/instance.h"
 #include "maskeval.h"
 #include "test_main.h"
 

@@ -23,7 +23,7 @@
 
 #include "core/sort.h"
 #include "core/threadpool.h"
-#include "eval/eval.h"
+#include "instance/instance.h"
 
 typedef struct acc_job {
     const maskeval_plan *plan;

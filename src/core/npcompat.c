@@ -1,6 +1,7 @@
 /*
- * npmean.c - numpy's float64 summation, bit for bit, so means of the
- * precision / recall arrays equal np.mean's.
+ * npcompat.c - numpy's arithmetic where results depend on it, bit for bit:
+ * np.linspace, and float64 summation (so means of the precision / recall
+ * arrays and semantic metrics equal np.mean's).
  *
  * numpy sums a contiguous array pairwise: below 8 elements left to right;
  * up to 128 with eight interleaved accumulators combined as
@@ -9,7 +10,9 @@
  * numpy < 2.3 ran this on buffered chunks of 8192 elements added left to
  * right; numpy >= 2.3 (checked against 2.4.6) sums the whole array at once.
  */
-#include "eval/eval.h"
+#include <math.h>
+
+#include "core/npcompat.h"
 
 static double pairwise(const double *a, size_t n)
 {
@@ -59,4 +62,40 @@ double maskeval_np_sum(const double *a, size_t n, size_t block)
         sum += pairwise(a + i, n - i < block ? n - i : block);
     }
     return sum;
+}
+
+void maskeval_linspace(double start, double stop, size_t num, double *out)
+{
+    /* numpy: step = (stop - start) / (num - 1); y = arange(num) * step + start;
+     * the last value is forced to stop. */
+    if (num == 0) {
+        return;
+    }
+    if (num == 1) {
+        out[0] = start;
+        return;
+    }
+    {
+        double step = (stop - start) / (double)(num - 1);
+        for (size_t i = 0; i < num; i++) {
+            double y = (double)i * step;
+            out[i] = y + start;
+        }
+        out[num - 1] = stop;
+    }
+}
+
+/* np.nanmean: NaNs count as 0 in numpy's pairwise sum, divided by the
+ * number of non-NaN values; NaN if there is none. */
+double maskeval_np_nanmean(double *v, size_t n)
+{
+    size_t cnt = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (isnan(v[i])) {
+            v[i] = 0;
+        } else {
+            cnt++;
+        }
+    }
+    return cnt == 0 ? NAN : maskeval_np_sum(v, n, 0) / (double)cnt;
 }

@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "core/threadpool.h"
-#include "eval/eval.h"
+#include "instance/instance.h"
 
 typedef struct match_job {
     maskeval_plan *plan;

@@ -1,15 +1,16 @@
 /*
- * eval.h - internals of COCO evaluation: resolved parameters, the plan of
+ * instance.h - internals of instance (COCO) evaluation: resolved parameters, the plan of
  * (image, category) cells, and the stages evaluate -> match -> accumulate ->
  * summarize, each in its own file.
  */
-#ifndef MASKEVAL_EVAL_EVAL_H
-#define MASKEVAL_EVAL_EVAL_H
+#ifndef MASKEVAL_INSTANCE_INSTANCE_H
+#define MASKEVAL_INSTANCE_INSTANCE_H
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include "core/ctx.h"
+#include "core/npcompat.h"
 #include "io/dataset.h"
 
 #define MASKEVAL_N_AREAS 4
@@ -37,8 +38,6 @@ typedef struct maskeval_eparams {
 maskeval_status maskeval_eparams_resolve(maskeval_ctx *ctx, const maskeval_coco_params *p,
                                          const maskeval_gt *gt, maskeval_eparams *ep);
 void maskeval_eparams_free(const maskeval_alloc *a, maskeval_eparams *ep);
-/* np.linspace(start, stop, num) exactly as numpy computes it. */
-void maskeval_linspace(double start, double stop, size_t num, double *out);
 
 /*
  * One (image, category) group with at least one ground truth or detection,
@@ -88,11 +87,6 @@ maskeval_status maskeval_plan_match(maskeval_ctx *ctx, maskeval_plan *plan);
 /* accumulate(): precision/recall/scores arrays, initialised to -1. (accumulate.c) */
 maskeval_status maskeval_accumulate(maskeval_ctx *ctx, const maskeval_plan *plan,
                                     double *precision, double *recall, double *scores);
-
-/* The numpy mean of a contiguous float64 array: pairwise summation in blocks
- * of 8 (numpy >= 2.3), or with block = 8192 as numpy < 2.3's buffered
- * reduction added 8192-element chunks. (npmean.c) */
-double maskeval_np_sum(const double *a, size_t n, size_t block);
 
 struct maskeval_coco_result {
     maskeval_alloc alloc;

@@ -6,7 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "eval/eval.h"
+#include "core/npcompat.h"
+#include "instance/instance.h"
 
 void maskeval_coco_params_init(maskeval_coco_params *p)
 {
@@ -17,27 +18,6 @@ void maskeval_coco_params_init(maskeval_coco_params *p)
     p->struct_size = sizeof(*p);
     p->iou_type = MASKEVAL_IOU_SEGM;
     p->use_cats = 1;
-}
-
-void maskeval_linspace(double start, double stop, size_t num, double *out)
-{
-    /* numpy: step = (stop - start) / (num - 1); y = arange(num) * step + start;
-     * the last value is forced to stop. */
-    if (num == 0) {
-        return;
-    }
-    if (num == 1) {
-        out[0] = start;
-        return;
-    }
-    {
-        double step = (stop - start) / (double)(num - 1);
-        for (size_t i = 0; i < num; i++) {
-            double y = (double)i * step;
-            out[i] = y + start;
-        }
-        out[num - 1] = stop;
-    }
 }
 
 static int i64_cmp(const void *pa, const void *pb)

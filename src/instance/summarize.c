@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "eval/eval.h"
+#include "instance/instance.h"
 
 typedef struct stat_def {
     int ap;          /* 1: precision, 0: recall */
