@@ -266,6 +266,11 @@ typedef struct maskeval_coco_params {
     size_t n_img_ids;
     const int64_t *cat_ids;       /* default: every GT category */
     size_t n_cat_ids;
+    /* 1: partials (maskeval_coco_evaluate_images) also keep, per detection,
+     * area range and IoU threshold, the matched GT id (0: none, as
+     * pycocotools' dtMatches) and that match's IoU. Default 0. Not part of
+     * the parameters a merge compares. */
+    int keep_matches;
 } maskeval_coco_params;
 
 MASKEVAL_API void maskeval_coco_params_init(maskeval_coco_params *p);
@@ -327,10 +332,107 @@ MASKEVAL_API int maskeval_coco_result_category_ap(const maskeval_coco_result *re
 MASKEVAL_API void maskeval_coco_result_counts(const maskeval_coco_result *res, size_t *n_images,
                                               size_t *n_gt, size_t *n_dt);
 
+/* The IoU type and use_cats the result was computed with. */
+MASKEVAL_API maskeval_iou_type maskeval_coco_result_iou_type(const maskeval_coco_result *res);
+MASKEVAL_API int maskeval_coco_result_use_cats(const maskeval_coco_result *res);
+/* The ground truth's name of category index k, or NULL if it has none
+ * (always NULL for the pooled K axis of use_cats = 0). Owned by res. */
+MASKEVAL_API const char *maskeval_coco_result_category_name(const maskeval_coco_result *res,
+                                                            size_t k);
+
 /* Wall-clock seconds per stage of the evaluation: 0 = grouping into
  * (image, category) cells, 1 = IoU, 2 = matching, 3 = accumulate + summarize. */
 MASKEVAL_API void maskeval_coco_result_timing(const maskeval_coco_result *res,
                                               double seconds[4] /* out */);
+
+/* ------------------------------------------------------------------------ */
+/* COCO partial evaluations: sharding and merging                            */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * A partial holds per-image evaluation records (pycocotools' evalImgs,
+ * compact) for some of the images: per (image, category) cell the detection
+ * scores, the match status per area range and IoU threshold and the
+ * non-ignored GT counts, plus the resolved parameters of the whole
+ * evaluation, the category names and a digest of the ground-truth file.
+ * maskeval_coco_evaluate() is maskeval_coco_evaluate_images() of every image
+ * followed by maskeval_coco_accumulate(); partials of disjoint image sets
+ * merge into exactly the records one process makes, so a sharded run gives
+ * bit-identical results.
+ */
+typedef struct maskeval_coco_partial maskeval_coco_partial;
+
+/*
+ * Matches the images at positions p of the sorted, unique image-id list
+ * (params.img_ids, or every GT image) with p % shard_count == shard_index,
+ * and keeps their records. shard_count = 1 evaluates every image.
+ */
+MASKEVAL_API maskeval_status maskeval_coco_evaluate_images(
+    maskeval_ctx *ctx, const maskeval_gt *gt, const maskeval_dets *dets,
+    const maskeval_coco_params *params, uint32_t shard_index, uint32_t shard_count,
+    maskeval_coco_partial **out /* out */);
+
+/* Merges n partials made from the same ground truth and parameters whose
+ * images are disjoint (an image held twice is an error), in any order. */
+MASKEVAL_API maskeval_status maskeval_coco_partial_merge(maskeval_ctx *ctx,
+                                                         const maskeval_coco_partial *const *parts,
+                                                         size_t n,
+                                                         maskeval_coco_partial **out /* out */);
+
+/* accumulate() and summarize() of a partial that holds every image (a merge
+ * of all shards); a partial that misses images is refused. */
+MASKEVAL_API maskeval_status maskeval_coco_accumulate(maskeval_ctx *ctx,
+                                                      const maskeval_coco_partial *p,
+                                                      maskeval_coco_result **out /* out */);
+
+/* The partial file format (README "Partial files"): writes at most cap
+ * bytes; *len gets the encoded size (a NULL buf queries it). */
+MASKEVAL_API maskeval_status maskeval_coco_partial_encode(maskeval_ctx *ctx,
+                                                          const maskeval_coco_partial *p,
+                                                          void *buf, size_t cap,
+                                                          size_t *len /* out */);
+/* Decodes and validates an encoded partial; name (e.g. the file) appears in
+ * this and later merge messages. A truncated, corrupt or foreign file or
+ * another format version fails with MASKEVAL_ERR_PARSE. */
+MASKEVAL_API maskeval_status maskeval_coco_partial_decode(maskeval_ctx *ctx, const char *name,
+                                                          const void *buf, size_t len,
+                                                          maskeval_coco_partial **out /* out */);
+MASKEVAL_API void maskeval_coco_partial_destroy(maskeval_coco_partial *p);
+
+typedef struct maskeval_coco_partial_info {
+    size_t n_images;        /* images of the whole evaluation */
+    size_t n_held;          /* images this partial holds */
+    size_t n_cells;         /* (image, category) records */
+    uint64_t n_detections;  /* detections in the records */
+    uint64_t gt_digest;     /* digest of the ground-truth file */
+    uint64_t params_digest; /* digest of the resolved parameters */
+    int has_matches;        /* match identities kept (params.keep_matches) */
+} maskeval_coco_partial_info;
+
+MASKEVAL_API void maskeval_coco_partial_get_info(const maskeval_coco_partial *p,
+                                                 maskeval_coco_partial_info *info /* out */);
+
+/*
+ * One record cell, pycocotools' evalImgs entry of (image, category):
+ * n_dt detections in descending score; status[(d * 4 + a) * T + t] is
+ * 0 (false positive), 1 (true positive) or 2 (ignored) for area range a and
+ * IoU threshold t; match_gt / match_iou likewise (NULL without
+ * keep_matches). Cells are numbered 0..n_cells-1 in (image, category) order.
+ */
+typedef struct maskeval_coco_record {
+    int64_t image_id;
+    int64_t category_id;    /* -1 with use_cats = 0 */
+    uint32_t n_dt;
+    uint32_t n_gt_not_ignored[4];
+    const double *scores;
+    const uint8_t *status;
+    const int64_t *match_gt;
+    const double *match_iou;
+} maskeval_coco_record;
+
+MASKEVAL_API maskeval_status maskeval_coco_partial_record(const maskeval_coco_partial *p,
+                                                          size_t cell,
+                                                          maskeval_coco_record *rec /* out */);
 
 /* ------------------------------------------------------------------------ */
 /* Semantic segmentation                                                     */

@@ -16,6 +16,10 @@
  *
  * One stable sort per category serves every area range and maxDets: the
  * detections with rank < maxDet in their image keep their relative order.
+ *
+ * It reads only the per-image records (scores, statuses, non-ignored GT
+ * counts per cell) and the resolved parameters, so a merge of partials
+ * accumulates exactly as one process does.
  */
 #include <stdint.h>
 #include <float.h>
@@ -26,7 +30,7 @@
 #include "instance/instance.h"
 
 typedef struct acc_job {
-    const maskeval_plan *plan;
+    const maskeval_coco_partial *rec;
     const size_t *k_start;   /* [K+1] into k_cells */
     const uint32_t *k_cells; /* cells by category, image order */
     double *precision, *recall, *scores;
@@ -179,8 +183,8 @@ static maskeval_status accumulate_category(void *arg, size_t k, int worker, char
                                            size_t errcap)
 {
     acc_job *job = arg;
-    const maskeval_plan *plan = job->plan;
-    const maskeval_eparams *ep = &plan->ep;
+    const maskeval_coco_partial *rec = job->rec;
+    const maskeval_eparams *ep = &rec->ep;
     struct acc_scratch *s = &job->ws[worker];
     const uint32_t *cells = job->k_cells + job->k_start[k];
     const size_t nc = job->k_start[k + 1] - job->k_start[k];
@@ -192,18 +196,18 @@ static maskeval_status accumulate_category(void *arg, size_t k, int worker, char
         return MASKEVAL_OK; /* no evaluateImg result: stays -1 */
     }
     for (size_t j = 0; j < nc; j++) {
-        n += plan->cells[cells[j]].n_dt;
+        n += rec->cells[cells[j]].n_dt;
     }
-    if (!scratch_reserve(&plan->gt->alloc, s, n + 1, ep->T, ep->M)) {
+    if (!scratch_reserve(&rec->alloc, s, n + 1, ep->T, ep->M)) {
         return MASKEVAL_ERR_NOMEM;
     }
     /* Concatenate (image order, score order within the image), then one
      * stable sort by descending score serves every area and maxDets. */
     n = 0;
     for (size_t j = 0; j < nc; j++) {
-        const maskeval_cell *c = &plan->cells[cells[j]];
+        const maskeval_rec_cell *c = &rec->cells[cells[j]];
         for (uint32_t r = 0; r < c->n_dt; r++) {
-            s->score[n] = plan->dets->score[plan->dt_items[c->dt_off + r]];
+            s->score[n] = rec->scores[c->dt_off + r];
             s->cell[n] = cells[j];
             s->rank[n] = r;
             s->idx[n] = (uint32_t)n;
@@ -222,8 +226,8 @@ static maskeval_status accumulate_category(void *arg, size_t k, int worker, char
         double *const sscore = s->sscore;
         for (size_t i = 0; i < n; i++) {
             const uint32_t e = idx[i];
-            const maskeval_cell *c = &plan->cells[cell[e]];
-            const uint8_t *row = plan->status + c->st_off + (size_t)rank[e] * at;
+            const maskeval_rec_cell *c = &rec->cells[cell[e]];
+            const uint8_t *row = rec->status + (c->dt_off + rank[e]) * at;
             srank[i] = rank[e];
             sscore[i] = score[e];
             for (size_t q = 0; q < at; q++) {
@@ -246,7 +250,7 @@ static maskeval_status accumulate_category(void *arg, size_t k, int worker, char
     for (size_t a = 0; a < MASKEVAL_N_AREAS; a++) {
         uint64_t npig = 0;
         for (size_t j = 0; j < nc; j++) {
-            npig += plan->npig[(size_t)cells[j] * MASKEVAL_N_AREAS + a];
+            npig += rec->cells[cells[j]].npig[a];
         }
         if (npig == 0) {
             continue;
@@ -264,15 +268,15 @@ static maskeval_status accumulate_category(void *arg, size_t k, int worker, char
     return MASKEVAL_OK;
 }
 
-maskeval_status maskeval_accumulate(maskeval_ctx *ctx, const maskeval_plan *plan,
+maskeval_status maskeval_accumulate(maskeval_ctx *ctx, const maskeval_coco_partial *rec,
                                     double *precision, double *recall, double *scores)
 {
     const maskeval_alloc *a = &ctx->alloc;
-    const maskeval_eparams *ep = &plan->ep;
+    const maskeval_eparams *ep = &rec->ep;
     size_t n_rec = ep->T * ep->K * MASKEVAL_N_AREAS * ep->M, n_prec = n_rec * ep->R;
     int workers = maskeval_parallel_workers(ctx, ep->K);
     size_t *k_start = maskeval_calloc(a, ep->K + 1, sizeof(size_t));
-    uint32_t *k_cells = maskeval_calloc(a, plan->n_cells, sizeof(uint32_t));
+    uint32_t *k_cells = maskeval_calloc(a, rec->n_cells, sizeof(uint32_t));
     acc_job job;
     maskeval_status st = MASKEVAL_OK;
 
@@ -290,21 +294,21 @@ maskeval_status maskeval_accumulate(maskeval_ctx *ctx, const maskeval_plan *plan
         recall[i] = -1;
     }
     /* Cells grouped by category, keeping image order (counting sort). */
-    for (size_t c = 0; c < plan->n_cells; c++) {
-        k_start[plan->cells[c].k + 1]++;
+    for (size_t c = 0; c < rec->n_cells; c++) {
+        k_start[rec->cells[c].k + 1]++;
     }
     for (size_t k = 0; k < ep->K; k++) {
         k_start[k + 1] += k_start[k];
     }
-    for (size_t c = 0; c < plan->n_cells; c++) {
-        k_cells[k_start[plan->cells[c].k]++] = (uint32_t)c;
+    for (size_t c = 0; c < rec->n_cells; c++) {
+        k_cells[k_start[rec->cells[c].k]++] = (uint32_t)c;
     }
     for (size_t k = ep->K; k > 0; k--) {
         k_start[k] = k_start[k - 1];
     }
     k_start[0] = 0;
 
-    job.plan = plan;
+    job.rec = rec;
     job.k_start = k_start;
     job.k_cells = k_cells;
     job.precision = precision;
@@ -317,7 +321,7 @@ maskeval_status maskeval_accumulate(maskeval_ctx *ctx, const maskeval_plan *plan
     }
 done:
     for (int w = 0; w < workers && job.ws != NULL; w++) {
-        scratch_free(&plan->gt->alloc, &job.ws[w]);
+        scratch_free(&rec->alloc, &job.ws[w]);
     }
     maskeval_free(a, job.ws);
     maskeval_free(a, k_start);

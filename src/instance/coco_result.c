@@ -15,11 +15,15 @@ void maskeval_coco_result_destroy(maskeval_coco_result *res)
         return;
     }
     a = res->alloc;
-    maskeval_eparams_free(&a, &res->ep);
     maskeval_free(&a, res->precision);
     maskeval_free(&a, res->recall);
     maskeval_free(&a, res->scores);
     maskeval_free(&a, res->cat_ap);
+    for (size_t k = 0; res->cat_names != NULL && k < res->ep.K; k++) {
+        maskeval_free(&a, res->cat_names[k]);
+    }
+    maskeval_free(&a, res->cat_names);
+    maskeval_eparams_free(&a, &res->ep);
     maskeval_free(&a, res);
 }
 
@@ -119,4 +123,19 @@ void maskeval_coco_result_timing(const maskeval_coco_result *res, double seconds
     for (size_t i = 0; i < 4; i++) {
         seconds[i] = res->timing[i];
     }
+}
+
+maskeval_iou_type maskeval_coco_result_iou_type(const maskeval_coco_result *res)
+{
+    return res->ep.iou_type;
+}
+
+int maskeval_coco_result_use_cats(const maskeval_coco_result *res)
+{
+    return res->ep.use_cats;
+}
+
+const char *maskeval_coco_result_category_name(const maskeval_coco_result *res, size_t k)
+{
+    return res != NULL && res->cat_names != NULL && k < res->ep.K ? res->cat_names[k] : NULL;
 }

@@ -32,6 +32,7 @@ typedef struct maskeval_eparams {
                                     that with use_cats = 0 a caller's list keeps its order */
     size_t K;                    /* n_cats, or 1 with use_cats = 0 */
     int64_t *k_ids;              /* [K]: cats, or {-1} */
+    int keep_matches;            /* records keep match identities (not encoded) */
 } maskeval_eparams;
 
 /* Builds eparams from the caller's params (NULL = defaults) and gt. */
@@ -70,12 +71,19 @@ typedef struct maskeval_plan {
     uint8_t *status;             /* per cell [n_dt][A][T] (MASKEVAL_DT_*) */
     uint64_t n_status;
     uint32_t *npig;              /* [n_cells][A]: non-ignored GT count */
+    /* optional (keep_matches): per status entry the matched GT id (0: none,
+     * as pycocotools' dtMatches) and the IoU of that match (0: none) */
+    int64_t *match_gt;
+    double *match_iou;
 } maskeval_plan;
 
 enum { MASKEVAL_DT_FP = 0, MASKEVAL_DT_TP = 1, MASKEVAL_DT_IGNORED = 2 };
 
+/* Plans the cells of the images at positions p of ep.img_ids with
+ * p % shard_count == shard_index (shard_count = 1: every image). */
 maskeval_status maskeval_plan_build(maskeval_ctx *ctx, const maskeval_gt *gt,
-                                    const maskeval_dets *dets, maskeval_plan *plan);
+                                    const maskeval_dets *dets, uint32_t shard_index,
+                                    uint32_t shard_count, maskeval_plan *plan);
 void maskeval_plan_free(const maskeval_alloc *a, maskeval_plan *plan);
 
 /* Fills plan->ious with the backend the context uses. (backend/) */
@@ -84,8 +92,57 @@ maskeval_status maskeval_plan_ious(maskeval_ctx *ctx, maskeval_plan *plan);
 /* evaluateImg's greedy matching for every cell and area range. (match.c) */
 maskeval_status maskeval_plan_match(maskeval_ctx *ctx, maskeval_plan *plan);
 
-/* accumulate(): precision/recall/scores arrays, initialised to -1. (accumulate.c) */
-maskeval_status maskeval_accumulate(maskeval_ctx *ctx, const maskeval_plan *plan,
+/*
+ * Per-image evaluation records (pycocotools' evalImgs, compact), the state
+ * between matching and accumulation, self-contained: a partial evaluation
+ * of some of the images, mergeable with partials of the others. (records.c)
+ */
+typedef struct maskeval_rec_cell {
+    uint32_t img;                /* index into ep.img_ids */
+    uint32_t k;                  /* K-axis index */
+    uint32_t n_dt;               /* detections, descending score, <= maxDets[-1] */
+    uint32_t npig[MASKEVAL_N_AREAS]; /* non-ignored GT per area range */
+    uint64_t dt_off;             /* into scores; status and matches at dt_off * A * T */
+} maskeval_rec_cell;
+
+struct maskeval_coco_partial {
+    maskeval_alloc alloc;
+    char name[256];              /* for messages: the file it was decoded from */
+    maskeval_eparams ep;         /* the whole evaluation's resolved parameters */
+    char **cat_names;            /* [K]: the GT's name of k_ids[k], NULL if none */
+    uint64_t gt_digest;          /* of the ground-truth file */
+    uint64_t params_digest;      /* of the encoded parameters */
+    uint8_t *img_held;           /* [I]: 1 where this partial holds image i */
+    size_t n_held;
+    uint64_t n_gt, n_dt;         /* GT and detections that entered evaluation */
+    size_t n_cells;
+    maskeval_rec_cell *cells;    /* ordered by (img, k) */
+    uint64_t n_dets;
+    double *scores;              /* [n_dets] */
+    uint8_t *status;             /* [n_dets][A][T] (MASKEVAL_DT_*) */
+    int64_t *match_gt;           /* [n_dets][A][T] or NULL */
+    double *match_iou;           /* [n_dets][A][T] or NULL */
+    double timing[3];            /* group, IoU, match (not encoded) */
+};
+
+/* Records from a matched plan; takes ownership of plan->status and the
+ * match arrays. shard_* say which images the plan covered. */
+maskeval_status maskeval_records_from_plan(maskeval_ctx *ctx, maskeval_plan *plan,
+                                           uint32_t shard_index, uint32_t shard_count,
+                                           maskeval_coco_partial **out);
+/* A partial with a copy of ep, the category names (NULL: none) and its
+ * parameters' digest; no images held, no cells. */
+maskeval_status maskeval_partial_alloc(maskeval_ctx *ctx, const maskeval_eparams *ep,
+                                       const char *const *names, maskeval_coco_partial **out);
+/* Digest of the resolved parameters (their encoded form). (partial_codec.c) */
+maskeval_status maskeval_eparams_digest(maskeval_ctx *ctx, const maskeval_eparams *ep,
+                                        uint64_t *out);
+maskeval_status maskeval_eparams_copy(const maskeval_alloc *a, const maskeval_eparams *src,
+                                      maskeval_eparams *dst);
+
+/* accumulate(): precision/recall/scores arrays, initialised to -1, from
+ * records alone. (accumulate.c) */
+maskeval_status maskeval_accumulate(maskeval_ctx *ctx, const maskeval_coco_partial *rec,
                                     double *precision, double *recall, double *scores);
 
 struct maskeval_coco_result {
@@ -94,6 +151,7 @@ struct maskeval_coco_result {
     double *precision, *recall, *scores;
     double stats[MASKEVAL_N_STATS];
     double *cat_ap;              /* [K], NaN where there is nothing to average */
+    char **cat_names;            /* [K], NULL entries where the GT has no such id */
     size_t n_images, n_gt, n_dt;
     double timing[4];
 };

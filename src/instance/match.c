@@ -140,6 +140,11 @@ static void match_cell(const maskeval_plan *plan, const maskeval_cell *c, size_t
                 }
                 status[d * MASKEVAL_N_AREAS * T + t] = dt_ig ? MASKEVAL_DT_IGNORED
                                           : matched_id ? MASKEVAL_DT_TP : MASKEVAL_DT_FP;
+                if (plan->match_gt != NULL) {
+                    const size_t e = c->st_off + a * T + d * MASKEVAL_N_AREAS * T + t;
+                    plan->match_gt[e] = m > -1 ? gt->ann_id[gi[gorder[m]]] : 0;
+                    plan->match_iou[e] = m > -1 ? ious[d * G + gorder[m]] : 0;
+                }
             }
         }
     }
@@ -173,6 +178,14 @@ maskeval_status maskeval_plan_match(maskeval_ctx *ctx, maskeval_plan *plan)
     job.plan = plan;
     plan->status = maskeval_calloc(a, plan->n_status, 1);
     plan->npig = maskeval_calloc(a, plan->n_cells * MASKEVAL_N_AREAS, sizeof(uint32_t));
+    if (plan->ep.keep_matches && plan->status != NULL) {
+        plan->match_gt = maskeval_calloc(a, plan->n_status, sizeof(int64_t));
+        plan->match_iou = maskeval_calloc(a, plan->n_status, sizeof(double));
+        if (plan->match_gt == NULL || plan->match_iou == NULL) {
+            st = maskeval_nomem(ctx, "matching");
+            goto done;
+        }
+    }
     job.gorder = maskeval_calloc(a, workers, sizeof(uint32_t *));
     job.gflags = maskeval_calloc(a, workers, sizeof(uint8_t *));
     job.gcap = maskeval_calloc(a, workers, sizeof(size_t));

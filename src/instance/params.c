@@ -83,6 +83,7 @@ maskeval_status maskeval_eparams_resolve(maskeval_ctx *ctx, const maskeval_coco_
     }
     ep->iou_type = p.iou_type;
     ep->use_cats = p.use_cats != 0;
+    ep->keep_matches = p.keep_matches != 0;
 
     ep->T = p.iou_thrs != NULL ? p.n_iou_thrs : 10;
     ep->R = 101;

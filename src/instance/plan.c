@@ -175,6 +175,8 @@ void maskeval_plan_free(const maskeval_alloc *a, maskeval_plan *plan)
     maskeval_free(a, plan->ious);
     maskeval_free(a, plan->status);
     maskeval_free(a, plan->npig);
+    maskeval_free(a, plan->match_gt);
+    maskeval_free(a, plan->match_iou);
     memset(plan, 0, sizeof(*plan));
 }
 
@@ -429,7 +431,8 @@ static maskeval_status make_cells(maskeval_ctx *ctx, maskeval_plan *plan, const 
 }
 
 maskeval_status maskeval_plan_build(maskeval_ctx *ctx, const maskeval_gt *gt,
-                                    const maskeval_dets *dets, maskeval_plan *plan)
+                                    const maskeval_dets *dets, uint32_t shard_index,
+                                    uint32_t shard_count, maskeval_plan *plan)
 {
     const maskeval_alloc *a = &ctx->alloc;
     const maskeval_eparams *ep = &plan->ep;
@@ -451,7 +454,10 @@ maskeval_status maskeval_plan_build(maskeval_ctx *ctx, const maskeval_gt *gt,
         img_eval[g] = -1;
     }
     for (size_t i = 0; i < ep->I; i++) {
-        img_gt[i] = maskeval_gt_find_image(gt, ep->img_ids[i]);
+        /* a shard plans only its images: the others get no cells */
+        img_gt[i] = shard_count > 1 && i % shard_count != shard_index
+                        ? -1
+                        : maskeval_gt_find_image(gt, ep->img_ids[i]);
         if (img_gt[i] >= 0) {
             img_eval[img_gt[i]] = (int32_t)i;
         }

@@ -41,6 +41,7 @@ typedef struct maskeval_bytevec {
 struct maskeval_gt {
     maskeval_alloc alloc;
     unsigned flags;          /* MASKEVAL_LOAD_* the file was loaded with */
+    uint64_t digest;         /* maskeval_digest_blocks of the file's bytes */
     /* images, sorted by id, one entry per distinct id (the last in the file wins) */
     size_t n_img;
     int64_t *img_id;

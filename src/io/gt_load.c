@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/digest.h"
 #include "io/dataset.h"
 #include "io/file_read.h"
 #include "io/json_elements.h"
@@ -544,9 +545,15 @@ static maskeval_status load_owned(maskeval_ctx *ctx, const char *name, char *buf
     maskeval_gt *gt = NULL;
     maskeval_json_arena ar;
     size_t nm = 0, p;
+    uint64_t digest = 0;
     maskeval_status st;
 
     maskeval_json_arena_init(&ar, a);
+    /* before parsing: the loader rewrites mask strings in buf */
+    st = maskeval_digest_blocks(ctx, buf, len, &digest);
+    if (st != MASKEVAL_OK) {
+        goto done;
+    }
     p = maskeval_json_skip_ws(buf, len, 0);
     if (p >= len) {
         st = maskeval_fail(ctx, MASKEVAL_ERR_PARSE, "%s: empty file, expected JSON", name);
@@ -635,6 +642,7 @@ static maskeval_status load_owned(maskeval_ctx *ctx, const char *name, char *buf
     }
     gt->alloc = *a;
     gt->flags = flags;
+    gt->digest = digest;
     st = load_images(ctx, gt, jimages, name);
     if (st == MASKEVAL_OK) {
         st = load_categories(ctx, gt, jcats, name);
