@@ -105,6 +105,12 @@ MASKEVAL_API const char *maskeval_cl_build_log(const maskeval_ctx *ctx);
 /* "0.1.0" */
 MASKEVAL_API const char *maskeval_version(void);
 
+/* The kind of an encoded partial from its header: 1 COCO, 2 semantic, 0 not
+ * a partial (or too short to tell). Decoding checks the rest. */
+MASKEVAL_API int maskeval_partial_kind(const void *buf, size_t len);
+/* maskeval's 64-bit content digest (digest v1, README "Partial files"). */
+MASKEVAL_API uint64_t maskeval_digest(const void *data, size_t n);
+
 /* ------------------------------------------------------------------------ */
 /* Devices                                                                   */
 /* ------------------------------------------------------------------------ */
@@ -482,9 +488,34 @@ MASKEVAL_API maskeval_status maskeval_semantic_add_png(maskeval_ctx *ctx, maskev
                                                        const char *const *gt_paths,
                                                        const char *const *pred_paths, size_t n);
 
-/* dst += src (same parameters): the partial counts of shards merge exactly. */
+/*
+ * Sharding: declares that s covers the items at positions p of a dataset of
+ * n_items (in the caller's fixed order, e.g. sorted file names) with
+ * p % shard_count == shard_index. dataset_digest identifies the dataset
+ * (maskeval_digest of its item names, say); tag is caller metadata that
+ * merged partials must share (NULL for none).
+ */
+MASKEVAL_API maskeval_status maskeval_semantic_set_shard(maskeval_ctx *ctx, maskeval_semantic *s,
+                                                         uint64_t dataset_digest,
+                                                         uint64_t n_items, uint32_t shard_index,
+                                                         uint32_t shard_count, const char *tag);
+/* n_items = 0 when no shard was declared; *tag NULL for none. */
+MASKEVAL_API void maskeval_semantic_get_shard(const maskeval_semantic *s, uint64_t *n_items,
+                                              uint64_t *n_held, const char **tag);
+
+/* dst += src: same parameters, the same dataset and tag (or neither set),
+ * disjoint items. The counts of shards merge exactly, in any order. */
 MASKEVAL_API maskeval_status maskeval_semantic_merge(maskeval_ctx *ctx, maskeval_semantic *dst,
                                                      const maskeval_semantic *src);
+
+/* A semantic evaluation as a partial file (README "Partial files"), and
+ * back; decode errors (truncated, corrupt, another version) name `name`. */
+MASKEVAL_API maskeval_status maskeval_semantic_encode(maskeval_ctx *ctx,
+                                                      const maskeval_semantic *s, void *buf,
+                                                      size_t cap, size_t *len /* out */);
+MASKEVAL_API maskeval_status maskeval_semantic_decode(maskeval_ctx *ctx, const char *name,
+                                                      const void *buf, size_t len,
+                                                      maskeval_semantic **out /* out */);
 
 typedef struct maskeval_semantic_summary {
     uint32_t num_classes;

@@ -110,6 +110,8 @@ int cli_env_device(const char *cmd, maskeval_options *lib);
  * error; they are separate from running so that they can be fuzzed. */
 typedef struct coco_opts {
     const char *gt, *dt, *json, *dump;
+    const char *partial;          /* --partial FILE */
+    uint32_t shard_index, shard_count; /* --shard I/N (default 0/1) */
     int iou_type; /* -1 unset */
     int timing, quiet;
     maskeval_options lib;
@@ -124,6 +126,8 @@ void cli_coco_opts_free(coco_opts *o);
 
 typedef struct sem_opts {
     const char *gt, *pred, *json, *gt_suffix, *pred_suffix, *map, *pred_map;
+    const char *partial;          /* --partial FILE */
+    uint32_t shard_index, shard_count; /* --shard I/N (default 0/1) */
     int64_t k, ignore;
     int reduce_zero, strict, timing, quiet, have_k;
     maskeval_options lib;
@@ -132,8 +136,29 @@ typedef struct sem_opts {
 void cli_semantic_opts_init(sem_opts *o);
 int cli_semantic_parse(int argc, char **argv, sem_opts *o);
 
+/* Prints pycocotools' summary (and, unless quiet, the per-category table)
+ * and writes --json / --dump-arrays of a COCO result. 0 or -1 (reported). */
+int cli_coco_report(const maskeval_coco_result *res, const char *json, const char *dump,
+                    int quiet);
+
+/* Summarizes a semantic evaluation, applies --strict, prints the table
+ * (unless quiet) and writes --json. Returns an exit code. */
+int cli_semantic_report(maskeval_ctx *ctx, const maskeval_semantic *sem, const char *json,
+                        int quiet, int strict, int city_names, maskeval_semantic_summary *sum);
+/* --shard I/N: 0, or an exit code after a usage error. */
+int cli_parse_shard(const char *cmd, const char *v, uint32_t *index, uint32_t *count);
+/* Encodes a partial (coco, or else sem) and writes it atomically; 0 or -1 (reported). */
+int cli_write_partial(maskeval_ctx *ctx, const char *path, const maskeval_coco_partial *coco,
+                      const maskeval_semantic *sem);
+/* Reads a whole file (malloc'd); 0 or -1 (reported). */
+int cli_read_file(const char *path, void **out, size_t *len);
+
+/* Name of Cityscapes train id k (0..18), NULL beyond. */
+const char *cli_cityscapes_class_name(uint32_t k);
+
 int cmd_coco(int argc, char **argv);
 int cmd_semantic(int argc, char **argv);
 int cmd_devices(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
 
 #endif

@@ -1,10 +1,8 @@
 /*
  * cmd_coco.c - `maskeval coco`: pycocotools' COCOeval from the command line.
  */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "cli.h"
 
@@ -34,6 +32,10 @@ static void coco_help(FILE *f)
             "  --threads N            worker threads (default: all CPUs)\n"
             "  --timing               print stage timings to stderr\n"
             "  --quiet                do not print the per-category table\n"
+            "  --shard I/N            evaluate only the images at positions p of the sorted image ids\n"
+            "                         with p %% N == I (needs --partial)\n"
+            "  --partial FILE         write the per-image records to FILE instead of results\n"
+            "                         (combine with 'maskeval merge')\n"
             "\n"
             "exit status: 0 success, 1 bad input or runtime error, 2 usage error\n");
 }
@@ -149,7 +151,7 @@ int cli_coco_parse(int argc, char **argv, coco_opts *o)
 {
     static const char *const value_options[] = {
         "--gt", "--dt", "--json", "--dump-arrays", "--iou-type", "--max-dets", "--iou-thrs",
-        "--area-rng", "--img-ids", "--cat-ids", NULL};
+        "--area-rng", "--img-ids", "--cat-ids", "--shard", "--partial", NULL};
     cli_args a;
     const char *name, *v;
     int bad = 0, r;
@@ -195,6 +197,12 @@ int cli_coco_parse(int argc, char **argv, coco_opts *o)
             o->json = v;
         } else if (strcmp(name, "--dump-arrays") == 0) {
             o->dump = v;
+        } else if (strcmp(name, "--partial") == 0) {
+            o->partial = v;
+        } else if (strcmp(name, "--shard") == 0) {
+            if ((r = cli_parse_shard("coco", v, &o->shard_index, &o->shard_count)) != 0) {
+                return r;
+            }
         } else if (strcmp(name, "--iou-type") == 0) {
             if (strcmp(v, "segm") == 0) {
                 o->iou_type = MASKEVAL_IOU_SEGM;
@@ -255,248 +263,16 @@ int cli_coco_parse(int argc, char **argv, coco_opts *o)
     if (o->gt == NULL || o->dt == NULL || o->iou_type < 0) {
         return cli_usage_error("coco", "--gt, --dt and --iou-type are required");
     }
+    if (o->shard_count > 1 && o->partial == NULL) {
+        return cli_usage_error("coco", "--shard needs --partial FILE (merge the partials with "
+                                       "'maskeval merge')");
+    }
+    if (o->partial != NULL && (o->json != NULL || o->dump != NULL)) {
+        return cli_usage_error("coco", "--partial writes records, not results: give --json and "
+                                       "--dump-arrays to 'maskeval merge'");
+    }
     o->params.iou_type = (maskeval_iou_type)o->iou_type;
     return cli_env_device("coco", &o->lib);
-}
-
-typedef struct coco_out {
-    const coco_opts *o;
-    const maskeval_gt *gt;
-    const maskeval_coco_result *res;
-    const char *backend;
-} coco_out;
-
-static void json_params(cli_json *j, const maskeval_coco_result *res)
-{
-    size_t dims[5];
-    const double *thr = maskeval_coco_result_iou_thrs(res);
-    const double *rec = maskeval_coco_result_rec_thrs(res);
-    const int64_t *md = maskeval_coco_result_max_dets(res);
-    const double *area = maskeval_coco_result_area_rng(res);
-    const int64_t *cats = maskeval_coco_result_cat_ids(res);
-    maskeval_coco_result_dims(res, dims);
-    cli_json_key(j, "cat_ids");
-    cli_json_begin_array(j);
-    for (size_t k = 0; k < dims[2]; k++) {
-        cli_json_int(j, cats[k]);
-    }
-    cli_json_end_array(j);
-    cli_json_key(j, "iou_thrs");
-    cli_json_begin_array(j);
-    for (size_t t = 0; t < dims[0]; t++) {
-        cli_json_double(j, thr[t]);
-    }
-    cli_json_end_array(j);
-    cli_json_key(j, "rec_thrs");
-    cli_json_begin_array(j);
-    for (size_t r = 0; r < dims[1]; r++) {
-        cli_json_double(j, rec[r]);
-    }
-    cli_json_end_array(j);
-    cli_json_key(j, "max_dets");
-    cli_json_begin_array(j);
-    for (size_t m = 0; m < dims[4]; m++) {
-        cli_json_int(j, md[m]);
-    }
-    cli_json_end_array(j);
-    cli_json_key(j, "area_rng");
-    cli_json_begin_array(j);
-    for (size_t a = 0; a < dims[3]; a++) {
-        cli_json_begin_array(j);
-        cli_json_double(j, area[2 * a]);
-        cli_json_double(j, area[2 * a + 1]);
-        cli_json_end_array(j);
-    }
-    cli_json_end_array(j);
-}
-
-static void json_stats(cli_json *j, const maskeval_coco_result *res)
-{
-    double stats[12];
-    maskeval_coco_result_stats(res, stats);
-    cli_json_key(j, "stats");
-    cli_json_begin_array(j);
-    for (int i = 0; i < 12; i++) {
-        cli_json_double(j, stats[i]);
-    }
-    cli_json_end_array(j);
-}
-
-static int write_result_json(FILE *f, void *arg)
-{
-    const coco_out *out = arg;
-    const maskeval_coco_result *res = out->res;
-    const int64_t *cats = maskeval_coco_result_cat_ids(res);
-    size_t dims[5], ni, ng, nd;
-    cli_json j;
-
-    maskeval_coco_result_dims(res, dims);
-    maskeval_coco_result_counts(res, &ni, &ng, &nd);
-    cli_json_init(&j, f);
-    cli_json_begin_object(&j);
-    cli_json_key(&j, "iou_type");
-    cli_json_string(&j, out->o->iou_type == MASKEVAL_IOU_SEGM ? "segm" : "bbox");
-    json_stats(&j, res);
-    cli_json_key(&j, "per_category");
-    cli_json_begin_array(&j);
-    for (size_t k = 0; k < dims[2]; k++) {
-        double ap;
-        const char *name = maskeval_gt_category_name(out->gt, cats[k]);
-        cli_json_begin_object(&j);
-        cli_json_key(&j, "category_id");
-        cli_json_int(&j, cats[k]);
-        cli_json_key(&j, "name");
-        cli_json_string(&j, name != NULL ? name : (cats[k] == -1 ? "all" : ""));
-        cli_json_key(&j, "AP");
-        if (maskeval_coco_result_category_ap(res, k, &ap)) {
-            cli_json_double(&j, ap);
-        } else {
-            cli_json_null(&j);
-        }
-        cli_json_end_object(&j);
-    }
-    cli_json_end_array(&j);
-    cli_json_key(&j, "params");
-    cli_json_begin_object(&j);
-    cli_json_key(&j, "use_cats");
-    cli_json_bool(&j, out->o->params.use_cats);
-    json_params(&j, res);
-    cli_json_end_object(&j);
-    cli_json_key(&j, "counts");
-    cli_json_begin_object(&j);
-    cli_json_key(&j, "images");
-    cli_json_uint(&j, ni);
-    cli_json_key(&j, "gt");
-    cli_json_uint(&j, ng);
-    cli_json_key(&j, "dt");
-    cli_json_uint(&j, nd);
-    cli_json_end_object(&j);
-    cli_json_end_object(&j);
-    return ferror(f) ? -1 : 0;
-}
-
-/* --dump-arrays: raw little-endian float64 + a JSON header. */
-typedef struct array_out {
-    const double *v;
-    size_t n;
-} array_out;
-
-static int write_f64(FILE *f, void *arg)
-{
-    const array_out *a = arg;
-    const uint16_t probe = 1;
-    if (*(const uint8_t *)&probe == 1) {
-        return fwrite(a->v, sizeof(double), a->n, f) == a->n ? 0 : -1;
-    }
-    for (size_t i = 0; i < a->n; i++) {
-        uint8_t b[8];
-        uint64_t u;
-        memcpy(&u, &a->v[i], 8);
-        for (int k = 0; k < 8; k++) {
-            b[k] = (uint8_t)(u >> (8 * k));
-        }
-        if (fwrite(b, 1, 8, f) != 8) {
-            return -1;
-        }
-    }
-    return 0;
-}
-
-static void json_shape(cli_json *j, const char *key, const char *file, const size_t *dims,
-                       int recall)
-{
-    cli_json_key(j, key);
-    cli_json_begin_object(j);
-    cli_json_key(j, "file");
-    cli_json_string(j, file);
-    cli_json_key(j, "shape");
-    cli_json_begin_array(j);
-    for (int d = 0; d < 5; d++) {
-        if (!(recall && d == 1)) {
-            cli_json_uint(j, dims[d]);
-        }
-    }
-    cli_json_end_array(j);
-    cli_json_end_object(j);
-}
-
-static int write_arrays_header(FILE *f, void *arg)
-{
-    const coco_out *out = arg;
-    size_t dims[5];
-    cli_json j;
-    maskeval_coco_result_dims(out->res, dims);
-    cli_json_init(&j, f);
-    cli_json_begin_object(&j);
-    cli_json_key(&j, "format");
-    cli_json_int(&j, 1);
-    cli_json_key(&j, "iou_type");
-    cli_json_string(&j, out->o->iou_type == MASKEVAL_IOU_SEGM ? "segm" : "bbox");
-    json_stats(&j, out->res);
-    json_shape(&j, "precision", "precision.f64", dims, 0);
-    json_shape(&j, "recall", "recall.f64", dims, 1);
-    json_shape(&j, "scores", "scores.f64", dims, 0);
-    json_params(&j, out->res);
-    cli_json_end_object(&j);
-    return ferror(f) ? -1 : 0;
-}
-
-static int dump_arrays(const coco_out *out, const char *dir)
-{
-    static const struct {
-        maskeval_coco_array which;
-        const char *file;
-    } arrays[3] = {{MASKEVAL_ARRAY_PRECISION, "precision.f64"},
-                   {MASKEVAL_ARRAY_RECALL, "recall.f64"},
-                   {MASKEVAL_ARRAY_SCORES, "scores.f64"}};
-    char path[4096];
-    int rc = 0;
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
-        fprintf(stderr, "maskeval: %s: cannot create directory: %s\n", dir, strerror(errno));
-        return -1;
-    }
-    for (int i = 0; i < 3 && rc == 0; i++) {
-        array_out a;
-        double *v;
-        maskeval_coco_result_array(out->res, arrays[i].which, NULL, 0, &a.n);
-        v = malloc(a.n * sizeof(double) + 1);
-        if (v == NULL) {
-            fprintf(stderr, "maskeval: out of memory writing %s\n", dir);
-            return -1;
-        }
-        maskeval_coco_result_array(out->res, arrays[i].which, v, a.n, &a.n);
-        a.v = v;
-        snprintf(path, sizeof(path), "%s/%s", dir, arrays[i].file);
-        rc = cli_write_atomic(path, write_f64, &a);
-        free(v);
-    }
-    if (rc == 0) {
-        /* the header last: a reader that sees it sees complete arrays */
-        snprintf(path, sizeof(path), "%s/arrays.json", dir);
-        rc = cli_write_atomic(path, write_arrays_header, (void *)out);
-    }
-    return rc;
-}
-
-static void print_categories(const coco_out *out)
-{
-    size_t dims[5];
-    const int64_t *cats = maskeval_coco_result_cat_ids(out->res);
-    const int64_t *md = maskeval_coco_result_max_dets(out->res);
-    const double *thr = maskeval_coco_result_iou_thrs(out->res);
-    maskeval_coco_result_dims(out->res, dims);
-    printf("\nPer-category AP @[ IoU=%0.2f:%0.2f | area=all | maxDets=%lld ]\n", thr[0],
-           thr[dims[0] - 1], (long long)md[dims[4] - 1]);
-    printf("%12s  %6s  %s\n", "category_id", "AP", "name");
-    for (size_t k = 0; k < dims[2]; k++) {
-        double ap;
-        const char *name = maskeval_gt_category_name(out->gt, cats[k]);
-        if (maskeval_coco_result_category_ap(out->res, k, &ap)) {
-            printf("%12lld  %6.3f  %s\n", (long long)cats[k], ap, name != NULL ? name : "");
-        } else {
-            printf("%12lld  %6s  %s\n", (long long)cats[k], "-", name != NULL ? name : "");
-        }
-    }
 }
 
 static int run_coco(const coco_opts *o)
@@ -505,14 +281,12 @@ static int run_coco(const coco_opts *o)
     maskeval_gt *gt = NULL;
     maskeval_dets *dets = NULL;
     maskeval_coco_result *res = NULL;
+    maskeval_coco_partial *part = NULL;
     maskeval_status st;
     char backend[640] = "";
-    char *summary = NULL;
-    size_t len = 0;
     int rc = CLI_ERR_INPUT;
     unsigned flags = o->iou_type == MASKEVAL_IOU_SEGM ? MASKEVAL_LOAD_SEGM : MASKEVAL_LOAD_BBOX;
     double t0 = 0, t_gt, t_dt, t_eval;
-    coco_out out;
     cli_progress_state progress;
 
     {
@@ -541,7 +315,10 @@ static int run_coco(const coco_opts *o)
     } else if (st == MASKEVAL_OK) {
         snprintf(backend, sizeof(backend), "cpu: box IoU never uses a device");
     }
-    if (st == MASKEVAL_OK) {
+    if (st == MASKEVAL_OK && o->partial != NULL) {
+        st = maskeval_coco_evaluate_images(ctx, gt, dets, &o->params, o->shard_index,
+                                           o->shard_count, &part);
+    } else if (st == MASKEVAL_OK) {
         st = maskeval_coco_evaluate(ctx, gt, dets, &o->params, &res);
     }
     t_eval = cli_now();
@@ -553,35 +330,22 @@ static int run_coco(const coco_opts *o)
         }
         goto done;
     }
-    out.o = o;
-    out.gt = gt;
-    out.res = res;
-    out.backend = backend;
-    maskeval_coco_result_summary(res, NULL, 0, &len);
-    summary = malloc(len + 1);
-    if (summary == NULL || maskeval_coco_result_summary(res, summary, len + 1, &len) != MASKEVAL_OK) {
-        fprintf(stderr, "maskeval: out of memory\n");
-        goto done;
-    }
-    if (o->json != NULL && strcmp(o->json, "-") == 0) {
-        /* JSON on stdout replaces the human-readable output. */
-        if (cli_write_atomic("-", write_result_json, &out) != 0) {
+    if (part != NULL) {
+        maskeval_coco_partial_info info;
+        if (cli_write_partial(ctx, o->partial, part, NULL) != 0) {
             goto done;
         }
-    } else {
-        fputs(summary, stdout);
+        maskeval_coco_partial_get_info(part, &info);
         if (!o->quiet) {
-            print_categories(&out);
+            fprintf(stderr, "maskeval: shard %u/%u: %zu of %zu images, %zu records, %llu "
+                            "detections -> %s\n",
+                    o->shard_index, o->shard_count, info.n_held, info.n_images, info.n_cells,
+                    (unsigned long long)info.n_detections, o->partial);
         }
-        fflush(stdout);
-        if (o->json != NULL && cli_write_atomic(o->json, write_result_json, &out) != 0) {
-            goto done;
-        }
-    }
-    if (o->dump != NULL && dump_arrays(&out, o->dump) != 0) {
+    } else if (cli_coco_report(res, o->json, o->dump, o->quiet) != 0) {
         goto done;
     }
-    if (o->timing) {
+    if (o->timing && res != NULL) {
         double stage[4];
         maskeval_coco_result_timing(res, stage);
         fprintf(stderr,
@@ -593,7 +357,7 @@ static int run_coco(const coco_opts *o)
     }
     rc = CLI_OK;
 done:
-    free(summary);
+    maskeval_coco_partial_destroy(part);
     maskeval_coco_result_destroy(res);
     maskeval_dets_destroy(dets);
     maskeval_gt_destroy(gt);
@@ -608,6 +372,7 @@ void cli_coco_opts_init(coco_opts *o)
     maskeval_options_init(&o->lib);
     o->lib.log_fn = cli_log;
     maskeval_coco_params_init(&o->params);
+    o->shard_count = 1;
 }
 
 int cmd_coco(int argc, char **argv)

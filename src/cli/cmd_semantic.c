@@ -34,6 +34,10 @@ static void semantic_help(FILE *f)
             "  --json FILE                 write all metrics and the confusion matrix ('-' = stdout)\n"
             "  --backend auto|cpu|opencl   where pixels are counted (default auto)\n"
             "  --device N, --threads N, --max-device-mem SIZE, --timing, --quiet\n"
+            "  --shard I/N                 count only the pairs at positions p (sorted by stem)\n"
+            "                              with p %% N == I (needs --partial)\n"
+            "  --partial FILE              write the confusion counts to FILE instead of metrics\n"
+            "                              (combine with 'maskeval merge')\n"
             "\n"
             "exit status: 0 success, 1 bad input or runtime error, 2 usage error\n");
 }
@@ -139,7 +143,7 @@ int cli_semantic_parse(int argc, char **argv, sem_opts *o)
 {
     static const char *const value_options[] = {
         "--gt", "--pred", "--json", "--gt-suffix", "--pred-suffix", "--label-map",
-        "--pred-label-map", "--num-classes", "--ignore-index", NULL};
+        "--pred-label-map", "--num-classes", "--ignore-index", "--shard", "--partial", NULL};
     cli_args a;
     const char *name, *v;
     int bad = 0, r;
@@ -196,6 +200,13 @@ int cli_semantic_parse(int argc, char **argv, sem_opts *o)
             if (!cli_parse_i64(v, &o->ignore) || o->ignore < -1) {
                 return cli_usage_error("semantic", "--ignore-index needs an integer >= -1");
             }
+        } else if (strcmp(name, "--partial") == 0) {
+            o->partial = v;
+        } else if (strcmp(name, "--shard") == 0) {
+            int r2 = cli_parse_shard("semantic", v, &o->shard_index, &o->shard_count);
+            if (r2 != 0) {
+                return r2;
+            }
         } else {
             return cli_usage_error("semantic", "unknown option %s", name);
         }
@@ -209,6 +220,14 @@ int cli_semantic_parse(int argc, char **argv, sem_opts *o)
     if (o->k < 1 || o->k > 65535) {
         return cli_usage_error("semantic", "--num-classes must be between 1 and 65535 (got %lld)",
                                (long long)o->k);
+    }
+    if (o->shard_count > 1 && o->partial == NULL) {
+        return cli_usage_error("semantic", "--shard needs --partial FILE (merge the partials "
+                                           "with 'maskeval merge')");
+    }
+    if (o->partial != NULL && o->json != NULL) {
+        return cli_usage_error("semantic", "--partial writes counts, not metrics: give --json "
+                                           "to 'maskeval merge'");
     }
     return cli_env_device("semantic", &o->lib);
 }
@@ -326,161 +345,40 @@ static int find_stem(const file_list *l, const char *stem)
     return -1;
 }
 
-/* ---- output ---------------------------------------------------------------- */
-
-typedef struct sem_out {
-    const sem_opts *o;
-    const maskeval_semantic *s;
-    const maskeval_semantic_summary *sum;
-    const maskeval_class_metrics *cls;
-} sem_out;
-
-static int write_sem_json(FILE *f, void *arg)
+const char *cli_cityscapes_class_name(uint32_t k)
 {
-    const sem_out *out = arg;
-    const maskeval_semantic_summary *sum = out->sum;
-    const uint32_t k = sum->num_classes;
-    cli_json j;
-    cli_json_init(&j, f);
-    cli_json_begin_object(&j);
-    cli_json_key(&j, "num_classes");
-    cli_json_uint(&j, k);
-#define NUM(key, v)                                                                                \
-    cli_json_key(&j, key);                                                                         \
-    cli_json_double(&j, v)
-    NUM("aAcc", sum->aAcc);
-    NUM("mIoU", sum->mIoU);
-    NUM("mAcc", sum->mAcc);
-    NUM("mDice", sum->mDice);
-    NUM("mPrecision", sum->mPrecision);
-    NUM("mRecall", sum->mRecall);
-    NUM("mFscore", sum->mFscore);
-    NUM("fwIoU", sum->fwIoU);
-    cli_json_key(&j, "per_class");
-    cli_json_begin_array(&j);
-    for (uint32_t c = 0; c < k; c++) {
-        const maskeval_class_metrics *m = &out->cls[c];
-        cli_json_begin_object(&j);
-        NUM("IoU", m->iou);
-        NUM("Acc", m->acc);
-        NUM("Dice", m->dice);
-        NUM("Precision", m->precision);
-        NUM("Recall", m->recall);
-        NUM("Fscore", m->fscore);
-#undef NUM
-        cli_json_key(&j, "intersect");
-        cli_json_uint(&j, m->intersect);
-        cli_json_key(&j, "union");
-        cli_json_uint(&j, m->union_);
-        cli_json_key(&j, "pred");
-        cli_json_uint(&j, m->pred);
-        cli_json_key(&j, "label");
-        cli_json_uint(&j, m->label);
-        cli_json_end_object(&j);
-    }
-    cli_json_end_array(&j);
-    cli_json_key(&j, "confusion");
-    cli_json_begin_array(&j);
-    if (k <= 4096) {
-        uint64_t *cm = malloc((size_t)k * k * sizeof(uint64_t) + 8);
-        if (cm == NULL || maskeval_semantic_confusion(out->s, cm, (size_t)k * k) != MASKEVAL_OK) {
-            free(cm);
-            return -1;
-        }
-        for (uint32_t r = 0; r < k; r++) {
-            cli_json_begin_array(&j);
-            for (uint32_t c = 0; c < k; c++) {
-                cli_json_uint(&j, cm[(size_t)r * k + c]);
-            }
-            cli_json_end_array(&j);
-        }
-        free(cm);
-    } else {
-        size_t n = 0;
-        uint32_t *rows, *cols;
-        uint64_t *counts;
-        maskeval_semantic_confusion_cells(out->s, NULL, NULL, NULL, 0, &n);
-        rows = malloc(n * 4 + 4);
-        cols = malloc(n * 4 + 4);
-        counts = malloc(n * 8 + 8);
-        if (rows == NULL || cols == NULL || counts == NULL ||
-            maskeval_semantic_confusion_cells(out->s, rows, cols, counts, n, &n) != MASKEVAL_OK) {
-            free(rows);
-            free(cols);
-            free(counts);
-            return -1;
-        }
-        for (size_t i = 0; i < n; i++) {
-            cli_json_begin_array(&j);
-            cli_json_uint(&j, rows[i]);
-            cli_json_uint(&j, cols[i]);
-            cli_json_uint(&j, counts[i]);
-            cli_json_end_array(&j);
-        }
-        free(rows);
-        free(cols);
-        free(counts);
-    }
-    cli_json_end_array(&j);
-    cli_json_key(&j, "confusion_format");
-    cli_json_string(&j, k <= 4096 ? "dense" : "sparse");
-    cli_json_key(&j, "invalid_pred_pixels");
-    cli_json_uint(&j, sum->invalid_pred_pixels);
-    cli_json_key(&j, "invalid_gt_pixels");
-    cli_json_uint(&j, sum->invalid_gt_pixels);
-    cli_json_key(&j, "images");
-    cli_json_uint(&j, sum->images);
-    cli_json_end_object(&j);
-    return ferror(f) ? -1 : 0;
+    return k < 19 ? cityscapes[k].name : NULL;
 }
 
-/* mmseg prints round(100 * v, 2) (numpy rounds half to even). */
-static void pct(char *buf, size_t cap, double v)
+/*
+ * A partial names its dataset by the digest of the sorted stems (each
+ * followed by a NUL), so that partials of other folders do not merge; its
+ * tag records what changes the printed output (Cityscapes class names).
+ */
+static maskeval_status declare_shard(maskeval_ctx *ctx, maskeval_semantic *sem,
+                                     const file_list *gl, const sem_opts *o, int city)
 {
-    if (isnan(v)) {
-        snprintf(buf, cap, "nan");
-    } else {
-        snprintf(buf, cap, "%.2f", nearbyint(v * 100 * 100) / 100);
+    size_t total = 0, at = 0;
+    char *joined;
+    uint64_t digest;
+    maskeval_status st;
+    for (size_t i = 0; i < gl->n; i++) {
+        total += strlen(gl->stem[i]) + 1;
     }
-}
-
-static void print_table(const sem_out *out)
-{
-    const maskeval_semantic_summary *s = out->sum;
-    char a[32], b[32], c[32], d[32], e[32], f[32], g[32], h[32];
-    int names = out->o->map != NULL && strcmp(out->o->map, "cityscapes") == 0 &&
-                s->num_classes == 19;
-    printf("per class (percent):\n%-15s %7s %7s %7s %7s\n", "class", "IoU", "Acc", "Dice",
-           "Fscore");
-    for (uint32_t k = 0; k < s->num_classes; k++) {
-        char label[32];
-        if (names) {
-            snprintf(label, sizeof(label), "%s", cityscapes[k].name);
-        } else {
-            snprintf(label, sizeof(label), "%u", k);
-        }
-        pct(a, sizeof(a), out->cls[k].iou);
-        pct(b, sizeof(b), out->cls[k].acc);
-        pct(c, sizeof(c), out->cls[k].dice);
-        pct(d, sizeof(d), out->cls[k].fscore);
-        printf("%-15s %7s %7s %7s %7s\n", label, a, b, c, d);
+    joined = malloc(total + 1);
+    if (joined == NULL) {
+        return MASKEVAL_ERR_NOMEM;
     }
-    pct(a, sizeof(a), s->aAcc);
-    pct(b, sizeof(b), s->mIoU);
-    pct(c, sizeof(c), s->mAcc);
-    pct(d, sizeof(d), s->mDice);
-    pct(e, sizeof(e), s->mFscore);
-    pct(f, sizeof(f), s->mPrecision);
-    pct(g, sizeof(g), s->mRecall);
-    pct(h, sizeof(h), s->fwIoU);
-    printf("\nsummary (percent): aAcc %s  mIoU %s  mAcc %s  mDice %s  mFscore %s  mPrecision %s  "
-           "mRecall %s  fwIoU %s\n",
-           a, b, c, d, e, f, g, h);
-    printf("images %llu, predictions outside [0, %u): %llu pixels, ground truth >= %u (not "
-           "ignored): %llu pixels\n",
-           (unsigned long long)s->images, s->num_classes,
-           (unsigned long long)s->invalid_pred_pixels, s->num_classes,
-           (unsigned long long)s->invalid_gt_pixels);
+    for (size_t i = 0; i < gl->n; i++) {
+        const size_t n = strlen(gl->stem[i]) + 1;
+        memcpy(joined + at, gl->stem[i], n);
+        at += n;
+    }
+    digest = maskeval_digest(joined, total);
+    free(joined);
+    st = maskeval_semantic_set_shard(ctx, sem, digest, gl->n, o->shard_index, o->shard_count,
+                                     city ? "names=cityscapes" : NULL);
+    return st;
 }
 
 static int run_semantic(const sem_opts *o)
@@ -492,8 +390,9 @@ static int run_semantic(const sem_opts *o)
     maskeval_semantic *sem = NULL;
     maskeval_semantic_params p;
     maskeval_semantic_summary sum;
-    maskeval_class_metrics *cls = NULL;
     maskeval_status st;
+    size_t n_sel = 0;
+    const int city = o->map != NULL && strcmp(o->map, "cityscapes") == 0;
     const char *gs = o->gt_suffix != NULL ? o->gt_suffix : "";
     const char *ps = o->pred_suffix != NULL ? o->pred_suffix : "";
     int rc = CLI_ERR_INPUT;
@@ -554,18 +453,19 @@ static int run_semantic(const sem_opts *o)
         p.n_pred_label_map = pmap.n;
         st = maskeval_semantic_create(ctx, &p, &sem);
     }
-    if (st == MASKEVAL_OK) {
-        st = maskeval_semantic_add_png(ctx, sem, gpaths, ppaths, gl.n);
+    if (st == MASKEVAL_OK && o->partial != NULL) {
+        st = declare_shard(ctx, sem, &gl, o, city);
     }
-    cls = calloc((size_t)o->k, sizeof(*cls));
-    if (st == MASKEVAL_OK && cls == NULL) {
-        st = MASKEVAL_ERR_NOMEM;
+    /* this shard's pairs, kept in stem order */
+    for (size_t i = 0; i < gl.n; i++) {
+        if (i % o->shard_count == o->shard_index) {
+            gpaths[n_sel] = gpaths[i];
+            ppaths[n_sel] = ppaths[i];
+            n_sel++;
+        }
     }
-    if (st == MASKEVAL_OK) {
-        st = maskeval_semantic_summarize(sem, &sum);
-    }
-    if (st == MASKEVAL_OK) {
-        st = maskeval_semantic_classes(sem, cls, (size_t)o->k);
+    if (st == MASKEVAL_OK && n_sel > 0) {
+        st = maskeval_semantic_add_png(ctx, sem, gpaths, ppaths, n_sel);
     }
     t1 = cli_now();
     cli_progress_done(&progress);
@@ -578,28 +478,20 @@ static int run_semantic(const sem_opts *o)
         rc = st == MASKEVAL_ERR_INVALID_ARG ? CLI_ERR_USAGE : CLI_ERR_INPUT;
         goto done;
     }
-    if (o->strict && (sum.invalid_pred_pixels > 0 || sum.invalid_gt_pixels > 0)) {
-        fprintf(stderr,
-                "maskeval: --strict: %llu predicted pixels outside [0, %lld) and %llu "
-                "ground-truth pixels >= %lld that are not the ignore index\n",
-                (unsigned long long)sum.invalid_pred_pixels, (long long)o->k,
-                (unsigned long long)sum.invalid_gt_pixels, (long long)o->k);
+    if (o->partial != NULL) {
+        if (cli_write_partial(ctx, o->partial, NULL, sem) != 0) {
+            goto done;
+        }
+        if (!o->quiet) {
+            fprintf(stderr, "maskeval: shard %u/%u: %zu of %zu image pairs -> %s\n",
+                    o->shard_index, o->shard_count, n_sel, gl.n, o->partial);
+        }
+        rc = CLI_OK;
         goto done;
     }
-    {
-        sem_out out = {o, sem, &sum, cls};
-        if (o->json != NULL && strcmp(o->json, "-") == 0) {
-            if (cli_write_atomic("-", write_sem_json, &out) != 0) {
-                goto done;
-            }
-        } else {
-            if (!o->quiet) {
-                print_table(&out);
-            }
-            if (o->json != NULL && cli_write_atomic(o->json, write_sem_json, &out) != 0) {
-                goto done;
-            }
-        }
+    rc = cli_semantic_report(ctx, sem, o->json, o->quiet, o->strict, city, &sum);
+    if (rc != CLI_OK) {
+        goto done;
     }
     if (o->timing) {
         char desc[640] = "";
@@ -612,7 +504,6 @@ static int run_semantic(const sem_opts *o)
     }
     rc = CLI_OK;
 done:
-    free(cls);
     maskeval_semantic_destroy(sem);
     maskeval_ctx_destroy(ctx);
     free(gpaths);
@@ -630,6 +521,7 @@ void cli_semantic_opts_init(sem_opts *o)
     o->ignore = 255;
     maskeval_options_init(&o->lib);
     o->lib.log_fn = cli_log;
+    o->shard_count = 1;
 }
 
 int cmd_semantic(int argc, char **argv)

@@ -16,6 +16,7 @@ static void usage(FILE *f)
             "commands:\n"
             "  coco       COCO mAP for segm or bbox results (pycocotools' COCOeval)\n"
             "  semantic   mIoU and friends from PNG label maps (mmsegmentation's IoUMetric)\n"
+            "  merge      combine the partial files of a sharded coco or semantic run\n"
             "  devices    list the OpenCL devices maskeval can use\n"
             "\n"
             "  maskeval <command> --help   options of a command\n"
@@ -43,6 +44,9 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "semantic") == 0) {
         return cmd_semantic(argc - 2, argv + 2);
+    }
+    if (strcmp(cmd, "merge") == 0) {
+        return cmd_merge(argc - 2, argv + 2);
     }
     if (strcmp(cmd, "devices") == 0) {
         return cmd_devices(argc - 2, argv + 2);

@@ -262,7 +262,11 @@ maskeval_status maskeval_coco_partial_merge(maskeval_ctx *ctx,
     if (st != MASKEVAL_OK) {
         goto done;
     }
-    snprintf(m->name, sizeof(m->name), "%s", parts[0]->name);
+    if (n == 1) {
+        snprintf(m->name, sizeof(m->name), "%s", parts[0]->name);
+    } else {
+        snprintf(m->name, sizeof(m->name), "the merge of %zu partials", n);
+    }
     m->gt_digest = parts[0]->gt_digest;
     m->cells = maskeval_calloc(a, n_cells + 1, sizeof(maskeval_rec_cell));
     m->scores = maskeval_calloc(a, (size_t)n_dets + 1, sizeof(double));

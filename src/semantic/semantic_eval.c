@@ -20,16 +20,8 @@
 #include "core/threadpool.h"
 #include "io/png_labels.h"
 #include "semantic/confusion.h"
+#include "semantic/semantic.h"
 
-struct maskeval_semantic {
-    maskeval_alloc alloc;
-    uint32_t k;
-    int64_t ignore;
-    uint32_t *lut_g, *lut_p; /* 65536 entries; the first 256 serve 8-bit maps */
-    maskeval_cm cm;
-    uint64_t images;
-    double decode_s, count_s;
-};
 
 void maskeval_semantic_params_init(maskeval_semantic_params *p)
 {
@@ -49,6 +41,8 @@ void maskeval_semantic_destroy(maskeval_semantic *s)
     }
     a = s->alloc;
     maskeval_cm_free(&a, &s->cm);
+    maskeval_free(&a, s->held);
+    maskeval_free(&a, s->tag);
     maskeval_free(&a, s->lut_g);
     maskeval_free(&a, s->lut_p);
     maskeval_free(&a, s);
@@ -455,27 +449,6 @@ done:
         maskeval_free(a, items[c]);
     }
     return st;
-}
-
-maskeval_status maskeval_semantic_merge(maskeval_ctx *ctx, maskeval_semantic *dst,
-                                        const maskeval_semantic *src)
-{
-    if (ctx == NULL || dst == NULL || src == NULL) {
-        return MASKEVAL_ERR_INVALID_ARG;
-    }
-    if (dst->k != src->k || dst->ignore != src->ignore ||
-        memcmp(dst->lut_g, src->lut_g, 65536 * sizeof(uint32_t)) != 0 ||
-        memcmp(dst->lut_p, src->lut_p, 65536 * sizeof(uint32_t)) != 0) {
-        return maskeval_fail(ctx, MASKEVAL_ERR_INVALID_ARG,
-                             "maskeval_semantic_merge: the evaluations have different parameters");
-    }
-    if (maskeval_cm_merge(&ctx->alloc, &dst->cm, &src->cm) != MASKEVAL_OK) {
-        return maskeval_nomem(ctx, "merging counts");
-    }
-    dst->images += src->images;
-    dst->decode_s += src->decode_s;
-    dst->count_s += src->count_s;
-    return MASKEVAL_OK;
 }
 
 /* ---- metrics ------------------------------------------------------------ */

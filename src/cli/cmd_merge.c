@@ -1,0 +1,204 @@
+/*
+ * cmd_merge.c - `maskeval merge`: combines the partial files of a sharded
+ * `maskeval coco` or `maskeval semantic` run and prints and writes exactly
+ * what the unsharded command would have.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static void merge_help(FILE *f)
+{
+    fprintf(f,
+            "usage: maskeval merge PART.mep [PART.mep ...] [options]\n"
+            "\n"
+            "Merges the partial files written by 'maskeval coco --shard I/N --partial FILE' or\n"
+            "'maskeval semantic --shard I/N --partial FILE' (in any order) and prints, and\n"
+            "writes with --json / --dump-arrays, exactly what one unsharded run would have.\n"
+            "Partials must come from the same ground truth and parameters, hold disjoint\n"
+            "images, and together hold every image.\n"
+            "\n"
+            "options:\n"
+            "  --json FILE            write the results as JSON ('-' = stdout)\n"
+            "  --dump-arrays DIR      COCO: precision / recall / scores as float64 + arrays.json\n"
+            "  --strict               semantic: fail on out-of-range labels (as 'semantic --strict')\n"
+            "  --threads N            worker threads (default: all CPUs)\n"
+            "  --quiet                COCO: no per-category table; semantic: no table\n"
+            "\n"
+            "exit status: 0 success, 1 bad or mismatched partials, 2 usage error\n");
+}
+
+typedef struct merge_opts {
+    const char **files;
+    size_t n;
+    const char *json, *dump;
+    int quiet, strict;
+    int64_t threads;
+} merge_opts;
+
+static int parse_merge(int argc, char **argv, merge_opts *o)
+{
+    o->files = calloc((size_t)argc + 1, sizeof(char *));
+    if (o->files == NULL) {
+        fprintf(stderr, "maskeval: out of memory\n");
+        return CLI_ERR_INPUT;
+    }
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            merge_help(stdout);
+            return -1;
+        }
+        if (strcmp(a, "--quiet") == 0 || strcmp(a, "--strict") == 0) {
+            *(a[2] == 'q' ? &o->quiet : &o->strict) = 1;
+        } else if (strcmp(a, "--json") == 0 || strcmp(a, "--dump-arrays") == 0 ||
+                   strcmp(a, "--threads") == 0) {
+            if (i + 1 >= argc) {
+                return cli_usage_error("merge", "%s needs a value", a);
+            }
+            if (a[2] == 'j') {
+                o->json = argv[++i];
+            } else if (a[2] == 'd') {
+                o->dump = argv[++i];
+            } else if (!cli_parse_i64(argv[++i], &o->threads) || o->threads < 0 ||
+                       o->threads > 4096) {
+                return cli_usage_error("merge", "--threads needs an integer between 0 and 4096");
+            }
+        } else if (strncmp(a, "--", 2) == 0 && a[2] != 0) {
+            return cli_usage_error("merge", "unknown option %s", a);
+        } else {
+            o->files[o->n++] = a;
+        }
+    }
+    if (o->n == 0) {
+        return cli_usage_error("merge", "no partial files given");
+    }
+    return 0;
+}
+
+static int merge_coco(maskeval_ctx *ctx, const merge_opts *o, void **bufs, const size_t *lens)
+{
+    maskeval_coco_partial **parts = calloc(o->n, sizeof(*parts));
+    maskeval_coco_partial *merged = NULL;
+    maskeval_coco_result *res = NULL;
+    maskeval_status st = parts != NULL ? MASKEVAL_OK : MASKEVAL_ERR_NOMEM;
+    int rc = CLI_ERR_INPUT;
+    for (size_t i = 0; i < o->n && st == MASKEVAL_OK; i++) {
+        st = maskeval_coco_partial_decode(ctx, o->files[i], bufs[i], lens[i], &parts[i]);
+    }
+    if (st == MASKEVAL_OK) {
+        st = maskeval_coco_partial_merge(ctx, (const maskeval_coco_partial *const *)parts, o->n,
+                                         &merged);
+    }
+    if (st == MASKEVAL_OK) {
+        st = maskeval_coco_accumulate(ctx, merged, &res);
+    }
+    if (st != MASKEVAL_OK) {
+        cli_report(ctx, st);
+    } else if (cli_coco_report(res, o->json, o->dump, o->quiet) == 0) {
+        rc = CLI_OK;
+    }
+    for (size_t i = 0; parts != NULL && i < o->n; i++) {
+        maskeval_coco_partial_destroy(parts[i]);
+    }
+    free(parts);
+    maskeval_coco_partial_destroy(merged);
+    maskeval_coco_result_destroy(res);
+    return rc;
+}
+
+static int merge_semantic(maskeval_ctx *ctx, const merge_opts *o, void **bufs, const size_t *lens)
+{
+    maskeval_semantic *acc = NULL, *one = NULL;
+    maskeval_status st;
+    uint64_t n_items, n_held;
+    const char *tag;
+    int rc = CLI_ERR_INPUT;
+    if (o->dump != NULL) {
+        return cli_usage_error("merge", "--dump-arrays is for COCO partials");
+    }
+    st = maskeval_semantic_decode(ctx, o->files[0], bufs[0], lens[0], &acc);
+    for (size_t i = 1; i < o->n && st == MASKEVAL_OK; i++) {
+        st = maskeval_semantic_decode(ctx, o->files[i], bufs[i], lens[i], &one);
+        if (st == MASKEVAL_OK) {
+            st = maskeval_semantic_merge(ctx, acc, one);
+        }
+        maskeval_semantic_destroy(one);
+        one = NULL;
+    }
+    if (st != MASKEVAL_OK) {
+        cli_report(ctx, st);
+        goto done;
+    }
+    maskeval_semantic_get_shard(acc, &n_items, &n_held, &tag);
+    if (n_held != n_items) {
+        fprintf(stderr,
+                "maskeval: merge: the partials hold %llu of the dataset's %llu image pairs: "
+                "give the partial of every shard\n",
+                (unsigned long long)n_held, (unsigned long long)n_items);
+        goto done;
+    }
+    rc = cli_semantic_report(ctx, acc, o->json, o->quiet, o->strict,
+                             tag != NULL && strcmp(tag, "names=cityscapes") == 0, NULL);
+done:
+    maskeval_semantic_destroy(acc);
+    return rc;
+}
+
+int cmd_merge(int argc, char **argv)
+{
+    merge_opts o;
+    maskeval_options lib;
+    maskeval_ctx *ctx = NULL;
+    void **bufs = NULL;
+    size_t *lens = NULL;
+    int rc, kind = 0;
+
+    memset(&o, 0, sizeof(o));
+    rc = parse_merge(argc, argv, &o);
+    if (rc != 0) {
+        free(o.files);
+        return rc == -1 ? CLI_OK : rc;
+    }
+    rc = CLI_ERR_INPUT;
+    bufs = calloc(o.n, sizeof(void *));
+    lens = calloc(o.n, sizeof(size_t));
+    if (bufs == NULL || lens == NULL) {
+        fprintf(stderr, "maskeval: out of memory\n");
+        goto done;
+    }
+    for (size_t i = 0; i < o.n; i++) {
+        int k;
+        if (cli_read_file(o.files[i], &bufs[i], &lens[i]) != 0) {
+            goto done;
+        }
+        k = maskeval_partial_kind(bufs[i], lens[i]);
+        if (i == 0) {
+            kind = k;
+        } else if (k != 0 && kind != 0 && k != kind) {
+            fprintf(stderr, "maskeval: %s: a %s partial, but %s is a %s one\n", o.files[i],
+                    k == 1 ? "COCO" : "semantic", o.files[0], kind == 1 ? "COCO" : "semantic");
+            goto done;
+        }
+    }
+    maskeval_options_init(&lib);
+    lib.backend = MASKEVAL_BACKEND_CPU;
+    lib.threads = (int)o.threads;
+    lib.log_fn = cli_log;
+    if (maskeval_ctx_create(&lib, &ctx) != MASKEVAL_OK) {
+        fprintf(stderr, "maskeval: %s\n", ctx != NULL ? maskeval_errmsg(ctx) : "out of memory");
+        goto done;
+    }
+    /* kind 0 (not a partial): the COCO decoder names the file and the problem */
+    rc = kind == 2 ? merge_semantic(ctx, &o, bufs, lens) : merge_coco(ctx, &o, bufs, lens);
+done:
+    for (size_t i = 0; bufs != NULL && i < o.n; i++) {
+        free(bufs[i]);
+    }
+    free(bufs);
+    free(lens);
+    free(o.files);
+    maskeval_ctx_destroy(ctx);
+    return rc;
+}

@@ -1,0 +1,281 @@
+/*
+ * coco_report.c - what `maskeval coco`, `maskeval merge` and maskeval-mpi
+ * print and write for a COCO result: pycocotools' summary, the per-category
+ * table, --json and --dump-arrays. Everything comes from the result alone,
+ * so a merged run writes the same bytes as one process.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+
+
+static void json_params(cli_json *j, const maskeval_coco_result *res)
+{
+    size_t dims[5];
+    const double *thr = maskeval_coco_result_iou_thrs(res);
+    const double *rec = maskeval_coco_result_rec_thrs(res);
+    const int64_t *md = maskeval_coco_result_max_dets(res);
+    const double *area = maskeval_coco_result_area_rng(res);
+    const int64_t *cats = maskeval_coco_result_cat_ids(res);
+    maskeval_coco_result_dims(res, dims);
+    cli_json_key(j, "cat_ids");
+    cli_json_begin_array(j);
+    for (size_t k = 0; k < dims[2]; k++) {
+        cli_json_int(j, cats[k]);
+    }
+    cli_json_end_array(j);
+    cli_json_key(j, "iou_thrs");
+    cli_json_begin_array(j);
+    for (size_t t = 0; t < dims[0]; t++) {
+        cli_json_double(j, thr[t]);
+    }
+    cli_json_end_array(j);
+    cli_json_key(j, "rec_thrs");
+    cli_json_begin_array(j);
+    for (size_t r = 0; r < dims[1]; r++) {
+        cli_json_double(j, rec[r]);
+    }
+    cli_json_end_array(j);
+    cli_json_key(j, "max_dets");
+    cli_json_begin_array(j);
+    for (size_t m = 0; m < dims[4]; m++) {
+        cli_json_int(j, md[m]);
+    }
+    cli_json_end_array(j);
+    cli_json_key(j, "area_rng");
+    cli_json_begin_array(j);
+    for (size_t a = 0; a < dims[3]; a++) {
+        cli_json_begin_array(j);
+        cli_json_double(j, area[2 * a]);
+        cli_json_double(j, area[2 * a + 1]);
+        cli_json_end_array(j);
+    }
+    cli_json_end_array(j);
+}
+
+static void json_stats(cli_json *j, const maskeval_coco_result *res)
+{
+    double stats[12];
+    maskeval_coco_result_stats(res, stats);
+    cli_json_key(j, "stats");
+    cli_json_begin_array(j);
+    for (int i = 0; i < 12; i++) {
+        cli_json_double(j, stats[i]);
+    }
+    cli_json_end_array(j);
+}
+
+static int write_result_json(FILE *f, void *arg)
+{
+    const maskeval_coco_result *res = arg;
+    const int64_t *cats = maskeval_coco_result_cat_ids(res);
+    size_t dims[5], ni, ng, nd;
+    cli_json j;
+
+    maskeval_coco_result_dims(res, dims);
+    maskeval_coco_result_counts(res, &ni, &ng, &nd);
+    cli_json_init(&j, f);
+    cli_json_begin_object(&j);
+    cli_json_key(&j, "iou_type");
+    cli_json_string(&j, maskeval_coco_result_iou_type(res) == MASKEVAL_IOU_SEGM ? "segm" : "bbox");
+    json_stats(&j, res);
+    cli_json_key(&j, "per_category");
+    cli_json_begin_array(&j);
+    for (size_t k = 0; k < dims[2]; k++) {
+        double ap;
+        const char *name = maskeval_coco_result_category_name(res, k);
+        cli_json_begin_object(&j);
+        cli_json_key(&j, "category_id");
+        cli_json_int(&j, cats[k]);
+        cli_json_key(&j, "name");
+        cli_json_string(&j, name != NULL ? name : (cats[k] == -1 ? "all" : ""));
+        cli_json_key(&j, "AP");
+        if (maskeval_coco_result_category_ap(res, k, &ap)) {
+            cli_json_double(&j, ap);
+        } else {
+            cli_json_null(&j);
+        }
+        cli_json_end_object(&j);
+    }
+    cli_json_end_array(&j);
+    cli_json_key(&j, "params");
+    cli_json_begin_object(&j);
+    cli_json_key(&j, "use_cats");
+    cli_json_bool(&j, maskeval_coco_result_use_cats(res));
+    json_params(&j, res);
+    cli_json_end_object(&j);
+    cli_json_key(&j, "counts");
+    cli_json_begin_object(&j);
+    cli_json_key(&j, "images");
+    cli_json_uint(&j, ni);
+    cli_json_key(&j, "gt");
+    cli_json_uint(&j, ng);
+    cli_json_key(&j, "dt");
+    cli_json_uint(&j, nd);
+    cli_json_end_object(&j);
+    cli_json_end_object(&j);
+    return ferror(f) ? -1 : 0;
+}
+
+/* --dump-arrays: raw little-endian float64 + a JSON header. */
+typedef struct array_out {
+    const double *v;
+    size_t n;
+} array_out;
+
+static int write_f64(FILE *f, void *arg)
+{
+    const array_out *a = arg;
+    const uint16_t probe = 1;
+    if (*(const uint8_t *)&probe == 1) {
+        return fwrite(a->v, sizeof(double), a->n, f) == a->n ? 0 : -1;
+    }
+    for (size_t i = 0; i < a->n; i++) {
+        uint8_t b[8];
+        uint64_t u;
+        memcpy(&u, &a->v[i], 8);
+        for (int k = 0; k < 8; k++) {
+            b[k] = (uint8_t)(u >> (8 * k));
+        }
+        if (fwrite(b, 1, 8, f) != 8) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void json_shape(cli_json *j, const char *key, const char *file, const size_t *dims,
+                       int recall)
+{
+    cli_json_key(j, key);
+    cli_json_begin_object(j);
+    cli_json_key(j, "file");
+    cli_json_string(j, file);
+    cli_json_key(j, "shape");
+    cli_json_begin_array(j);
+    for (int d = 0; d < 5; d++) {
+        if (!(recall && d == 1)) {
+            cli_json_uint(j, dims[d]);
+        }
+    }
+    cli_json_end_array(j);
+    cli_json_end_object(j);
+}
+
+static int write_arrays_header(FILE *f, void *arg)
+{
+    const maskeval_coco_result *res = arg;
+    size_t dims[5];
+    cli_json j;
+    maskeval_coco_result_dims(res, dims);
+    cli_json_init(&j, f);
+    cli_json_begin_object(&j);
+    cli_json_key(&j, "format");
+    cli_json_int(&j, 1);
+    cli_json_key(&j, "iou_type");
+    cli_json_string(&j, maskeval_coco_result_iou_type(res) == MASKEVAL_IOU_SEGM ? "segm" : "bbox");
+    json_stats(&j, res);
+    json_shape(&j, "precision", "precision.f64", dims, 0);
+    json_shape(&j, "recall", "recall.f64", dims, 1);
+    json_shape(&j, "scores", "scores.f64", dims, 0);
+    json_params(&j, res);
+    cli_json_end_object(&j);
+    return ferror(f) ? -1 : 0;
+}
+
+static int dump_arrays(const maskeval_coco_result *res, const char *dir)
+{
+    static const struct {
+        maskeval_coco_array which;
+        const char *file;
+    } arrays[3] = {{MASKEVAL_ARRAY_PRECISION, "precision.f64"},
+                   {MASKEVAL_ARRAY_RECALL, "recall.f64"},
+                   {MASKEVAL_ARRAY_SCORES, "scores.f64"}};
+    char path[4096];
+    int rc = 0;
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+        fprintf(stderr, "maskeval: %s: cannot create directory: %s\n", dir, strerror(errno));
+        return -1;
+    }
+    for (int i = 0; i < 3 && rc == 0; i++) {
+        array_out a;
+        double *v;
+        maskeval_coco_result_array(res, arrays[i].which, NULL, 0, &a.n);
+        v = malloc(a.n * sizeof(double) + 1);
+        if (v == NULL) {
+            fprintf(stderr, "maskeval: out of memory writing %s\n", dir);
+            return -1;
+        }
+        maskeval_coco_result_array(res, arrays[i].which, v, a.n, &a.n);
+        a.v = v;
+        snprintf(path, sizeof(path), "%s/%s", dir, arrays[i].file);
+        rc = cli_write_atomic(path, write_f64, &a);
+        free(v);
+    }
+    if (rc == 0) {
+        /* the header last: a reader that sees it sees complete arrays */
+        snprintf(path, sizeof(path), "%s/arrays.json", dir);
+        rc = cli_write_atomic(path, write_arrays_header, (void *)res);
+    }
+    return rc;
+}
+
+static void print_categories(const maskeval_coco_result *res)
+{
+    size_t dims[5];
+    const int64_t *cats = maskeval_coco_result_cat_ids(res);
+    const int64_t *md = maskeval_coco_result_max_dets(res);
+    const double *thr = maskeval_coco_result_iou_thrs(res);
+    maskeval_coco_result_dims(res, dims);
+    printf("\nPer-category AP @[ IoU=%0.2f:%0.2f | area=all | maxDets=%lld ]\n", thr[0],
+           thr[dims[0] - 1], (long long)md[dims[4] - 1]);
+    printf("%12s  %6s  %s\n", "category_id", "AP", "name");
+    for (size_t k = 0; k < dims[2]; k++) {
+        double ap;
+        const char *name = maskeval_coco_result_category_name(res, k);
+        if (maskeval_coco_result_category_ap(res, k, &ap)) {
+            printf("%12lld  %6.3f  %s\n", (long long)cats[k], ap, name != NULL ? name : "");
+        } else {
+            printf("%12lld  %6s  %s\n", (long long)cats[k], "-", name != NULL ? name : "");
+        }
+    }
+}
+
+int cli_coco_report(const maskeval_coco_result *res, const char *json, const char *dump,
+                    int quiet)
+{
+    char *summary = NULL;
+    size_t len = 0;
+    int rc = -1;
+    maskeval_coco_result_summary(res, NULL, 0, &len);
+    summary = malloc(len + 1);
+    if (summary == NULL || maskeval_coco_result_summary(res, summary, len + 1, &len) != MASKEVAL_OK) {
+        fprintf(stderr, "maskeval: out of memory\n");
+        goto done;
+    }
+    if (json != NULL && strcmp(json, "-") == 0) {
+        /* JSON on stdout replaces the human-readable output. */
+        if (cli_write_atomic("-", write_result_json, (void *)res) != 0) {
+            goto done;
+        }
+    } else {
+        fputs(summary, stdout);
+        if (!quiet) {
+            print_categories(res);
+        }
+        fflush(stdout);
+        if (json != NULL && cli_write_atomic(json, write_result_json, (void *)res) != 0) {
+            goto done;
+        }
+    }
+    if (dump != NULL && dump_arrays(res, dump) != 0) {
+        goto done;
+    }
+    rc = 0;
+done:
+    free(summary);
+    return rc;
+}
