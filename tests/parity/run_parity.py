@@ -3,7 +3,7 @@
 
     run_parity.py --maskeval PATH --seed N --iou-type segm|bbox --work DIR
                   [--profile P] [--backend cpu] [--backend opencl]
-                  [--opts="--no-cats ..."] [--no-derive] [--timeout S]
+                  [--opts="--no-cats ..."] [--no-derive] [--timeout S] [--shards 1,2,3,7]
 
 (write --opts=VALUE with "=": argparse would take a lone "--no-cats" after
 a bare --opts for an option of its own)
@@ -16,6 +16,9 @@ DIR/out.json OPTS` for every backend, then compare:
   * the evaluated parameters in arrays.json (cat_ids, thresholds, ...);
   * the first 12 lines of maskeval's stdout with summarize()'s output;
   * per-category AP in out.json with ref's per_category.json.
+With --shards, every backend's output is also produced by N shard runs
+(`--shard I/N --partial`) merged in a shuffled order, and must be identical
+to the single run byte for byte (stdout, out.json, the arrays).
 When --opts is empty (and --no-derive is not given) some seeds get evaluation
 options derived from the seed, so the options are covered by a seed sweep.
 
@@ -27,6 +30,7 @@ import argparse
 import json
 import os
 import shlex
+import random
 import shutil
 import subprocess
 import sys
@@ -113,6 +117,10 @@ def run_maskeval(exe, gt, dt, iou_type, backend, opts, out_dir, timeout):
     cmd = [exe] if not exe.endswith(".py") else [sys.executable, exe]
     cmd += ["coco", "--gt", gt, "--dt", dt, "--iou-type", iou_type, "--backend", backend,
             "--dump-arrays", out_dir, "--json", os.path.join(out_dir, "out.json")] + opts
+    return run_cmd(cmd, timeout)
+
+
+def run_cmd(cmd, timeout):
     try:
         proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               timeout=timeout, universal_newlines=True)
@@ -124,6 +132,47 @@ def run_maskeval(exe, gt, dt, iou_type, backend, opts, out_dir, timeout):
         raise Broken("maskeval exited with %d: %s\n--- stderr (tail) ---\n%s"
                      % (proc.returncode, shlex.join(cmd), proc.stderr[-3000:]))
     return proc.stdout
+
+
+def dir_files(path):
+    out = {}
+    for name in sorted(os.listdir(path)):
+        with open(os.path.join(path, name), "rb") as f:
+            out[name] = f.read()
+    return out
+
+
+def check_shards(exe, gt, dt, iou_type, backend, opts, work, n_shards, seed, one_dir, one_stdout,
+                 timeout):
+    """N shard runs + `maskeval merge` (partials in a seed-shuffled order) must print and write
+    exactly what the single run did: stdout, out.json and every array file, byte for byte."""
+    base = [exe] if not exe.endswith(".py") else [sys.executable, exe]
+    shard_dir = os.path.join(work, "shards-%s-%d" % (backend, n_shards))
+    fresh_dir(shard_dir)
+    parts = []
+    for i in range(n_shards):
+        part = os.path.join(shard_dir, "part%d.mep" % i)
+        run_cmd(base + ["coco", "--gt", gt, "--dt", dt, "--iou-type", iou_type, "--backend", backend,
+                        "--shard", "%d/%d" % (i, n_shards), "--partial", part, "--quiet"] + opts,
+                timeout)
+        parts.append(part)
+    order = list(parts)
+    random.Random(seed * 1000 + n_shards).shuffle(order)
+    out_dir = os.path.join(shard_dir, "merged")
+    os.makedirs(out_dir)
+    stdout = run_cmd(base + ["merge"] + order + ["--dump-arrays", out_dir,
+                                                 "--json", os.path.join(out_dir, "out.json")],
+                     timeout)
+    problems = []
+    if stdout != one_stdout:
+        problems.append("%d shards: merge printed other text than the single run" % n_shards)
+    want, got = dir_files(one_dir), dir_files(out_dir)
+    if sorted(want) != sorted(got):
+        problems.append("%d shards: merge wrote files %s, the single run %s" % (n_shards, sorted(got), sorted(want)))
+    for name in sorted(set(want) & set(got)):
+        if want[name] != got[name]:
+            problems.append("%d shards: %s differs from the single run's" % (n_shards, name))
+    return problems
 
 
 def load_json(path, what):
@@ -265,7 +314,10 @@ def main(argv=None):
     ap.add_argument("--opts", default="", help="evaluation options for both sides, one string")
     ap.add_argument("--no-derive", action="store_true", help="never derive options from the seed")
     ap.add_argument("--timeout", type=float, default=300.0, help="seconds per maskeval run")
+    ap.add_argument("--shards", default="", help="comma-separated shard counts: also run "
+                    "--shard I/N --partial + merge and compare with the single run byte for byte")
     args = ap.parse_args(argv)
+    shard_counts = [int(x) for x in args.shards.split(",") if x]
     backends = args.backend or ["cpu"]
 
     data_dir = os.path.join(args.work, "data")
@@ -289,6 +341,9 @@ def main(argv=None):
             stdout = run_maskeval(args.maskeval, gt_path, dt_path, args.iou_type, backend, opts,
                                   got_dir, args.timeout)
             problems = compare_backend(ref_dir, got_dir, stdout, cat_names)
+            for n in shard_counts:
+                problems += check_shards(args.maskeval, gt_path, dt_path, args.iou_type, backend, opts,
+                                         args.work, n, args.seed, got_dir, stdout, args.timeout)
         except Broken as e:
             print("ERROR backend=%s %s\n%s" % (backend, tag, e))
             status = max(status, 2)
@@ -304,8 +359,9 @@ def main(argv=None):
                 + ([] if opts else ["--no-derive"])))
             status = max(status, 1)
         else:
-            print("OK backend=%s %s: 12 stats, 3 arrays, params, summary and %d per-category APs identical"
-                  % (backend, tag, len(load_json(os.path.join(ref_dir, "per_category.json"), "ref"))))
+            print("OK backend=%s %s: 12 stats, 3 arrays, params, summary and %d per-category APs identical%s"
+                  % (backend, tag, len(load_json(os.path.join(ref_dir, "per_category.json"), "ref")),
+                     "; sharded %s + merge byte-identical" % args.shards if shard_counts else ""))
     return status
 
 
