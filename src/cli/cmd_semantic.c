@@ -351,19 +351,19 @@ const char *cli_cityscapes_class_name(uint32_t k)
 }
 
 /*
- * A partial names its dataset by the digest of the sorted stems (each
- * followed by a NUL), so that partials of other folders do not merge; its
- * tag records what changes the printed output (Cityscapes class names).
+ * A partial names its dataset by the digest of the sorted stems, each
+ * followed by a NUL and its ground-truth file's size (8 bytes, little
+ * endian), so that partials of other folders do not merge; its tag records
+ * what changes the printed output (Cityscapes class names).
  */
 static maskeval_status declare_shard(maskeval_ctx *ctx, maskeval_semantic *sem,
                                      const file_list *gl, const sem_opts *o, int city)
 {
     size_t total = 0, at = 0;
-    char *joined;
+    unsigned char *joined;
     uint64_t digest;
-    maskeval_status st;
     for (size_t i = 0; i < gl->n; i++) {
-        total += strlen(gl->stem[i]) + 1;
+        total += strlen(gl->stem[i]) + 1 + 8;
     }
     joined = malloc(total + 1);
     if (joined == NULL) {
@@ -371,14 +371,18 @@ static maskeval_status declare_shard(maskeval_ctx *ctx, maskeval_semantic *sem,
     }
     for (size_t i = 0; i < gl->n; i++) {
         const size_t n = strlen(gl->stem[i]) + 1;
+        struct stat sb;
+        uint64_t size = stat(gl->path[i], &sb) == 0 ? (uint64_t)sb.st_size : 0;
         memcpy(joined + at, gl->stem[i], n);
         at += n;
+        for (int b = 0; b < 8; b++) {
+            joined[at++] = (unsigned char)(size >> (8 * b));
+        }
     }
     digest = maskeval_digest(joined, total);
     free(joined);
-    st = maskeval_semantic_set_shard(ctx, sem, digest, gl->n, o->shard_index, o->shard_count,
-                                     city ? "names=cityscapes" : NULL);
-    return st;
+    return maskeval_semantic_set_shard(ctx, sem, digest, gl->n, o->shard_index, o->shard_count,
+                                       city ? "names=cityscapes" : NULL);
 }
 
 static int run_semantic(const sem_opts *o)
