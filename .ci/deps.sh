@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything maskeval needs on Debian 12, idempotently:
-#   .ci/deps.sh          system packages (compiler, CMake, cJSON, Check, libspng, OpenCL + PoCL,
-#                        clang with libFuzzer for the fuzzers)
+#   .ci/deps.sh          system packages (compiler, CMake, cJSON, Check, libspng, zlib, OpenCL +
+#                        PoCL, Open MPI for maskeval-mpi, clang with libFuzzer for the fuzzers)
 #   .ci/deps.sh --venv   the above plus .venv with the reference tools (tests/requirements.txt)
 # Uses sudo when not run as root. Safe to run again: it only installs what is missing.
 set -euo pipefail
@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 
 PKGS=(build-essential cmake pkg-config libcjson-dev check libspng-dev
       ocl-icd-opencl-dev opencl-headers pocl-opencl-icd python3-venv
-      clang libclang-rt-14-dev)
+      clang libclang-rt-14-dev zlib1g-dev libopenmpi-dev openmpi-bin)
 missing=()
 for p in "${PKGS[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite:
-#   1. installs dependencies and the reference tools (.venv), builds, and runs
-#      every test: unit, CLI contract, determinism, parity with pycocotools
-#      and numpy, OpenCL on PoCL;
+#   1. installs dependencies and the reference tools (.venv), builds (with the
+#      MPI driver), and runs every test: unit, CLI contract, determinism,
+#      parity with pycocotools and numpy (also sharded + merged), OpenCL on
+#      PoCL, maskeval-mpi under mpirun;
 #   2. rebuilds with AddressSanitizer + UndefinedBehaviorSanitizer (CPU path)
 #      and runs the suite again, halting on the first report;
 #   3. replays the fuzzers' regression inputs and fuzzes each harness briefly.
@@ -13,7 +14,7 @@ bash .ci/deps.sh --venv
 jobs=$(nproc)
 py="$PWD/.venv/bin/python"
 
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DMASKEVAL_PYTHON="$py"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DMASKEVAL_MPI=ON -DMASKEVAL_PYTHON="$py"
 cmake --build build -j "$jobs"
 ctest --test-dir build --output-on-failure -j "$jobs"
 [ "${1:-}" = "--quick" ] && exit 0

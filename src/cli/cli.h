@@ -112,6 +112,10 @@ typedef struct coco_opts {
     const char *gt, *dt, *json, *dump;
     const char *partial;          /* --partial FILE */
     uint32_t shard_index, shard_count; /* --shard I/N (default 0/1) */
+    /* instead of writing --partial: hand the partial to sink (maskeval-mpi) */
+    int (*sink)(void *user, maskeval_ctx *ctx, const maskeval_coco_partial *coco,
+                const maskeval_semantic *sem);
+    void *sink_user;
     int iou_type; /* -1 unset */
     int timing, quiet;
     maskeval_options lib;
@@ -128,6 +132,9 @@ typedef struct sem_opts {
     const char *gt, *pred, *json, *gt_suffix, *pred_suffix, *map, *pred_map;
     const char *partial;          /* --partial FILE */
     uint32_t shard_index, shard_count; /* --shard I/N (default 0/1) */
+    int (*sink)(void *user, maskeval_ctx *ctx, const maskeval_coco_partial *coco,
+                const maskeval_semantic *sem);
+    void *sink_user;
     int64_t k, ignore;
     int reduce_zero, strict, timing, quiet, have_k;
     maskeval_options lib;
@@ -155,6 +162,10 @@ int cli_read_file(const char *path, void **out, size_t *len);
 
 /* Name of Cityscapes train id k (0..18), NULL beyond. */
 const char *cli_cityscapes_class_name(uint32_t k);
+
+/* Run a parsed command; return an exit code. */
+int cli_coco_run(const coco_opts *o);
+int cli_semantic_run(const sem_opts *o);
 
 int cmd_coco(int argc, char **argv);
 int cmd_semantic(int argc, char **argv);

@@ -275,7 +275,7 @@ int cli_coco_parse(int argc, char **argv, coco_opts *o)
     return cli_env_device("coco", &o->lib);
 }
 
-static int run_coco(const coco_opts *o)
+int cli_coco_run(const coco_opts *o)
 {
     maskeval_ctx *ctx = NULL;
     maskeval_gt *gt = NULL;
@@ -330,7 +330,11 @@ static int run_coco(const coco_opts *o)
         }
         goto done;
     }
-    if (part != NULL) {
+    if (part != NULL && o->sink != NULL) {
+        if (o->sink(o->sink_user, ctx, part, NULL) != 0) {
+            goto done;
+        }
+    } else if (part != NULL) {
         maskeval_coco_partial_info info;
         if (cli_write_partial(ctx, o->partial, part, NULL) != 0) {
             goto done;
@@ -386,7 +390,7 @@ int cmd_coco(int argc, char **argv)
         return CLI_OK; /* --help */
     }
     if (rc == 0) {
-        rc = run_coco(&o);
+        rc = cli_coco_run(&o);
     }
     cli_coco_opts_free(&o);
     return rc;

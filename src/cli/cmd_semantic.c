@@ -385,7 +385,7 @@ static maskeval_status declare_shard(maskeval_ctx *ctx, maskeval_semantic *sem,
                                        city ? "names=cityscapes" : NULL);
 }
 
-static int run_semantic(const sem_opts *o)
+int cli_semantic_run(const sem_opts *o)
 {
     file_list gl, pl;
     pairs gmap = {0}, pmap = {0};
@@ -482,6 +482,10 @@ static int run_semantic(const sem_opts *o)
         rc = st == MASKEVAL_ERR_INVALID_ARG ? CLI_ERR_USAGE : CLI_ERR_INPUT;
         goto done;
     }
+    if (o->partial != NULL && o->sink != NULL) {
+        rc = o->sink(o->sink_user, ctx, NULL, sem) == 0 ? CLI_OK : CLI_ERR_INPUT;
+        goto done;
+    }
     if (o->partial != NULL) {
         if (cli_write_partial(ctx, o->partial, NULL, sem) != 0) {
             goto done;
@@ -537,5 +541,5 @@ int cmd_semantic(int argc, char **argv)
     if (rc == -1) {
         return CLI_OK;
     }
-    return rc == 0 ? run_semantic(&o) : rc;
+    return rc == 0 ? cli_semantic_run(&o) : rc;
 }
