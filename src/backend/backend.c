@@ -122,13 +122,8 @@ static maskeval_status warm_join(maskeval_ctx *ctx)
     st = wm->st;
     if (st == MASKEVAL_OK) {
         ctx->backend = wm->be;
-    } else {
-        snprintf(ctx->errmsg, sizeof(ctx->errmsg), "%s", wm->w.errmsg);
-        if (wm->w.cl_build_log != NULL) {
-            maskeval_free(&ctx->alloc, ctx->cl_build_log);
-            ctx->cl_build_log = wm->w.cl_build_log;
-        }
     }
+    maskeval_ctx_adopt(ctx, &wm->w, st);
     maskeval_free(&ctx->alloc, wm);
     return st;
 }

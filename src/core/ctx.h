@@ -66,6 +66,11 @@ maskeval_status maskeval_nomem(maskeval_ctx *ctx, const char *what);
  * (empty) error buffer, no backend and no build log. */
 void maskeval_ctx_worker(const maskeval_ctx *ctx, maskeval_ctx *w);
 
+/* Takes back what worker context w produced: its message when st failed,
+ * its OpenCL build log, and the backend it opened when ctx has none (w may
+ * have been given ctx->backend to share). w holds neither afterwards. */
+void maskeval_ctx_adopt(maskeval_ctx *ctx, maskeval_ctx *w, maskeval_status st);
+
 /* Passes a message to the caller's log_fn (if any). */
 void maskeval_log(maskeval_ctx *ctx, int level, const char *fmt, ...)
 #if defined(__GNUC__)

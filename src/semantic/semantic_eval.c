@@ -243,8 +243,8 @@ static maskeval_status decode_pair(void *arg, size_t i, int worker, char *err, s
 }
 
 /* Counting a decoded chunk on the device, on its own thread so that the
- * workers decode the next chunk meanwhile. It reports through a shadow of
- * the context (own message buffer), merged back after the join. */
+ * workers decode the next chunk meanwhile. It reports through a worker
+ * context sharing the backend, adopted back after the join. */
 typedef struct device_chunk {
     maskeval_ctx shadow;
     maskeval_semantic *s;
@@ -288,14 +288,7 @@ static maskeval_status join_device(maskeval_ctx *ctx, maskeval_semantic *s, devi
     *running = 0;
     st = dc->st;
     s->count_s += dc->seconds;
-    if (st != MASKEVAL_OK) {
-        memcpy(ctx->errmsg, dc->shadow.errmsg, sizeof(ctx->errmsg));
-    }
-    if (dc->shadow.cl_build_log != ctx->cl_build_log) {
-        maskeval_free(&ctx->alloc, ctx->cl_build_log);
-        ctx->cl_build_log = dc->shadow.cl_build_log;
-    }
-    ctx->backend = dc->shadow.backend;
+    maskeval_ctx_adopt(ctx, &dc->shadow, st);
     free_chunk(&s->alloc, gt, pred, dc->n);
     return st;
 }
@@ -403,7 +396,8 @@ maskeval_status maskeval_semantic_add_png(maskeval_ctx *ctx, maskeval_semantic *
                 break;
             }
         }
-        dc.shadow = *ctx;
+        maskeval_ctx_worker(ctx, &dc.shadow);
+        dc.shadow.backend = ctx->backend; /* the device thread alone uses it meanwhile */
         dc.s = s;
         dc.items = items[cur];
         dc.n = m;
