@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "instance/instance.h"
 #ifdef MASKEVAL_HAVE_OPENCL
 #include "backend/cl_backend.h"
 #endif
@@ -235,32 +234,6 @@ maskeval_status maskeval_device_list(maskeval_ctx *ctx, maskeval_device_info *in
     (void)cap;
 #endif
     return MASKEVAL_OK;
-}
-
-maskeval_status maskeval_plan_ious(maskeval_ctx *ctx, maskeval_plan *plan)
-{
-    maskeval_backend_state *be = NULL;
-    maskeval_status st;
-    /* Box IoU is a handful of flops per pair: always on the CPU, without
-     * opening a device for it. */
-    if (plan->ep.iou_type == MASKEVAL_IOU_BBOX) {
-        plan->ious = maskeval_calloc(&ctx->alloc, plan->n_ious, sizeof(double));
-        if (plan->ious == NULL) {
-            return maskeval_nomem(ctx, "allocating IoU matrices");
-        }
-        maskeval_progress_stage(ctx, "IoU");
-        return maskeval_cpu_plan_ious(ctx, plan);
-    }
-    st = maskeval_backend_get(ctx, &be);
-    if (st != MASKEVAL_OK) {
-        return st;
-    }
-    plan->ious = maskeval_calloc(&ctx->alloc, plan->n_ious, sizeof(double));
-    if (plan->ious == NULL) {
-        return maskeval_nomem(ctx, "allocating IoU matrices");
-    }
-    maskeval_progress_stage(ctx, "IoU");
-    return be->ops->plan_ious(ctx, be, plan);
 }
 
 maskeval_status maskeval_backend_confusion(maskeval_ctx *ctx, struct maskeval_cm *cm,

@@ -8,17 +8,38 @@
 
 #include "core/ctx.h"
 
-struct maskeval_plan;
+#include "io/dataset.h"
+
 struct maskeval_cm;
 struct maskeval_labels;
 
 typedef struct maskeval_backend_state maskeval_backend_state;
 
+/* One pair of masks to intersect: a mask of dt_masks and one of gt_masks,
+ * both of the size of image img. */
+typedef struct maskeval_mask_pair {
+    uint32_t dt, gt;  /* indices into dt_masks and gt_masks */
+    uint32_t img;     /* index into img_h / img_w / img_id */
+} maskeval_mask_pair;
+
+/* The primitive's input: pairs (consecutive pairs tend to share their
+ * detection) and the mask sets and image sizes they refer to. */
+typedef struct maskeval_pair_set {
+    const maskeval_maskset *dt_masks, *gt_masks;
+    size_t n_dt_masks, n_gt_masks;
+    const maskeval_mask_pair *pairs;
+    size_t n_pairs;
+    const uint32_t *img_h, *img_w;
+    const int64_t *img_id;  /* for messages */
+} maskeval_pair_set;
+
+/* The primitives a backend provides. They know nothing of COCO plans or
+ * semantic accumulators. */
 typedef struct maskeval_backend_ops {
     const char *name;
-    /* Fills plan->ious (pycocotools' IoU matrices of every cell). */
-    maskeval_status (*plan_ious)(maskeval_ctx *ctx, maskeval_backend_state *be,
-                                 struct maskeval_plan *plan);
+    /* inter[p] = foreground pixels common to both masks of pair p. */
+    maskeval_status (*intersect)(maskeval_ctx *ctx, maskeval_backend_state *be,
+                                 const maskeval_pair_set *ps, uint64_t *inter);
     /* Adds the confusion counts of label-map pairs (same label width and
      * lookup tables) to cm. */
     maskeval_status (*confusion)(maskeval_ctx *ctx, maskeval_backend_state *be,
@@ -40,10 +61,6 @@ void maskeval_backend_close(maskeval_ctx *ctx);
 /* Confusion counts with the context's backend. */
 maskeval_status maskeval_backend_confusion(maskeval_ctx *ctx, struct maskeval_cm *cm,
                                            const struct maskeval_labels *items, size_t n_items);
-
-/* The CPU implementation of each stage (also used by OpenCL where the device
- * does not help, e.g. bbox IoU). */
-maskeval_status maskeval_cpu_plan_ious(maskeval_ctx *ctx, struct maskeval_plan *plan);
 
 extern const maskeval_backend_ops maskeval_backend_cpu_ops;
 

@@ -1,158 +1,111 @@
 /*
- * backend_cpu.c - the exact CPU path: IoU matrices of every cell, in
- * parallel over images.
- *
- * Box mode is pycocotools' bbIou on the result and GT boxes. Mask mode keeps
- * rleIou's semantics: a pair whose mask boxes (toBbox) have box IoU <= 0 gets
- * 0 without pixel work; otherwise the intersection is counted on the run
- * lengths and divided on the host (iou.h). Masks always have their image's
- * size (checked at load), so rleIou's -1 for a size mismatch cannot occur.
+ * backend_cpu.c - the exact CPU primitives: mask-pair intersections counted
+ * on the run lengths (in parallel over chunks of pairs), and confusion
+ * counts of label maps.
  */
 #include "backend/backend.h"
 
 #include <string.h>
 
 #include "core/threadpool.h"
-#include "instance/instance.h"
-#include "iou/iou.h"
 #include "rle/rle.h"
 #include "semantic/confusion.h"
 
+/* Pairs are cut into chunks; a worker decodes each detection once per run
+ * of its pairs and each ground truth once per chunk. */
+#define CHUNK 2048
+
 typedef struct cpu_job {
-    maskeval_plan *plan;
+    const maskeval_pair_set *ps;
+    const maskeval_alloc *alloc;
+    uint64_t *inter;
     struct cpu_scratch {
-        maskeval_u32vec gt;     /* decoded GT masks of a cell, concatenated */
+        maskeval_u32vec gt;     /* decoded GT masks of the chunk, concatenated */
         maskeval_u32vec dt;     /* one decoded detection mask */
-        size_t *gt_start;       /* [n_gt + 1] */
-        size_t gt_cap;
+        size_t *gt_start, *gt_len; /* per GT index: where its runs are */
+        uint32_t *stamp;        /* per GT index: chunk + 1 that decoded it */
     } *ws;
 } cpu_job;
 
-static void box_cell(const maskeval_plan *plan, const maskeval_cell *c, double *out)
-{
-    const maskeval_gt *gt = plan->gt;
-    const maskeval_dets *dets = plan->dets;
-    for (uint32_t d = 0; d < c->n_dt; d++) {
-        const double *db = dets->bbox + 4 * (size_t)plan->dt_items[c->dt_off + d];
-        for (uint32_t g = 0; g < c->n_gt; g++) {
-            uint32_t a = plan->gt_items[c->gt_off + g];
-            out[(size_t)d * c->n_gt + g] = maskeval_box_iou(db, gt->ann_bbox + 4 * (size_t)a,
-                                                            gt->ann_crowd[a]);
-        }
-    }
-}
-
-static maskeval_status mask_cell(const maskeval_plan *plan, const maskeval_cell *c,
-                                 struct cpu_scratch *s, double *out)
-{
-    const maskeval_gt *gt = plan->gt;
-    const maskeval_dets *dets = plan->dets;
-    const maskeval_alloc *al = &gt->alloc;
-    maskeval_status st;
-
-    if (c->n_dt == 0 || c->n_gt == 0) {
-        return MASKEVAL_OK;
-    }
-    if (c->n_gt + 1 > s->gt_cap) {
-        maskeval_free(al, s->gt_start);
-        s->gt_start = maskeval_calloc(al, c->n_gt + 1, sizeof(size_t));
-        s->gt_cap = s->gt_start != NULL ? c->n_gt + 1 : 0;
-        if (s->gt_start == NULL) {
-            return MASKEVAL_ERR_NOMEM;
-        }
-    }
-    /* Decode the cell's GT masks once. */
-    s->gt.n = 0;
-    for (uint32_t g = 0; g < c->n_gt; g++) {
-        uint32_t a = plan->gt_items[c->gt_off + g];
-        s->gt_start[g] = s->gt.n;
-        st = maskeval_u32vec_reserve(al, &s->gt, s->gt.n + gt->masks.len[a] + 1);
-        if (st != MASKEVAL_OK) {
-            return st;
-        }
-        s->gt.n += maskeval_maskset_decode_raw(&gt->masks, a, s->gt.v + s->gt.n);
-    }
-    s->gt_start[c->n_gt] = s->gt.n;
-
-    for (uint32_t d = 0; d < c->n_dt; d++) {
-        uint32_t di = plan->dt_items[c->dt_off + d];
-        const double *db = dets->masks.box + 4 * (size_t)di;
-        int decoded = 0;
-        for (uint32_t g = 0; g < c->n_gt; g++) {
-            uint32_t a = plan->gt_items[c->gt_off + g];
-            int crowd = gt->ann_crowd[a];
-            uint64_t inter;
-            double *o = &out[(size_t)d * c->n_gt + g];
-            if (!(maskeval_box_iou(db, gt->masks.box + 4 * (size_t)a, crowd) > 0)) {
-                *o = 0.0;
-                continue;
-            }
-            if (!decoded) {
-                st = maskeval_maskset_decode(al, &dets->masks, di, &s->dt);
-                if (st != MASKEVAL_OK) {
-                    return st;
-                }
-                decoded = 1;
-            }
-            inter = maskeval_rle_intersection(s->dt.v, s->dt.n, s->gt.v + s->gt_start[g],
-                                              s->gt_start[g + 1] - s->gt_start[g]);
-            *o = maskeval_iou_from_counts(inter, dets->masks.area[di], gt->masks.area[a], crowd);
-        }
-    }
-    return MASKEVAL_OK;
-}
-
-static maskeval_status iou_image(void *arg, size_t i, int worker, char *err, size_t errcap)
+static maskeval_status intersect_chunk(void *arg, size_t ch, int worker, char *err,
+                                       size_t errcap)
 {
     cpu_job *job = arg;
-    maskeval_plan *plan = job->plan;
+    const maskeval_pair_set *ps = job->ps;
+    struct cpu_scratch *s = &job->ws[worker];
+    const maskeval_alloc *al = job->alloc;
+    const size_t p0 = ch * CHUNK, p1 = p0 + CHUNK < ps->n_pairs ? p0 + CHUNK : ps->n_pairs;
+    uint32_t cur_dt = UINT32_MAX;
+    maskeval_status st;
     (void)err;
     (void)errcap;
-    for (size_t ci = plan->img_cells[i]; ci < plan->img_cells[i + 1]; ci++) {
-        const maskeval_cell *c = &plan->cells[ci];
-        double *out = plan->ious + c->iou_off;
-        if (plan->ep.iou_type == MASKEVAL_IOU_BBOX) {
-            box_cell(plan, c, out);
-        } else {
-            maskeval_status st = mask_cell(plan, c, &job->ws[worker], out);
+    s->gt.n = 0;
+    for (size_t p = p0; p < p1; p++) {
+        const maskeval_mask_pair *pr = &ps->pairs[p];
+        if (s->stamp[pr->gt] != ch + 1) {
+            const size_t need = s->gt.n + ps->gt_masks->len[pr->gt] + 1;
+            st = maskeval_u32vec_reserve(al, &s->gt, need);
             if (st != MASKEVAL_OK) {
                 return st;
             }
+            s->gt_start[pr->gt] = s->gt.n;
+            s->gt_len[pr->gt] = maskeval_maskset_decode_raw(ps->gt_masks, pr->gt, s->gt.v + s->gt.n);
+            s->gt.n += s->gt_len[pr->gt];
+            s->stamp[pr->gt] = (uint32_t)(ch + 1);
         }
+        if (pr->dt != cur_dt) {
+            st = maskeval_maskset_decode(al, ps->dt_masks, pr->dt, &s->dt);
+            if (st != MASKEVAL_OK) {
+                return st;
+            }
+            cur_dt = pr->dt;
+        }
+        job->inter[p] = maskeval_rle_intersection(s->dt.v, s->dt.n, s->gt.v + s->gt_start[pr->gt],
+                                                  s->gt_len[pr->gt]);
     }
     return MASKEVAL_OK;
 }
 
-maskeval_status maskeval_cpu_plan_ious(maskeval_ctx *ctx, maskeval_plan *plan)
+static maskeval_status cpu_intersect(maskeval_ctx *ctx, maskeval_backend_state *be,
+                                     const maskeval_pair_set *ps, uint64_t *inter)
 {
-    const maskeval_alloc *a = &plan->gt->alloc;
-    int workers = maskeval_parallel_workers(ctx, plan->ep.I);
+    const maskeval_alloc *a = &ctx->alloc;
+    const size_t n_chunks = (ps->n_pairs + CHUNK - 1) / CHUNK, n_gt = ps->n_gt_masks;
+    const int workers = maskeval_parallel_workers(ctx, n_chunks);
     cpu_job job;
-    maskeval_status st;
+    maskeval_status st = MASKEVAL_OK;
 
-    job.plan = plan;
-    job.ws = maskeval_calloc(a, workers, sizeof(*job.ws));
-    if (job.ws == NULL) {
-        return maskeval_nomem(ctx, "computing IoUs");
+    (void)be;
+    job.ps = ps;
+    job.alloc = a;
+    job.inter = inter;
+    job.ws = maskeval_calloc(a, (size_t)workers, sizeof(*job.ws));
+    for (int w = 0; job.ws != NULL && w < workers && st == MASKEVAL_OK; w++) {
+        job.ws[w].gt_start = maskeval_malloc(a, (n_gt + 1) * sizeof(size_t));
+        job.ws[w].gt_len = maskeval_malloc(a, (n_gt + 1) * sizeof(size_t));
+        job.ws[w].stamp = maskeval_calloc(a, n_gt + 1, sizeof(uint32_t));
+        if (job.ws[w].gt_start == NULL || job.ws[w].gt_len == NULL || job.ws[w].stamp == NULL) {
+            st = MASKEVAL_ERR_NOMEM;
+        }
     }
-    st = maskeval_parallel_for(ctx, plan->ep.I, iou_image, &job);
+    if (job.ws == NULL || st != MASKEVAL_OK) {
+        st = maskeval_nomem(ctx, "computing IoUs");
+        goto done;
+    }
+    st = maskeval_parallel_for(ctx, n_chunks, intersect_chunk, &job);
     if (st == MASKEVAL_ERR_NOMEM) {
         st = maskeval_nomem(ctx, "computing IoUs");
     }
-    for (int w = 0; w < workers; w++) {
+done:
+    for (int w = 0; job.ws != NULL && w < workers; w++) {
         maskeval_u32vec_free(a, &job.ws[w].gt);
         maskeval_u32vec_free(a, &job.ws[w].dt);
         maskeval_free(a, job.ws[w].gt_start);
+        maskeval_free(a, job.ws[w].gt_len);
+        maskeval_free(a, job.ws[w].stamp);
     }
     maskeval_free(a, job.ws);
     return st;
-}
-
-static maskeval_status cpu_plan_ious(maskeval_ctx *ctx, maskeval_backend_state *be,
-                                     maskeval_plan *plan)
-{
-    (void)be;
-    return maskeval_cpu_plan_ious(ctx, plan);
 }
 
 static maskeval_status cpu_confusion(maskeval_ctx *ctx, maskeval_backend_state *be,
@@ -169,4 +122,4 @@ static maskeval_status cpu_confusion(maskeval_ctx *ctx, maskeval_backend_state *
     return MASKEVAL_OK;
 }
 
-const maskeval_backend_ops maskeval_backend_cpu_ops = {"cpu", cpu_plan_ious, cpu_confusion, NULL};
+const maskeval_backend_ops maskeval_backend_cpu_ops = {"cpu", cpu_intersect, cpu_confusion, NULL};

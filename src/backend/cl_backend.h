@@ -70,9 +70,9 @@ maskeval_status maskeval_cl_open(maskeval_ctx *ctx, const maskeval_cl_device *de
                                  maskeval_cl **out);
 void maskeval_cl_close(maskeval_ctx *ctx, maskeval_cl *cl);
 
-/* Mask IoU matrices of every cell through pair_intersect.cl. */
-maskeval_status maskeval_cl_plan_ious(maskeval_ctx *ctx, maskeval_cl *cl,
-                                      struct maskeval_plan *plan);
+/* inter[p] for every pair, through decode_masks and pair_intersect.cl. */
+maskeval_status maskeval_cl_intersect(maskeval_ctx *ctx, maskeval_cl *cl,
+                                      const maskeval_pair_set *ps, uint64_t *inter);
 
 struct maskeval_cm;
 struct maskeval_labels;

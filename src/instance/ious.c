@@ -1,0 +1,331 @@
+/*
+ * ious.c - the IoU stage of a COCO plan: every cell's [n_dt][n_gt] matrix.
+ *
+ * Box mode is pycocotools' bbIou per cell, on the CPU (a handful of flops
+ * per pair: no device is ever opened for it).
+ *
+ * Mask mode keeps rleIou's semantics in three steps shared by every
+ * backend:
+ *  1. list, per image, the (detection, ground truth) pairs whose mask boxes
+ *     (toBbox) have box IoU > 0 - within each cell (the CPU path), or across
+ *     all categories of the image (a device, whose batches gain from it and
+ *     whose counts later analyses can use);
+ *  2. the backend's intersect primitive counts each pair's intersection;
+ *  3. each cell's matrix is filled from its pairs, dividing in double on the
+ *     host (iou.h); a pair without overlapping boxes gets 0.
+ * Masks always have their image's size (checked at load), so rleIou's -1
+ * for a size mismatch cannot occur.
+ */
+#include <string.h>
+
+#include "backend/backend.h"
+#include "core/threadpool.h"
+#include "instance/instance.h"
+#include "iou/iou.h"
+
+/* ---- boxes -------------------------------------------------------------- */
+
+static maskeval_status box_image(void *arg, size_t i, int worker, char *err, size_t errcap)
+{
+    maskeval_plan *plan = arg;
+    const maskeval_gt *gt = plan->gt;
+    const maskeval_dets *dets = plan->dets;
+    (void)worker;
+    (void)err;
+    (void)errcap;
+    for (size_t ci = plan->img_cells[i]; ci < plan->img_cells[i + 1]; ci++) {
+        const maskeval_cell *c = &plan->cells[ci];
+        double *out = plan->ious + c->iou_off;
+        for (uint32_t d = 0; d < c->n_dt; d++) {
+            const double *db = dets->bbox + 4 * (size_t)plan->dt_items[c->dt_off + d];
+            for (uint32_t g = 0; g < c->n_gt; g++) {
+                uint32_t a = plan->gt_items[c->gt_off + g];
+                out[(size_t)d * c->n_gt + g] =
+                    maskeval_box_iou(db, gt->ann_bbox + 4 * (size_t)a, gt->ann_crowd[a]);
+            }
+        }
+    }
+    return MASKEVAL_OK;
+}
+
+/* ---- mask pairs ----------------------------------------------------------- */
+
+typedef struct img_lists {
+    size_t dt_off, n_dt; /* into the plan-wide image det / gt lists */
+    size_t gt_off, n_gt;
+    size_t map_off;      /* region of n_dt * n_gt entries in map and draft */
+    size_t pair_off, n_pairs;
+} img_lists;
+
+typedef struct pair_job {
+    maskeval_plan *plan;
+    int all_categories;
+    img_lists *img;
+    uint32_t *img_dt, *img_gt;    /* unique members of each image, in cell order */
+    int32_t *dt_local, *gt_local; /* id -> local index within its image */
+    maskeval_mask_pair *draft;    /* per image, up to n_dt * n_gt pairs */
+    int32_t *map;                 /* local (d, g) -> pair index in the image, or < 0 */
+    maskeval_mask_pair *pairs;    /* compacted, image order */
+    uint64_t *inter;              /* per pair, from the backend */
+} pair_job;
+
+enum { UNTESTED = -1, NO_OVERLAP = -2 };
+
+static int boxes_overlap(const maskeval_plan *plan, uint32_t d, uint32_t g)
+{
+    return maskeval_box_iou(plan->dets->masks.box + 4 * (size_t)d,
+                            plan->gt->masks.box + 4 * (size_t)g, plan->gt->ann_crowd[g]) > 0;
+}
+
+/* Local (d, g) slot: records the pair the first time it is seen. */
+static void test_pair(pair_job *job, const img_lists *L, size_t a, size_t b, size_t *np)
+{
+    int32_t *slot = &job->map[L->map_off + a * L->n_gt + b];
+    const uint32_t d = job->img_dt[L->dt_off + a], g = job->img_gt[L->gt_off + b];
+    if (*slot != UNTESTED) {
+        return;
+    }
+    if (boxes_overlap(job->plan, d, g)) {
+        maskeval_mask_pair *pr = &job->draft[L->map_off + *np];
+        pr->dt = d;
+        pr->gt = g;
+        pr->img = (uint32_t)job->plan->dets->img[d];
+        *slot = (int32_t)(*np)++;
+    } else {
+        *slot = NO_OVERLAP;
+    }
+}
+
+/* Unique detections and ground truths of image i, then its pairs. */
+static maskeval_status list_image(void *arg, size_t i, int worker, char *err, size_t errcap)
+{
+    pair_job *job = arg;
+    const maskeval_plan *plan = job->plan;
+    img_lists *L = &job->img[i];
+    size_t nd = 0, ng = 0, np = 0;
+    (void)worker;
+    (void)err;
+    (void)errcap;
+    for (size_t c = plan->img_cells[i]; c < plan->img_cells[i + 1]; c++) {
+        const maskeval_cell *cell = &plan->cells[c];
+        for (uint32_t r = 0; r < cell->n_dt; r++) {
+            uint32_t d = plan->dt_items[cell->dt_off + r];
+            if (job->dt_local[d] < 0) {
+                job->dt_local[d] = (int32_t)nd;
+                job->img_dt[L->dt_off + nd++] = d;
+            }
+        }
+        for (uint32_t r = 0; r < cell->n_gt; r++) {
+            uint32_t g = plan->gt_items[cell->gt_off + r];
+            if (job->gt_local[g] < 0) {
+                job->gt_local[g] = (int32_t)ng;
+                job->img_gt[L->gt_off + ng++] = g;
+            }
+        }
+    }
+    L->n_dt = nd;
+    L->n_gt = ng;
+    for (size_t s = 0; s < nd * ng; s++) {
+        job->map[L->map_off + s] = UNTESTED;
+    }
+    if (job->all_categories) {
+        for (size_t a = 0; a < nd; a++) {
+            for (size_t b = 0; b < ng; b++) {
+                test_pair(job, L, a, b, &np);
+            }
+        }
+    } else {
+        for (size_t c = plan->img_cells[i]; c < plan->img_cells[i + 1]; c++) {
+            const maskeval_cell *cell = &plan->cells[c];
+            for (uint32_t r = 0; r < cell->n_dt; r++) {
+                const size_t a = (size_t)job->dt_local[plan->dt_items[cell->dt_off + r]];
+                for (uint32_t q = 0; q < cell->n_gt; q++) {
+                    test_pair(job, L, a, (size_t)job->gt_local[plan->gt_items[cell->gt_off + q]],
+                              &np);
+                }
+            }
+        }
+    }
+    L->n_pairs = np;
+    return MASKEVAL_OK;
+}
+
+static maskeval_status compact_image(void *arg, size_t i, int worker, char *err, size_t errcap)
+{
+    pair_job *job = arg;
+    const img_lists *L = &job->img[i];
+    (void)worker;
+    (void)err;
+    (void)errcap;
+    memcpy(job->pairs + L->pair_off, job->draft + L->map_off,
+           L->n_pairs * sizeof(maskeval_mask_pair));
+    return MASKEVAL_OK;
+}
+
+/* Cell IoUs of image i from the pair intersections. */
+static maskeval_status fill_image(void *arg, size_t i, int worker, char *err, size_t errcap)
+{
+    pair_job *job = arg;
+    maskeval_plan *plan = job->plan;
+    const maskeval_gt *gt = plan->gt;
+    const maskeval_dets *dets = plan->dets;
+    const img_lists *L = &job->img[i];
+    (void)worker;
+    (void)err;
+    (void)errcap;
+    for (size_t c = plan->img_cells[i]; c < plan->img_cells[i + 1]; c++) {
+        const maskeval_cell *cell = &plan->cells[c];
+        double *out = plan->ious + cell->iou_off;
+        for (uint32_t r = 0; r < cell->n_dt; r++) {
+            uint32_t d = plan->dt_items[cell->dt_off + r];
+            size_t a = (size_t)job->dt_local[d];
+            for (uint32_t q = 0; q < cell->n_gt; q++) {
+                uint32_t g = plan->gt_items[cell->gt_off + q];
+                int32_t p = job->map[L->map_off + a * L->n_gt + (size_t)job->gt_local[g]];
+                out[(size_t)r * cell->n_gt + q] =
+                    p < 0 ? 0.0
+                          : maskeval_iou_from_counts(job->inter[L->pair_off + (size_t)p],
+                                                     dets->masks.area[d], gt->masks.area[g],
+                                                     gt->ann_crowd[g]);
+            }
+        }
+    }
+    return MASKEVAL_OK;
+}
+
+static void pair_job_free(const maskeval_alloc *a, pair_job *job)
+{
+    maskeval_free(a, job->img);
+    maskeval_free(a, job->dt_local);
+    maskeval_free(a, job->gt_local);
+    maskeval_free(a, job->img_dt);
+    maskeval_free(a, job->img_gt);
+    maskeval_free(a, job->draft);
+    maskeval_free(a, job->map);
+    maskeval_free(a, job->pairs);
+    maskeval_free(a, job->inter);
+}
+
+/* Step 1: job->pairs, job->inter (zeroed) and the per-image lists. */
+static maskeval_status list_pairs(maskeval_ctx *ctx, pair_job *job, size_t *n_pairs_out)
+{
+    const maskeval_alloc *a = &ctx->alloc;
+    const maskeval_plan *plan = job->plan;
+    const size_t I = plan->ep.I;
+    size_t sum_dt = 0, sum_gt = 0, n_pairs = 0, map_len = 0;
+    maskeval_status st;
+
+    job->img = maskeval_calloc(a, I + 1, sizeof(img_lists));
+    job->dt_local = maskeval_malloc(a, (plan->dets->n + 1) * sizeof(int32_t));
+    job->gt_local = maskeval_malloc(a, (plan->gt->n_ann + 1) * sizeof(int32_t));
+    if (job->img == NULL || job->dt_local == NULL || job->gt_local == NULL) {
+        return maskeval_nomem(ctx, "listing mask pairs");
+    }
+    memset(job->dt_local, 0xff, (plan->dets->n + 1) * sizeof(int32_t));
+    memset(job->gt_local, 0xff, (plan->gt->n_ann + 1) * sizeof(int32_t));
+    /* upper bounds per image: the cells' members (repeats included) */
+    for (size_t i = 0; i < I; i++) {
+        size_t nd = 0, ng = 0;
+        for (size_t c = plan->img_cells[i]; c < plan->img_cells[i + 1]; c++) {
+            nd += plan->cells[c].n_dt;
+            ng += plan->cells[c].n_gt;
+        }
+        job->img[i].dt_off = sum_dt;
+        job->img[i].gt_off = sum_gt;
+        job->img[i].map_off = map_len;
+        sum_dt += nd;
+        sum_gt += ng;
+        map_len += nd * ng;
+    }
+    job->img_dt = maskeval_malloc(a, (sum_dt + 1) * sizeof(uint32_t));
+    job->img_gt = maskeval_malloc(a, (sum_gt + 1) * sizeof(uint32_t));
+    job->draft = maskeval_malloc(a, (map_len + 1) * sizeof(maskeval_mask_pair));
+    job->map = maskeval_malloc(a, (map_len + 1) * sizeof(int32_t));
+    if (job->img_dt == NULL || job->img_gt == NULL || job->draft == NULL || job->map == NULL) {
+        return maskeval_nomem(ctx, "listing mask pairs");
+    }
+    maskeval_progress_stage(ctx, "IoU: listing pairs");
+    st = maskeval_parallel_for(ctx, I, list_image, job);
+    if (st != MASKEVAL_OK) {
+        return st;
+    }
+    for (size_t i = 0; i < I; i++) {
+        job->img[i].pair_off = n_pairs;
+        n_pairs += job->img[i].n_pairs;
+    }
+    if (n_pairs > UINT32_MAX) {
+        return maskeval_fail(ctx, MASKEVAL_ERR_LIMIT, "more than 2^32 mask pairs");
+    }
+    job->pairs = maskeval_malloc(a, (n_pairs + 1) * sizeof(maskeval_mask_pair));
+    job->inter = maskeval_calloc(a, n_pairs + 1, sizeof(uint64_t));
+    if (job->pairs == NULL || job->inter == NULL) {
+        return maskeval_nomem(ctx, "listing mask pairs");
+    }
+    st = maskeval_parallel_for(ctx, I, compact_image, job);
+    maskeval_free(a, job->draft);
+    job->draft = NULL;
+    *n_pairs_out = n_pairs;
+    return st;
+}
+
+static maskeval_status mask_ious(maskeval_ctx *ctx, maskeval_backend_state *be,
+                                 maskeval_plan *plan)
+{
+    pair_job job;
+    maskeval_pair_set ps;
+    size_t n_pairs = 0;
+    double t0 = maskeval_now(), t1, t2;
+    maskeval_status st;
+
+    memset(&job, 0, sizeof(job));
+    job.plan = plan;
+    /* a device batches better across categories; the CPU counts only what
+     * the cells need */
+    job.all_categories = be->ops != &maskeval_backend_cpu_ops;
+    st = list_pairs(ctx, &job, &n_pairs);
+    t1 = maskeval_now();
+    if (st == MASKEVAL_OK && n_pairs > 0) {
+        ps.dt_masks = &plan->dets->masks;
+        ps.gt_masks = &plan->gt->masks;
+        ps.n_dt_masks = plan->dets->n;
+        ps.n_gt_masks = plan->gt->n_ann;
+        ps.pairs = job.pairs;
+        ps.n_pairs = n_pairs;
+        ps.img_h = plan->gt->img_h;
+        ps.img_w = plan->gt->img_w;
+        ps.img_id = plan->gt->img_id;
+        st = be->ops->intersect(ctx, be, &ps, job.inter);
+    }
+    t2 = maskeval_now();
+    if (st == MASKEVAL_OK) {
+        st = maskeval_parallel_for(ctx, plan->ep.I, fill_image, &job);
+    }
+    maskeval_log(ctx, MASKEVAL_LOG_INFO,
+                 "%s: %zu mask pairs (%s): listing %.1f ms, intersections %.1f ms, IoU fill "
+                 "%.1f ms",
+                 be->ops->name, n_pairs, job.all_categories ? "all categories" : "within cells",
+                 (t1 - t0) * 1e3, (t2 - t1) * 1e3, (maskeval_now() - t2) * 1e3);
+    pair_job_free(&ctx->alloc, &job);
+    return st;
+}
+
+maskeval_status maskeval_plan_ious(maskeval_ctx *ctx, maskeval_plan *plan)
+{
+    maskeval_backend_state *be = NULL;
+    maskeval_status st = MASKEVAL_OK;
+    if (plan->ep.iou_type != MASKEVAL_IOU_BBOX) {
+        st = maskeval_backend_get(ctx, &be);
+    }
+    if (st != MASKEVAL_OK) {
+        return st;
+    }
+    plan->ious = maskeval_calloc(&ctx->alloc, plan->n_ious, sizeof(double));
+    if (plan->ious == NULL) {
+        return maskeval_nomem(ctx, "allocating IoU matrices");
+    }
+    maskeval_progress_stage(ctx, "IoU");
+    if (plan->ep.iou_type == MASKEVAL_IOU_BBOX) {
+        return maskeval_parallel_for(ctx, plan->ep.I, box_image, plan);
+    }
+    return mask_ious(ctx, be, plan);
+}
