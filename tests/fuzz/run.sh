@@ -5,7 +5,7 @@
 #   tests/fuzz/run.sh [SECONDS] [HARNESS...]
 #
 #   SECONDS   fuzzing time per harness (default 20; 0: replay only)
-#   HARNESS   rle_string poly gt_json results_json png_labels cli_args json_fast
+#   HARNESS   rle_string poly gt_json results_json png_labels cli_args json_fast partial
 #             (default: all)
 #
 # Environment:
@@ -29,7 +29,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 build="${MASKEVAL_FUZZ_BUILD:-$root/build-fuzz}"
 jobs="${MASKEVAL_FUZZ_JOBS:-1}"
-all=(rle_string poly gt_json results_json png_labels cli_args json_fast)
+all=(rle_string poly gt_json results_json png_labels cli_args json_fast partial)
 
 secs="${1:-20}"
 if ! [[ "$secs" =~ ^[0-9]+$ ]]; then
@@ -56,6 +56,7 @@ opts_for() {
     png_labels) echo "-max_len=16384 -dict=$here/png.dict" ;;
     cli_args) echo "-max_len=2048 -dict=$here/cli.dict" ;;
     json_fast) echo "-max_len=8192 -dict=$here/json.dict" ;;
+    partial) echo "-max_len=16384" ;;
   esac
 }
 
