@@ -28,6 +28,18 @@
 extern "C" {
 #endif
 
+/* The library version; CMakeLists.txt reads these three lines. */
+#define MASKEVAL_VERSION_MAJOR 0
+#define MASKEVAL_VERSION_MINOR 2
+#define MASKEVAL_VERSION_PATCH 0
+#define MASKEVAL_VERSION_STR_(a, b, c) #a "." #b "." #c
+#define MASKEVAL_VERSION_STR(a, b, c) MASKEVAL_VERSION_STR_(a, b, c)
+#define MASKEVAL_VERSION_STRING                                                                   \
+    MASKEVAL_VERSION_STR(MASKEVAL_VERSION_MAJOR, MASKEVAL_VERSION_MINOR, MASKEVAL_VERSION_PATCH)
+/* Compile-time checks: #if MASKEVAL_VERSION_NUMBER >= 200 (0.2.0). */
+#define MASKEVAL_VERSION_NUMBER                                                                   \
+    (MASKEVAL_VERSION_MAJOR * 10000 + MASKEVAL_VERSION_MINOR * 100 + MASKEVAL_VERSION_PATCH)
+
 #if defined(__GNUC__)
 #define MASKEVAL_API __attribute__((visibility("default")))
 #else
@@ -102,7 +114,8 @@ MASKEVAL_API const char *maskeval_errmsg(const maskeval_ctx *ctx);
 MASKEVAL_API const char *maskeval_strerror(maskeval_status st);
 /* The last OpenCL build log ("" if none). Valid until the next call on ctx. */
 MASKEVAL_API const char *maskeval_cl_build_log(const maskeval_ctx *ctx);
-/* "0.1.0" */
+/* The version of the library linked, e.g. "0.2.0" (MASKEVAL_VERSION_STRING
+ * is the one of the header compiled against). */
 MASKEVAL_API const char *maskeval_version(void);
 
 /* The kind of an encoded partial from its header: 1 COCO, 2 semantic, 0 not

@@ -229,6 +229,19 @@ START_TEST(test_summary_text)
 }
 END_TEST
 
+START_TEST(test_version)
+{
+    char want[32];
+    snprintf(want, sizeof(want), "%d.%d.%d", MASKEVAL_VERSION_MAJOR, MASKEVAL_VERSION_MINOR,
+             MASKEVAL_VERSION_PATCH);
+    ck_assert_str_eq(maskeval_version(), want);
+    ck_assert_str_eq(MASKEVAL_VERSION_STRING, want);
+    ck_assert_int_eq(MASKEVAL_VERSION_NUMBER, MASKEVAL_VERSION_MAJOR * 10000 +
+                                                  MASKEVAL_VERSION_MINOR * 100 +
+                                                  MASKEVAL_VERSION_PATCH);
+}
+END_TEST
+
 static Suite *eval_suite(void)
 {
     Suite *s = suite_create("eval");
@@ -238,6 +251,7 @@ static Suite *eval_suite(void)
     tcase_add_test(tc, test_box_iou);
     tcase_add_test(tc, test_micro_vectors);
     tcase_add_test(tc, test_summary_text);
+    tcase_add_test(tc, test_version);
     suite_add_tcase(s, tc);
     return s;
 }
