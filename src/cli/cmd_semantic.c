@@ -105,7 +105,16 @@ static int load_label_map(const char *spec, int64_t ignore, pairs *out)
     }
     fclose(f);
     text[len] = '\0';
-    root = cJSON_Parse(text);
+    {
+        const char *end = NULL;
+        root = cJSON_ParseWithOpts(text, &end, 1);
+        if (root == NULL) {
+            const long at = end != NULL && end >= text ? (long)(end - text) : 0;
+            free(text);
+            return cli_usage_error("semantic", "label map %s: invalid JSON at byte %ld", spec,
+                                   at);
+        }
+    }
     free(text);
     if (!cJSON_IsObject(root)) {
         cJSON_Delete(root);
@@ -124,11 +133,13 @@ static int load_label_map(const char *spec, int64_t ignore, pairs *out)
         double dst = it->valuedouble;
         if (*it->string == '\0' || *end != '\0' || src < 0 || !cJSON_IsNumber(it) ||
             dst != floor(dst) || dst < 0 || dst > 4294967295.0) {
+            /* the message before the tree that holds the key goes */
+            int rc = cli_usage_error("semantic",
+                                     "label map %s: entry \"%s\": keys and values must be "
+                                     "integers >= 0",
+                                     spec, it->string);
             cJSON_Delete(root);
-            return cli_usage_error("semantic",
-                                   "label map %s: entry \"%s\": keys and values must be integers "
-                                   ">= 0",
-                                   spec, it->string);
+            return rc;
         }
         out->v[2 * n] = src;
         out->v[2 * n + 1] = (int64_t)dst;
