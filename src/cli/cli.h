@@ -52,10 +52,47 @@ int cli_parse_u64_size(const char *s, uint64_t *out); /* accepts K/M/G suffixes 
 /* Log callback printing library warnings to stderr. */
 void cli_log(void *user, int level, const char *msg);
 
-/* Writes a file atomically: writer() fills a temporary file next to path,
- * which is renamed over path only if everything succeeded. path "-" writes
- * to stdout. Returns 0 on success, else prints an error and returns -1. */
+/* ---- output (output.c): a run's files appear all or none ---- */
+
+/* Before any work: an empty path (usage error naming the option), a path
+ * that is one of the inputs, a missing or unwritable directory. is_dir: the
+ * path is a directory to write into (--dump-arrays). Returns 0 or an exit
+ * code after printing the message. */
+int cli_output_check(const char *cmd, const char *option, const char *path, int is_dir,
+                     const char *const *inputs, size_t n_inputs);
+
+#define CLI_MAX_OUTPUTS 16
+typedef struct cli_output {
+    const char *shown;  /* the path as given, for messages */
+    char *final, *tmp;  /* the real target (links followed) and its temporary */
+    unsigned mode;
+    int manifest;       /* renamed last, removed first */
+} cli_output;
+
+typedef struct cli_outputs {
+    cli_output items[CLI_MAX_OUTPUTS];
+    size_t n;
+    char *dirs[CLI_MAX_OUTPUTS]; /* directories this run created */
+    size_t n_dirs;
+} cli_outputs;
+
+void cli_outputs_init(cli_outputs *o);
+/* Writes one file of the set to its temporary (a device, FIFO or "-" is
+ * written directly). 0 or -1 (reported); on -1 call cli_outputs_abort. */
+int cli_outputs_add(cli_outputs *o, const char *path, int (*writer)(FILE *f, void *arg),
+                    void *arg);
+/* The file added last is a manifest (removed before, renamed after the rest). */
+void cli_outputs_mark_manifest(cli_outputs *o);
+/* Creates dir if needed (removed again by abort if this run made it). */
+int cli_outputs_dir(cli_outputs *o, const char *dir);
+/* Renames every temporary into place; 0 or -1 (reported). */
+int cli_outputs_commit(cli_outputs *o);
+/* Removes the temporaries (and directories this run made); nothing changes. */
+void cli_outputs_abort(cli_outputs *o);
+/* One file written as a set of one. */
 int cli_write_atomic(const char *path, int (*writer)(FILE *f, void *arg), void *arg);
+/* Flushes stdout at exit: a write error there turns rc into a failure. */
+int cli_finish_stdout(int rc);
 
 /* Streaming JSON writer (no pretty-printing beyond newlines between top-level members). */
 typedef struct cli_json {

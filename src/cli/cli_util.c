@@ -209,57 +209,6 @@ void cli_log(void *user, int level, const char *msg)
     }
 }
 
-int cli_write_atomic(const char *path, int (*writer)(FILE *f, void *arg), void *arg)
-{
-    char *tmp;
-    size_t n;
-    int fd, ok;
-    FILE *f;
-
-    if (strcmp(path, "-") == 0) {
-        ok = writer(stdout, arg) == 0 && fflush(stdout) == 0;
-        if (!ok) {
-            fprintf(stderr, "maskeval: error writing to stdout\n");
-        }
-        return ok ? 0 : -1;
-    }
-    n = strlen(path) + 16;
-    tmp = malloc(n);
-    if (tmp == NULL) {
-        fprintf(stderr, "maskeval: %s: out of memory\n", path);
-        return -1;
-    }
-    snprintf(tmp, n, "%s.tmp.XXXXXX", path);
-    fd = mkstemp(tmp);
-    if (fd < 0) {
-        fprintf(stderr, "maskeval: %s: cannot create a temporary file: %s\n", path,
-                strerror(errno));
-        free(tmp);
-        return -1;
-    }
-    f = fdopen(fd, "wb");
-    if (f == NULL) {
-        close(fd);
-        unlink(tmp);
-        fprintf(stderr, "maskeval: %s: %s\n", path, strerror(errno));
-        free(tmp);
-        return -1;
-    }
-    ok = writer(f, arg) == 0;
-    ok = fflush(f) == 0 && ok;
-    ok = fsync(fileno(f)) == 0 && ok;
-    ok = fclose(f) == 0 && ok;
-    if (ok && rename(tmp, path) != 0) {
-        ok = 0;
-    }
-    if (!ok) {
-        fprintf(stderr, "maskeval: %s: cannot write: %s\n", path, strerror(errno));
-        unlink(tmp);
-    }
-    free(tmp);
-    return ok ? 0 : -1;
-}
-
 double cli_now(void)
 {
     struct timespec ts;

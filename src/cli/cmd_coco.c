@@ -220,8 +220,10 @@ int cli_coco_parse(int argc, char **argv, coco_opts *o)
                                        "--max-dets needs at least 3 comma-separated integers");
             }
             for (size_t i = 0; i < o->params.n_max_dets; i++) {
-                if (o->max_dets[i] < 1) {
-                    return cli_usage_error("coco", "--max-dets values must be >= 1");
+                if (o->max_dets[i] < 1 || o->max_dets[i] > UINT32_MAX) {
+                    return cli_usage_error("coco", "--max-dets values must be between 1 and "
+                                                   "4294967295 (got %lld)",
+                                           (long long)o->max_dets[i]);
                 }
             }
             o->params.max_dets = o->max_dets;
@@ -289,6 +291,17 @@ int cli_coco_run(const coco_opts *o)
     double t0 = 0, t_gt, t_dt, t_eval;
     cli_progress_state progress;
 
+    {
+        /* every output path is checked before the work starts */
+        const char *inputs[2] = {o->gt, o->dt};
+        if ((rc = cli_output_check("coco", "--json", o->json, 0, inputs, 2)) != 0 ||
+            (rc = cli_output_check("coco", "--dump-arrays", o->dump, 1, inputs, 2)) != 0 ||
+            (o->sink == NULL &&
+             (rc = cli_output_check("coco", "--partial", o->partial, 0, inputs, 2)) != 0)) {
+            return rc;
+        }
+        rc = CLI_ERR_INPUT;
+    }
     {
         maskeval_options lib = o->lib;
         cli_progress_init(&progress, &lib);

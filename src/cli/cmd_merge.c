@@ -161,6 +161,11 @@ int cmd_merge(int argc, char **argv)
         free(o.files);
         return rc == -1 ? CLI_OK : rc;
     }
+    if ((rc = cli_output_check("merge", "--json", o.json, 0, o.files, o.n)) != 0 ||
+        (rc = cli_output_check("merge", "--dump-arrays", o.dump, 1, o.files, o.n)) != 0) {
+        free(o.files);
+        return rc;
+    }
     rc = CLI_ERR_INPUT;
     bufs = calloc(o.n, sizeof(void *));
     lens = calloc(o.n, sizeof(size_t));

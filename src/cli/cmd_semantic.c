@@ -416,6 +416,14 @@ int cli_semantic_run(const sem_opts *o)
 
     memset(&gl, 0, sizeof(gl));
     memset(&pl, 0, sizeof(pl));
+    {
+        const char *inputs[4] = {o->gt, o->pred, o->map, o->pred_map};
+        if ((rc = cli_output_check("semantic", "--json", o->json, 0, inputs, 4)) != 0 ||
+            (o->sink == NULL &&
+             (rc = cli_output_check("semantic", "--partial", o->partial, 0, inputs, 4)) != 0)) {
+            return rc;
+        }
+    }
     if ((rc = load_label_map(o->map, o->ignore, &gmap)) != 0 ||
         (rc = load_label_map(o->pred_map, o->ignore, &pmap)) != 0) {
         goto done;

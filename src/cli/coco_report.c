@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "cli.h"
 
@@ -186,7 +185,9 @@ static int write_arrays_header(FILE *f, void *arg)
     return ferror(f) ? -1 : 0;
 }
 
-static int dump_arrays(const maskeval_coco_result *res, const char *dir)
+/* Adds the three arrays and their manifest arrays.json (renamed last) to
+ * the run's output set. */
+static int dump_arrays(cli_outputs *outs, const maskeval_coco_result *res, const char *dir)
 {
     static const struct {
         maskeval_coco_array which;
@@ -195,11 +196,7 @@ static int dump_arrays(const maskeval_coco_result *res, const char *dir)
                    {MASKEVAL_ARRAY_RECALL, "recall.f64"},
                    {MASKEVAL_ARRAY_SCORES, "scores.f64"}};
     char path[4096];
-    int rc = 0;
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
-        fprintf(stderr, "maskeval: %s: cannot create directory: %s\n", dir, strerror(errno));
-        return -1;
-    }
+    int rc = cli_outputs_dir(outs, dir);
     for (int i = 0; i < 3 && rc == 0; i++) {
         array_out a;
         double *v;
@@ -212,13 +209,13 @@ static int dump_arrays(const maskeval_coco_result *res, const char *dir)
         maskeval_coco_result_array(res, arrays[i].which, v, a.n, &a.n);
         a.v = v;
         snprintf(path, sizeof(path), "%s/%s", dir, arrays[i].file);
-        rc = cli_write_atomic(path, write_f64, &a);
+        rc = cli_outputs_add(outs, path, write_f64, &a);
         free(v);
     }
     if (rc == 0) {
-        /* the header last: a reader that sees it sees complete arrays */
         snprintf(path, sizeof(path), "%s/arrays.json", dir);
-        rc = cli_write_atomic(path, write_arrays_header, (void *)res);
+        rc = cli_outputs_add(outs, path, write_arrays_header, (void *)res);
+        cli_outputs_mark_manifest(outs);
     }
     return rc;
 }
@@ -250,6 +247,8 @@ int cli_coco_report(const maskeval_coco_result *res, const char *json, const cha
     char *summary = NULL;
     size_t len = 0;
     int rc = -1;
+    cli_outputs outs;
+    cli_outputs_init(&outs);
     maskeval_coco_result_summary(res, NULL, 0, &len);
     summary = malloc(len + 1);
     if (summary == NULL || maskeval_coco_result_summary(res, summary, len + 1, &len) != MASKEVAL_OK) {
@@ -266,16 +265,23 @@ int cli_coco_report(const maskeval_coco_result *res, const char *json, const cha
         if (!quiet) {
             print_categories(res);
         }
-        fflush(stdout);
-        if (json != NULL && cli_write_atomic(json, write_result_json, (void *)res) != 0) {
+        if (fflush(stdout) != 0 || ferror(stdout)) {
+            fprintf(stderr, "maskeval: cannot write to stdout: %s\n", strerror(errno));
+            goto done;
+        }
+        if (json != NULL && cli_outputs_add(&outs, json, write_result_json, (void *)res) != 0) {
             goto done;
         }
     }
-    if (dump != NULL && dump_arrays(res, dump) != 0) {
+    if (dump != NULL && dump_arrays(&outs, res, dump) != 0) {
         goto done;
     }
-    rc = 0;
+    /* every file is complete: now they replace the old ones, together */
+    rc = cli_outputs_commit(&outs);
 done:
+    if (rc != 0) {
+        cli_outputs_abort(&outs);
+    }
     free(summary);
     return rc;
 }

@@ -23,7 +23,15 @@ static void usage(FILE *f)
             "  maskeval --version          version\n");
 }
 
+static int dispatch(int argc, char **argv);
+
 int main(int argc, char **argv)
+{
+    /* a full disk or a closed pipe on stdout is a failure too */
+    return cli_finish_stdout(dispatch(argc, argv));
+}
+
+static int dispatch(int argc, char **argv)
 {
     const char *cmd;
     if (argc < 2) {
