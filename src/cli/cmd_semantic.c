@@ -295,8 +295,17 @@ static int list_dir(const char *dir, const char *suffix, const char *what, file_
         }
         snprintf(path, plen, "%s/%s", dir, e->d_name);
         if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+            /* a label map that cannot be read is an error, never a silent skip */
+            struct stat lsb;
+            const int dangling = lstat(path, &lsb) == 0 && S_ISLNK(lsb.st_mode) && errno == ENOENT;
+            fprintf(stderr, "maskeval: %s: %s\n", path,
+                    dangling ? "dangling symbolic link"
+                    : stat(path, &sb) != 0 ? strerror(errno)
+                                           : "not a regular file");
             free(path);
-            continue;
+            closedir(d);
+            free_list(out);
+            return -1;
         }
         if (out->n == out->cap) {
             size_t nc = out->cap ? out->cap * 2 : 64;

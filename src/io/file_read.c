@@ -4,6 +4,9 @@
 #include "io/file_read.h"
 
 #define _XOPEN_SOURCE 700 /* pread */
+
+/* Pipes (process substitution, a FIFO) are read up to this many bytes. */
+#define MASKEVAL_PIPE_INPUT_MAX ((uint64_t)64 << 30)
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -64,8 +67,20 @@ maskeval_status maskeval_file_read(maskeval_ctx *ctx, const char *path, char **b
     if (f == NULL) {
         return maskeval_fail(ctx, MASKEVAL_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     }
-    if (fstat(fileno(f), &sb) == 0 && S_ISDIR(sb.st_mode)) {
+    if (fstat(fileno(f), &sb) != 0) {
+        st = maskeval_fail(ctx, MASKEVAL_ERR_IO, "%s: cannot stat: %s", path, strerror(errno));
+        goto done;
+    }
+    if (S_ISDIR(sb.st_mode)) {
         st = maskeval_fail(ctx, MASKEVAL_ERR_IO, "%s: is a directory", path);
+        goto done;
+    }
+    if (!S_ISREG(sb.st_mode) && !S_ISFIFO(sb.st_mode)) {
+        /* /dev/zero would be read for gigabytes before the parser saw it */
+        st = maskeval_fail(ctx, MASKEVAL_ERR_IO,
+                           "%s: not a regular file or a pipe (a device or socket); inputs are "
+                           "files, or pipes of at most %llu GiB",
+                           path, (unsigned long long)(MASKEVAL_PIPE_INPUT_MAX >> 30));
         goto done;
     }
     /* Size hint from stat (+1 so a file of the expected size reaches EOF
@@ -98,6 +113,27 @@ maskeval_status maskeval_file_read(maskeval_ctx *ctx, const char *path, char **b
         }
         got = fread(data + n, 1, cap - n - 1, f);
         n += got;
+        if (!S_ISREG(sb.st_mode)) {
+            /* a pipe: fail at the first byte that cannot start JSON, and
+             * stop at the documented bound */
+            size_t p = 0;
+            while (p < n && (data[p] == ' ' || data[p] == '\t' || data[p] == '\n' ||
+                             data[p] == '\r')) {
+                p++;
+            }
+            if (p < n && data[p] != '{' && data[p] != '[') {
+                st = maskeval_fail(ctx, MASKEVAL_ERR_PARSE,
+                                   "%s: not JSON: starts with byte 0x%02x at offset %zu", path,
+                                   (unsigned)(unsigned char)data[p], p);
+                goto done;
+            }
+            if (n > MASKEVAL_PIPE_INPUT_MAX) {
+                st = maskeval_fail(ctx, MASKEVAL_ERR_LIMIT,
+                                   "%s: a pipe input beyond %llu GiB", path,
+                                   (unsigned long long)(MASKEVAL_PIPE_INPUT_MAX >> 30));
+                goto done;
+            }
+        }
         if (got == 0) {
             if (ferror(f)) {
                 st = maskeval_fail(ctx, MASKEVAL_ERR_IO, "%s: read error: %s", path,

@@ -156,7 +156,7 @@ static maskeval_status load_images(maskeval_ctx *ctx, maskeval_gt *gt, const cJS
         }
         if (!maskeval_json_int(maskeval_json_member(img, "id"), &id)) {
             st = maskeval_fail(ctx, MASKEVAL_ERR_PARSE, "%s: images[%zu]: id: expected an integer, got %s",
-                               file, i, maskeval_json_type(maskeval_json_member(img, "id")));
+                               file, i, maskeval_json_int_type(maskeval_json_member(img, "id")));
             goto done;
         }
         jh = maskeval_json_member(img, "height");
@@ -231,7 +231,7 @@ static maskeval_status load_categories(maskeval_ctx *ctx, maskeval_gt *gt, const
         if (!maskeval_json_int(maskeval_json_member(c, "id"), &id)) {
             st = maskeval_fail(ctx, MASKEVAL_ERR_PARSE,
                                "%s: categories[%zu]: id: expected an integer, got %s", file, i,
-                               maskeval_json_type(maskeval_json_member(c, "id")));
+                               maskeval_json_int_type(maskeval_json_member(c, "id")));
             goto done;
         }
         name = maskeval_json_member(c, "name");
@@ -330,19 +330,19 @@ static maskeval_status annotation_element(void *arg, maskeval_ctx *ctx, size_t t
     if (!maskeval_json_int(j, &id)) {
         return maskeval_fail(ctx, MASKEVAL_ERR_PARSE,
                              "%s: annotations[%zu]: id: expected an integer, got %s", file, i,
-                             maskeval_json_type(j));
+                             maskeval_json_int_type(j));
     }
     snprintf(where, sizeof(where), "annotations[%zu] (id %lld)", i, (long long)id);
     j = maskeval_json_member(ann, "image_id");
     if (!maskeval_json_int(j, &img_id)) {
         return maskeval_fail(ctx, MASKEVAL_ERR_PARSE, "%s: %s: image_id: expected an integer, got %s",
-                             file, where, maskeval_json_type(j));
+                             file, where, maskeval_json_int_type(j));
     }
     j = maskeval_json_member(ann, "category_id");
     if (!maskeval_json_int(j, &cat_id)) {
         return maskeval_fail(ctx, MASKEVAL_ERR_PARSE,
                              "%s: %s: category_id: expected an integer, got %s", file, where,
-                             maskeval_json_type(j));
+                             maskeval_json_int_type(j));
     }
     j = maskeval_json_member(ann, "iscrowd");
     if (cJSON_IsBool(j)) {

@@ -32,7 +32,9 @@ int maskeval_json_finite(const cJSON *item, double *out)
 int maskeval_json_int(const cJSON *item, int64_t *out)
 {
     double v;
-    if (!maskeval_json_finite(item, &v) || floor(v) != v || fabs(v) > 9007199254740992.0) {
+    /* |v| < 2^53: from 2^53 on, distinct integers in the file (2^53 and
+     * 2^53 + 1) read as the same double, so such an id cannot be trusted */
+    if (!maskeval_json_finite(item, &v) || floor(v) != v || fabs(v) >= 9007199254740992.0) {
         return 0;
     }
     *out = (int64_t)v;
@@ -51,6 +53,15 @@ int maskeval_json_box(const cJSON *item, double out[4])
         }
     }
     return 1;
+}
+
+const char *maskeval_json_int_type(const cJSON *item)
+{
+    double v;
+    if (maskeval_json_finite(item, &v) && floor(v) == v) {
+        return "a number of magnitude 2^53 or more (not exact as a double)";
+    }
+    return maskeval_json_type(item);
 }
 
 const char *maskeval_json_type(const cJSON *item)

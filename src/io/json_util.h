@@ -28,6 +28,9 @@ int maskeval_json_box(const cJSON *item, double out[4]);
 
 /* A short description of an item's JSON type ("string", "array", ...). */
 const char *maskeval_json_type(const cJSON *item);
+/* What an item that maskeval_json_int refused is: its type, or "an
+ * integer of magnitude 2^53 or more". */
+const char *maskeval_json_int_type(const cJSON *item);
 
 /* Number of elements of an array (cJSON_GetArraySize is int-limited). */
 size_t maskeval_json_count(const cJSON *arr);

@@ -208,7 +208,7 @@ static maskeval_status result_element(void *arg, maskeval_ctx *ctx, size_t task,
     j = maskeval_json_member(res, "image_id");
     if (!maskeval_json_int(j, &img_id)) {
         return maskeval_fail(ctx, MASKEVAL_ERR_PARSE, "%s: %s: image_id: expected an integer, got %s",
-                             file, where, maskeval_json_type(j));
+                             file, where, maskeval_json_int_type(j));
     }
     img = maskeval_gt_find_image(job->gt, img_id);
     if (img < 0) {
@@ -221,7 +221,7 @@ static maskeval_status result_element(void *arg, maskeval_ctx *ctx, size_t task,
     if (!maskeval_json_int(j, &d->cat_id[i])) {
         return maskeval_fail(ctx, MASKEVAL_ERR_PARSE,
                              "%s: %s: category_id: expected an integer, got %s", file, where,
-                             maskeval_json_type(j));
+                             maskeval_json_int_type(j));
     }
     j = maskeval_json_member(res, "score");
     if (!maskeval_json_finite(j, &d->score[i])) {
