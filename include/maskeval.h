@@ -479,6 +479,10 @@ typedef struct maskeval_semantic_params {
     size_t n_label_map;            /* number of pairs */
     const int64_t *pred_label_map; /* (src, dst) pairs for predictions */
     size_t n_pred_label_map;
+    /* PNG images with more pixels are refused (MASKEVAL_ERR_LIMIT) before
+     * decoding, against decompression bombs. 0: 2^28 (16384 x 16384);
+     * at most 2^30. */
+    uint64_t max_image_pixels;
 } maskeval_semantic_params;
 
 MASKEVAL_API void maskeval_semantic_params_init(maskeval_semantic_params *p);

@@ -173,6 +173,7 @@ typedef struct sem_opts {
                 const maskeval_semantic *sem);
     void *sink_user;
     int64_t k, ignore;
+    uint64_t max_pixels; /* --max-image-pixels (0: the library's default) */
     int reduce_zero, strict, timing, quiet, have_k;
     maskeval_options lib;
 } sem_opts;

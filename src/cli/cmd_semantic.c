@@ -33,6 +33,8 @@ static void semantic_help(FILE *f)
             "  --strict                    fail on predictions outside [0, K) or ground truth >= K\n"
             "  --json FILE                 write all metrics and the confusion matrix ('-' = stdout)\n"
             "  --backend auto|cpu|opencl   where pixels are counted (default auto)\n"
+            "  --max-image-pixels N        refuse label maps of more pixels (default 2^28 =\n"
+            "                              16384 x 16384; at most 2^30), against PNG bombs\n"
             "  --device N, --threads N, --max-device-mem SIZE, --timing, --quiet\n"
             "  --shard I/N                 count only the pairs at positions p (sorted by stem)\n"
             "                              with p %% N == I (needs --partial)\n"
@@ -154,7 +156,8 @@ int cli_semantic_parse(int argc, char **argv, sem_opts *o)
 {
     static const char *const value_options[] = {
         "--gt", "--pred", "--json", "--gt-suffix", "--pred-suffix", "--label-map",
-        "--pred-label-map", "--num-classes", "--ignore-index", "--shard", "--partial", NULL};
+        "--pred-label-map", "--num-classes", "--ignore-index", "--shard", "--partial",
+        "--max-image-pixels", NULL};
     cli_args a;
     const char *name, *v;
     int bad = 0, r;
@@ -210,6 +213,12 @@ int cli_semantic_parse(int argc, char **argv, sem_opts *o)
         } else if (strcmp(name, "--ignore-index") == 0) {
             if (!cli_parse_i64(v, &o->ignore) || o->ignore < -1) {
                 return cli_usage_error("semantic", "--ignore-index needs an integer >= -1");
+            }
+        } else if (strcmp(name, "--max-image-pixels") == 0) {
+            if (!cli_parse_u64_size(v, &o->max_pixels) || o->max_pixels < 1 ||
+                o->max_pixels > ((uint64_t)1 << 30)) {
+                return cli_usage_error("semantic", "--max-image-pixels needs a count between 1 "
+                                                   "and 2^30 (K/M/G suffixes allowed)");
             }
         } else if (strcmp(name, "--partial") == 0) {
             o->partial = v;
@@ -479,6 +488,7 @@ int cli_semantic_run(const sem_opts *o)
         p.num_classes = (uint32_t)o->k;
         p.ignore_index = o->ignore;
         p.reduce_zero_label = o->reduce_zero;
+        p.max_image_pixels = o->max_pixels;
         p.label_map = gmap.v;
         p.n_label_map = gmap.n;
         p.pred_label_map = pmap.v;

@@ -27,6 +27,12 @@ maskeval_status maskeval_json_parse_span(maskeval_ctx *ctx, const char *name, co
     case MASKEVAL_JSON_FAST_DEPTH:
         return maskeval_json_syntax_error(ctx, name, buf, len, span.off + err,
                                           "nesting deeper than 1000 levels");
+    case MASKEVAL_JSON_FAST_UTF8: {
+        char what[64];
+        snprintf(what, sizeof(what), "invalid UTF-8 in a string (byte 0x%02x)",
+                 (unsigned)(unsigned char)buf[span.off + err]);
+        return maskeval_json_syntax_error(ctx, name, buf, len, span.off + err, what);
+    }
     default:
         /* an element cut short by the end of the span: say where it began */
         return maskeval_json_syntax_error(ctx, name, buf, len,

@@ -245,6 +245,41 @@ static int hex4(const char *s, unsigned *out)
     return 1;
 }
 
+/*
+ * Length of the well-formed UTF-8 sequence at s (n bytes available), or 0:
+ * the Unicode standard's table of well-formed byte sequences (Table 3-7),
+ * which is what Python's strict decoder accepts - no overlong forms, no
+ * encoded surrogates, nothing above U+10FFFF.
+ */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+    const unsigned c = s[0];
+    unsigned lo = 0x80, hi = 0xBF;
+    size_t len;
+    if (c >= 0xC2 && c <= 0xDF) {
+        len = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3;
+        lo = c == 0xE0 ? 0xA0 : 0x80;
+        hi = c == 0xED ? 0x9F : 0xBF;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4;
+        lo = c == 0xF0 ? 0x90 : 0x80;
+        hi = c == 0xF4 ? 0x8F : 0xBF;
+    } else {
+        return 0;
+    }
+    if (n < len || s[1] < lo || s[1] > hi) {
+        return 0;
+    }
+    for (size_t i = 2; i < len; i++) {
+        if (s[i] < 0x80 || s[i] > 0xBF) {
+            return 0;
+        }
+    }
+    return len;
+}
+
 /* A string at p->pos (the opening quote) into a NUL-terminated arena copy. */
 static char *parse_string(parser *p, size_t *out_len)
 {
@@ -266,8 +301,8 @@ static char *parse_string(parser *p, size_t *out_len)
             memcpy(&x, p->s + end, 8);
             q = x ^ (ones * '"');
             b = x ^ (ones * '\\');
-            if ((((q - ones) & ~q) | ((b - ones) & ~b) | ((x - ones * 0x20) & ~x)) & high) {
-                break;
+            if (((((q - ones) & ~q) | ((b - ones) & ~b) | ((x - ones * 0x20) & ~x)) | x) & high) {
+                break; /* also at any byte >= 0x80: UTF-8 is checked one sequence at a time */
             }
             end += 8;
         }
@@ -282,6 +317,16 @@ static char *parse_string(parser *p, size_t *out_len)
             p->pos = end;
             fail(p, MASKEVAL_JSON_FAST_SYNTAX); /* raw control character */
             return NULL;
+        }
+        if (c >= 0x80) {
+            const size_t n = utf8_len((const unsigned char *)p->s + end, p->len - end);
+            if (n == 0) {
+                p->pos = end;
+                fail(p, MASKEVAL_JSON_FAST_UTF8); /* json.load would raise UnicodeDecodeError */
+                return NULL;
+            }
+            end += n;
+            continue;
         }
         if (c == '\\') {
             escapes++;

@@ -36,6 +36,7 @@ typedef enum maskeval_json_fast_err {
     MASKEVAL_JSON_FAST_OK = 0,
     MASKEVAL_JSON_FAST_SYNTAX, /* *err_off: the offending byte */
     MASKEVAL_JSON_FAST_DEPTH,  /* nesting deeper than 1000 */
+    MASKEVAL_JSON_FAST_UTF8,   /* *err_off: the first byte of an invalid UTF-8 sequence */
     MASKEVAL_JSON_FAST_NOMEM
 } maskeval_json_fast_err;
 

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <spng.h>
+#include <zlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -74,6 +75,7 @@ static maskeval_status slurp(const maskeval_alloc *a, const char *path, char **b
 }
 
 maskeval_status maskeval_png_read_labels(const maskeval_alloc *a, const char *path,
+                                         uint64_t max_pixels,
                                          maskeval_label_img *out, char *err, size_t errcap)
 {
     char *file = NULL;
@@ -82,13 +84,49 @@ maskeval_status maskeval_png_read_labels(const maskeval_alloc *a, const char *pa
     memset(out, 0, sizeof(*out));
     st = slurp(a, path, &file, &file_len, err, errcap);
     if (st == MASKEVAL_OK) {
-        st = maskeval_png_decode_labels(a, path, file, file_len, out, err, errcap);
+        st = maskeval_png_decode_labels(a, path, max_pixels, file, file_len, out, err, errcap);
     }
     maskeval_free(a, file);
     return st;
 }
 
+
+/*
+ * Every chunk's CRC, before decoding. A CRC error anywhere refuses the file:
+ * Pillow refuses a bad CRC in the chunks it reads before the image data (an
+ * ancillary one too); it does not check IDAT's, but a label map with a
+ * corrupt data chunk is not one to count, so maskeval refuses those as well
+ * (README "Semantic segmentation"). Truncation is left to libspng.
+ */
+static int crcs_ok(const uint8_t *f, size_t n, const char *path, char *err, size_t errcap)
+{
+    size_t p = 8;
+    while (p + 12 <= n) {
+        const uint32_t len = (uint32_t)f[p] << 24 | (uint32_t)f[p + 1] << 16 |
+                             (uint32_t)f[p + 2] << 8 | f[p + 3];
+        uint32_t want;
+        uLong got;
+        if (len > n - p - 12) {
+            return 1;
+        }
+        want = (uint32_t)f[p + 8 + len] << 24 | (uint32_t)f[p + 9 + len] << 16 |
+               (uint32_t)f[p + 10 + len] << 8 | f[p + 11 + len];
+        got = crc32(0L, f + p + 4, (uInt)len + 4);
+        if ((uint32_t)got != want) {
+            snprintf(err, errcap, "%s: corrupt PNG: CRC error in chunk %c%c%c%c at byte %zu",
+                     path, f[p + 4], f[p + 5], f[p + 6], f[p + 7], p);
+            return 0;
+        }
+        if (memcmp(f + p + 4, "IEND", 4) == 0) {
+            return 1;
+        }
+        p += 12 + (size_t)len;
+    }
+    return 1;
+}
+
 maskeval_status maskeval_png_decode_labels(const maskeval_alloc *a, const char *path,
+                                           uint64_t max_pixels,
                                            const void *data, size_t file_len,
                                            maskeval_label_img *out, char *err, size_t errcap)
 {
@@ -113,7 +151,12 @@ maskeval_status maskeval_png_decode_labels(const maskeval_alloc *a, const char *
         st = MASKEVAL_ERR_NOMEM;
         goto done;
     }
-    spng_set_crc_action(sc, SPNG_CRC_ERROR, SPNG_CRC_DISCARD);
+    if (!crcs_ok((const uint8_t *)file, file_len, path, err, errcap)) {
+        st = MASKEVAL_ERR_PARSE;
+        goto done;
+    }
+    /* every chunk's CRC was checked above */
+    spng_set_crc_action(sc, SPNG_CRC_USE, SPNG_CRC_USE);
     rc = spng_set_png_buffer(sc, file, file_len);
     if (rc == 0) {
         /* far beyond any label map; keeps hostile headers from asking for huge buffers */
@@ -136,9 +179,17 @@ maskeval_status maskeval_png_decode_labels(const maskeval_alloc *a, const char *
         goto done;
     }
     npix = (uint64_t)ih.width * ih.height;
-    if (npix == 0 || npix > MASKEVAL_PNG_MAX_PIXELS) {
-        snprintf(err, errcap, "%s: %ux%u pixels is beyond the 2^30-pixel limit", path, ih.width,
-                 ih.height);
+    if (max_pixels == 0) {
+        max_pixels = MASKEVAL_PNG_DEFAULT_MAX_PIXELS;
+    }
+    if (max_pixels > MASKEVAL_PNG_MAX_PIXELS) {
+        max_pixels = MASKEVAL_PNG_MAX_PIXELS;
+    }
+    if (npix == 0 || npix > max_pixels) {
+        snprintf(err, errcap,
+                 "%s: %ux%u pixels is beyond the limit of %llu pixels per image (raise it with "
+                 "--max-image-pixels, up to 2^30)",
+                 path, ih.width, ih.height, (unsigned long long)max_pixels);
         st = MASKEVAL_ERR_LIMIT;
         goto done;
     }

@@ -13,6 +13,9 @@
 
 /* Label images larger than this are refused (one batch must hold one). */
 #define MASKEVAL_PNG_MAX_PIXELS ((uint64_t)1 << 30)
+/* The default bound per image (16384 x 16384), against decompression bombs:
+ * a few-kB file can declare a gigapixel image. */
+#define MASKEVAL_PNG_DEFAULT_MAX_PIXELS ((uint64_t)1 << 28)
 
 typedef struct maskeval_label_img {
     uint32_t w, h;
@@ -28,12 +31,16 @@ typedef struct maskeval_label_img {
  * naming the file into err and returns MASKEVAL_ERR_IO / _PARSE / _UNSUPPORTED.
  */
 maskeval_status maskeval_png_read_labels(const maskeval_alloc *a, const char *path,
-                                         maskeval_label_img *out, char *err, size_t errcap);
+                                         uint64_t max_pixels, maskeval_label_img *out, char *err,
+                                         size_t errcap);
 
-/* The same for a PNG already in memory; path only names it in messages. */
+/* The same for a PNG already in memory; path only names it in messages.
+ * max_pixels: images with more pixels are refused with MASKEVAL_ERR_LIMIT
+ * before anything is decoded (0: MASKEVAL_PNG_DEFAULT_MAX_PIXELS; at most
+ * MASKEVAL_PNG_MAX_PIXELS). */
 maskeval_status maskeval_png_decode_labels(const maskeval_alloc *a, const char *path,
-                                           const void *data, size_t len, maskeval_label_img *out,
-                                           char *err, size_t errcap);
+                                           uint64_t max_pixels, const void *data, size_t len,
+                                           maskeval_label_img *out, char *err, size_t errcap);
 
 void maskeval_label_img_free(const maskeval_alloc *a, maskeval_label_img *img);
 

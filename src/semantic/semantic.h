@@ -17,6 +17,7 @@ struct maskeval_semantic {
     uint32_t *lut_g, *lut_p; /* 65536 entries; the first 256 serve 8-bit maps */
     maskeval_cm cm;
     uint64_t images;
+    uint64_t max_pixels;     /* per PNG image; 0: the default */
     double decode_s, count_s;
     /* sharding (maskeval_semantic_set_shard); n_items = 0: not set */
     uint64_t dataset_digest;

@@ -107,6 +107,7 @@ maskeval_status maskeval_semantic_create(maskeval_ctx *ctx, const maskeval_seman
     }
     s->k = p.num_classes;
     s->ignore = p.ignore_index;
+    s->max_pixels = p.max_image_pixels;
     s->lut_g = maskeval_calloc(&ctx->alloc, 65536, sizeof(uint32_t));
     s->lut_p = maskeval_calloc(&ctx->alloc, 65536, sizeof(uint32_t));
     if (s->lut_g == NULL || s->lut_p == NULL ||
@@ -212,9 +213,9 @@ static maskeval_status decode_pair(void *arg, size_t i, int worker, char *err, s
     maskeval_label_img *g = &job->gt[i], *p = &job->pred[i];
     const char *gp = job->gt_paths[job->base + i], *pp = job->pred_paths[job->base + i];
     double t0 = maskeval_now();
-    maskeval_status st = maskeval_png_read_labels(a, gp, g, err, errcap);
+    maskeval_status st = maskeval_png_read_labels(a, gp, job->s->max_pixels, g, err, errcap);
     if (st == MASKEVAL_OK) {
-        st = maskeval_png_read_labels(a, pp, p, err, errcap);
+        st = maskeval_png_read_labels(a, pp, job->s->max_pixels, p, err, errcap);
     }
     if (st == MASKEVAL_OK && (g->w != p->w || g->h != p->h)) {
         snprintf(err, errcap,

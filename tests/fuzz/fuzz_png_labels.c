@@ -336,7 +336,7 @@ static void check_decode(const uint8_t *data, size_t size, const uint16_t *expec
 
     memset(err, 'x', sizeof(err));
     memset(&img, 0x5a, sizeof(img));
-    st = maskeval_png_decode_labels(&alloc, "fuzz.png", data, size, &img, err, sizeof(err));
+    st = maskeval_png_decode_labels(&alloc, "fuzz.png", MASKEVAL_PNG_MAX_PIXELS, data, size, &img, err, sizeof(err));
     if (must_decode) {
         FUZZ_CHECK(st == MASKEVAL_OK, "a valid %ux%u PNG was refused (status %d): %.*s", ew, eh,
                    (int)st, (int)sizeof(err), err);
@@ -386,7 +386,7 @@ static void check_decode(const uint8_t *data, size_t size, const uint16_t *expec
     }
     /* deterministic: a second decode gives the same labels */
     if (nbytes <= (1u << 20)) {
-        st = maskeval_png_decode_labels(&alloc, "fuzz.png", data, size, &img2, err, sizeof(err));
+        st = maskeval_png_decode_labels(&alloc, "fuzz.png", MASKEVAL_PNG_MAX_PIXELS, data, size, &img2, err, sizeof(err));
         FUZZ_CHECK(st == MASKEVAL_OK && img2.w == img.w && img2.h == img.h &&
                        img2.bytes == img.bytes && memcmp(img.data, img2.data, (size_t)nbytes) == 0,
                    "second decode differs (status %d)", (int)st);

@@ -109,6 +109,31 @@ static inline void pj_utf8(char *o, size_t *k, unsigned cp)
     }
 }
 
+/* Python's strict UTF-8 decoder on the sequence at p (n bytes left): the
+ * sequence's length, or 0 where it raises UnicodeDecodeError. Written as
+ * decode-then-check (shortest form, no surrogates, <= U+10FFFF), unlike the
+ * library's table of byte ranges. */
+static inline size_t pj_utf8_ok(const uint8_t *p, size_t n)
+{
+    size_t len = p[0] >= 0xF0 ? 4 : p[0] >= 0xE0 ? 3 : p[0] >= 0xC0 ? 2 : 0;
+    unsigned cp;
+    static const unsigned min_cp[5] = {0, 0, 0x80, 0x800, 0x10000};
+    if (len == 0 || p[0] >= 0xF8 || n < len) {
+        return 0;
+    }
+    cp = p[0] & (0x7Fu >> len);
+    for (size_t i = 1; i < len; i++) {
+        if ((p[i] & 0xC0) != 0x80) {
+            return 0;
+        }
+        cp = (cp << 6) | (p[i] & 0x3F);
+    }
+    if (cp < min_cp[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+        return 0;
+    }
+    return len;
+}
+
 /* A string at ps->i (the opening quote). */
 static inline int pj_string(pj_parser *ps, char **out, size_t *len)
 {
@@ -124,6 +149,17 @@ static inline int pj_string(pj_parser *ps, char **out, size_t *len)
         }
         if (c < 0x20) {
             break;
+        }
+        if (c >= 0x80) {
+            /* json.load(open(path)) decodes the file as UTF-8 first */
+            size_t l = pj_utf8_ok(ps->p + ps->i - 1, ps->n - ps->i + 1);
+            if (l == 0) {
+                break;
+            }
+            memcpy(o + k, ps->p + ps->i - 1, l);
+            k += l;
+            ps->i += l - 1;
+            continue;
         }
         if (c != '\\') {
             o[k++] = (char)c;
