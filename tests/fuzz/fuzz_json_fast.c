@@ -8,7 +8,9 @@
  *  - mode bit 0 clear: a JSON document. maskeval_json_fast_parse must
  *    accept exactly what json.loads accepts, except Python's NaN / Infinity
  *    and lone surrogate escapes (refused by design) and nesting beyond 1000
- *    levels (MASKEVAL_JSON_FAST_DEPTH); an error offset lies within the text;
+ *    levels (MASKEVAL_JSON_FAST_DEPTH); invalid UTF-8 in a string is
+ *    MASKEVAL_JSON_FAST_UTF8, and the model refuses it too (json.load on
+ *    a file decodes strictly); an error offset lies within the text;
  *    an accepted document gives the same tree: types, member order, keys and
  *    strings byte for byte (a string value with an escaped NUL is cut there,
  *    as in cJSON: checked as a prefix; a key with one must not read as its
@@ -112,7 +114,7 @@ static void document(const uint8_t *text, size_t len)
     maskeval_json_arena_init(&ar, &alloc);
     e = maskeval_json_fast_parse(&ar, (const char *)text, len, &root, &off);
     FUZZ_CHECK(e == MASKEVAL_JSON_FAST_OK || e == MASKEVAL_JSON_FAST_SYNTAX ||
-                   e == MASKEVAL_JSON_FAST_DEPTH,
+                   e == MASKEVAL_JSON_FAST_DEPTH || e == MASKEVAL_JSON_FAST_UTF8,
                "status %d", (int)e);
     FUZZ_CHECK((e == MASKEVAL_JSON_FAST_OK) == (root != NULL), "status %d with root %p", (int)e,
                (void *)root);
