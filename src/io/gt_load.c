@@ -8,7 +8,11 @@
  * annotations on images missing from "images" are kept but never evaluated,
  * so their segmentation is not rasterized.
  * Stricter than pycocotools: every field has to have the right type, images
- * need a positive height and width, masks need their image's size.
+ * need a positive height and width, masks need their image's size. For
+ * bbox alone (no MASKEVAL_LOAD_SEGM) height and width may be absent, as
+ * pycocotools never reads them there (torchmetrics' COCO export omits them):
+ * such an image has size 0 x 0, and a result's RLE on it has the size it
+ * states (segm_parse.h), as in pycocotools.
  *
  * The top-level object is scanned for its members without building a tree;
  * "images" and "categories" are parsed whole, "annotations" element by
@@ -132,7 +136,7 @@ static size_t dedupe_last(id_index *v, size_t n)
 }
 
 static maskeval_status load_images(maskeval_ctx *ctx, maskeval_gt *gt, const cJSON *images,
-                                   const char *file)
+                                   const char *file, unsigned flags)
 {
     const maskeval_alloc *a = &ctx->alloc;
     size_t n = maskeval_json_count(images), i = 0, m;
@@ -161,19 +165,21 @@ static maskeval_status load_images(maskeval_ctx *ctx, maskeval_gt *gt, const cJS
         }
         jh = maskeval_json_member(img, "height");
         jw = maskeval_json_member(img, "width");
-        if (jh == NULL || jw == NULL) {
-            st = maskeval_fail(ctx, MASKEVAL_ERR_PARSE, "%s: images[%zu] (id %lld): missing %s", file,
-                               i, (long long)id, jh == NULL ? "height" : "width");
+        if ((jh == NULL || jw == NULL) && !(flags & MASKEVAL_LOAD_SEGM)) {
+            h = w = 0; /* bbox only: never read */
+        } else if (jh == NULL || jw == NULL) {
+            st = maskeval_fail(ctx, MASKEVAL_ERR_PARSE,
+                               "%s: images[%zu] (id %lld): missing %s (masks are rasterized at "
+                               "their image's size; --iou-type bbox does not need it)",
+                               file, i, (long long)id, jh == NULL ? "height" : "width");
             goto done;
-        }
-        if (!maskeval_json_int(jh, &h) || !maskeval_json_int(jw, &w) || h < 1 || w < 1) {
+        } else if (!maskeval_json_int(jh, &h) || !maskeval_json_int(jw, &w) || h < 1 || w < 1) {
             st = maskeval_fail(ctx, MASKEVAL_ERR_PARSE,
                                "%s: images[%zu] (id %lld): height and width must be positive "
                                "integers",
                                file, i, (long long)id);
             goto done;
-        }
-        if ((uint64_t)h * (uint64_t)w > UINT32_MAX) {
+        } else if ((uint64_t)h * (uint64_t)w > UINT32_MAX) {
             st = maskeval_fail(ctx, MASKEVAL_ERR_LIMIT,
                                "%s: images[%zu] (id %lld): %lldx%lld pixels exceeds the 2^32-1 "
                                "pixels a COCO RLE can address",
@@ -643,7 +649,7 @@ static maskeval_status load_owned(maskeval_ctx *ctx, const char *name, char *buf
     gt->alloc = *a;
     gt->flags = flags;
     gt->digest = digest;
-    st = load_images(ctx, gt, jimages, name);
+    st = load_images(ctx, gt, jimages, name, flags);
     if (st == MASKEVAL_OK) {
         st = load_categories(ctx, gt, jcats, name);
     }

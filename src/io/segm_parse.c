@@ -136,6 +136,10 @@ static maskeval_status parse_rle(maskeval_ctx *ctx, const cJSON *segm, uint32_t 
                              "%s: %s: segmentation.size: expected [height, width] integers", file,
                              where);
     }
+    if (h == 0 && w == 0 && rh >= 1 && rw >= 1 && (uint64_t)rh * (uint64_t)rw <= UINT32_MAX) {
+        h = (uint32_t)rh; /* image of unknown size (bbox only): the RLE's own */
+        w = (uint32_t)rw;
+    }
     if (rh != (int64_t)h || rw != (int64_t)w) {
         return maskeval_fail(ctx, MASKEVAL_ERR_PARSE,
                              "%s: %s: segmentation.size: mask is %lldx%lld but its image is "

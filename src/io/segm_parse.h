@@ -32,6 +32,9 @@ void maskeval_segm_scratch_free(const maskeval_alloc *a, maskeval_segm_scratch *
  * polygons and uncompressed RLE, s->counts. A compressed string is only
  * scanned (validated, measured), never expanded: *str / *str_len point at it
  * (inside segm); otherwise *str is NULL. Forms not in `allowed` are refused.
+ * h = w = 0 is an image of unknown size (bbox evaluation of ground truth
+ * without height and width): an RLE then has the size it states, as in
+ * pycocotools' loadRes, which never compares them.
  * Errors read "<file>: <where>: segmentation...: <what>".
  */
 maskeval_status maskeval_segm_parse(maskeval_ctx *ctx, const cJSON *segm, uint32_t h, uint32_t w,

@@ -316,13 +316,23 @@ def main(argv=None):
     ap.add_argument("--timeout", type=float, default=300.0, help="seconds per maskeval run")
     ap.add_argument("--shards", default="", help="comma-separated shard counts: also run "
                     "--shard I/N --partial + merge and compare with the single run byte for byte")
+    ap.add_argument("--no-image-size", action="store_true", help="drop height and width from the "
+                    "ground truth's images (as torchmetrics' COCO export does; bbox only)")
     args = ap.parse_args(argv)
+    if args.no_image_size and args.iou_type != "bbox":
+        ap.error("--no-image-size needs --iou-type bbox")
     shard_counts = [int(x) for x in args.shards.split(",") if x]
     backends = args.backend or ["cpu"]
 
     data_dir = os.path.join(args.work, "data")
     gt_path, dt_path = os.path.join(data_dir, "gt.json"), os.path.join(data_dir, "dt.json")
     gt, _ = gen_coco.write(args.seed, data_dir, args.profile)
+    if args.no_image_size:
+        for img in gt["images"]:
+            img.pop("height", None)
+            img.pop("width", None)
+        with open(gt_path, "w") as f:
+            f.write(gen_coco.dumps(gt))
     opts = shlex.split(args.opts)
     if not opts and not args.no_derive:
         opts = derive_options(args.seed, gt)
