@@ -23,6 +23,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -36,9 +37,21 @@
 
 static char *volatile temps[MAX_TEMPS];
 static volatile sig_atomic_t handlers_set;
+/* The signal may reach any thread (an OpenCL runtime's too), so blocking it
+ * in the thread that creates a temporary does not keep the handler out of
+ * the window between creating the file and registering it. The two flags
+ * close it (Dekker's handshake): the handler announces itself, then waits
+ * for a creation in progress to finish, so either it sees the new name or
+ * the creating thread sees it coming and creates nothing. */
+static atomic_int creating;
+static atomic_int dying;
 
 static void on_signal(int sig)
 {
+    atomic_store(&dying, 1);
+    while (atomic_load(&creating)) {
+        /* a few microseconds: mkstemp and a table entry */
+    }
     for (int i = 0; i < MAX_TEMPS; i++) {
         if (temps[i] != NULL) {
             unlink(temps[i]); /* async-signal-safe */
@@ -306,7 +319,8 @@ int cli_outputs_add(cli_outputs *o, const char *path, int (*writer)(FILE *f, voi
     free(dir);
     install_handlers();
     {
-        /* no signal between creating the temporary and registering it */
+        /* no signal between creating the temporary and registering it:
+         * blocked in this thread, the handshake above for the others */
         sigset_t block, old;
         int registered;
         sigemptyset(&block);
@@ -314,8 +328,16 @@ int cli_outputs_add(cli_outputs *o, const char *path, int (*writer)(FILE *f, voi
         sigaddset(&block, SIGTERM);
         sigaddset(&block, SIGHUP);
         sigprocmask(SIG_BLOCK, &block, &old);
+        atomic_store(&creating, 1);
+        if (atomic_load(&dying)) {
+            atomic_store(&creating, 0);
+            for (;;) {
+                pause(); /* another thread's handler is ending the process */
+            }
+        }
         fd = mkstemp(e->tmp);
         registered = fd >= 0 && temp_register(e->tmp);
+        atomic_store(&creating, 0);
         sigprocmask(SIG_SETMASK, &old, NULL);
         if (fd >= 0 && !registered) {
             close(fd);
