@@ -58,8 +58,11 @@ static inline void fuzz_check_gt(const maskeval_gt *gt)
     FUZZ_CHECK(ni == gt->n_img && nc == gt->n_cat && na == gt->n_ann, "gt counts");
     for (size_t i = 0; i < gt->n_img; i++) {
         FUZZ_CHECK(i == 0 || gt->img_id[i - 1] < gt->img_id[i], "image ids not strictly sorted");
-        FUZZ_CHECK(gt->img_h[i] > 0 && gt->img_w[i] > 0 &&
-                       (uint64_t)gt->img_h[i] * gt->img_w[i] <= UINT32_MAX,
+        /* 0 x 0: no size in the file, which only bbox-only loads accept */
+        FUZZ_CHECK((gt->img_h[i] > 0 && gt->img_w[i] > 0 &&
+                    (uint64_t)gt->img_h[i] * gt->img_w[i] <= UINT32_MAX) ||
+                       (gt->img_h[i] == 0 && gt->img_w[i] == 0 &&
+                        !(gt->flags & MASKEVAL_LOAD_SEGM)),
                    "image %zu is %ux%u", i, gt->img_h[i], gt->img_w[i]);
         FUZZ_CHECK(maskeval_gt_find_image(gt, gt->img_id[i]) == (int32_t)i, "find_image");
     }
