@@ -226,6 +226,29 @@ def main(argv=None):
         p = run(exe, sem(g, d, "--max-image-pixels", str((1 << 30) + 1)), rc=2)
         assert "--max-image-pixels" in p.err, p.err
 
+    @case
+    def infinite_area_refused():
+        # decided and documented (README, Exactness): Python reads 1e400 as inf
+        # and pycocotools evaluates with it; maskeval refuses it, naming it
+        g = json.load(open(gt))
+        g["annotations"][3]["area"] = 0.0
+        text = json.dumps(g).replace('"area": 0.0', '"area": 1e400', 1)
+        open(W("inf_area.json"), "w").write(text)
+        p = run(exe, coco(W("inf_area.json"), dt), rc=1)
+        one_error(p, "inf_area.json", "annotations[3]", "area: expected a finite number")
+
+    @case
+    def palette_png_without_plte_refused():
+        # decided and documented: Pillow decodes the indices of such a file,
+        # maskeval refuses it as the PNG standard does
+        ihdr = struct.pack(">IIBBBBB", 4, 4, 8, 3, 0, 0, 0)
+        idat = zlib.compress(b"".join(b"\0" + bytes([1, 2, 3, 0]) for _ in range(4)), 9)
+        no_plte = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) +
+                   chunk(b"IEND", b""))
+        g, d = semantic_dirs("no_plte", {"a": png_gray8(4, 4, [[0] * 4] * 4)}, {"a": no_plte})
+        p = run(exe, sem(g, d), rc=1)
+        one_error(p, os.path.join("pred", "a.png"), "PLTE")
+
     for fn in CASES:
         try:
             fn()
