@@ -3,9 +3,11 @@
  */
 #include "backend/backend.h"
 
+#include <dirent.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #ifdef MASKEVAL_HAVE_OPENCL
 #include "backend/cl_backend.h"
@@ -20,9 +22,40 @@ static maskeval_status open_cpu(maskeval_ctx *ctx, maskeval_backend_state *be)
 
 #ifdef MASKEVAL_HAVE_OPENCL
 /*
+ * Whether this machine has a GPU an OpenCL driver could drive: one of the
+ * device nodes GPU drivers create (NVIDIA, AMD's KFD and DRM render nodes,
+ * WSL's dxg, Mali, Adreno). Enumerating OpenCL platforms loads every
+ * installed ICD, PoCL included (~50 ms, ~65 MB resident), which a machine
+ * with no GPU pays for nothing: --backend auto asks this first.
+ */
+static int gpu_node_present(void)
+{
+    static const char *const nodes[] = {"/dev/nvidiactl", "/dev/nvidia0", "/dev/kfd", "/dev/dxg",
+                                        "/dev/mali0",     "/dev/kgsl-3d0"};
+    struct stat sb;
+    DIR *dri;
+    int found = 0;
+    for (size_t i = 0; i < sizeof(nodes) / sizeof(nodes[0]); i++) {
+        if (stat(nodes[i], &sb) == 0 && S_ISCHR(sb.st_mode)) {
+            return 1;
+        }
+    }
+    dri = opendir("/dev/dri");
+    if (dri != NULL) {
+        const struct dirent *e;
+        while (!found && (e = readdir(dri)) != NULL) {
+            found = strncmp(e->d_name, "renderD", 7) == 0;
+        }
+        closedir(dri);
+    }
+    return found;
+}
+
+/*
  * Selection: an explicit device index wins (and means OpenCL); otherwise
  * --backend opencl takes the first device (GPUs are listed first), and auto
- * takes the first GPU or falls back to the CPU path.
+ * takes the first GPU or falls back to the CPU path; on a machine without
+ * a GPU device node auto does not look at OpenCL at all.
  */
 static maskeval_status open_backend(maskeval_ctx *ctx, maskeval_backend_state *be)
 {
@@ -32,7 +65,8 @@ static maskeval_status open_backend(maskeval_ctx *ctx, maskeval_backend_state *b
     maskeval_backend want = ctx->opts.backend;
     maskeval_status st;
 
-    if (want == MASKEVAL_BACKEND_CPU) {
+    if (want == MASKEVAL_BACKEND_CPU ||
+        (want == MASKEVAL_BACKEND_AUTO && ctx->opts.device_index < 0 && !gpu_node_present())) {
         return open_cpu(ctx, be);
     }
     st = maskeval_cl_devices(ctx, &devs, &n);

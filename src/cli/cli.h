@@ -183,8 +183,13 @@ int cli_semantic_parse(int argc, char **argv, sem_opts *o);
 
 /* Prints pycocotools' summary (and, unless quiet, the per-category table)
  * and writes --json / --dump-arrays of a COCO result. 0 or -1 (reported). */
-int cli_coco_report(const maskeval_coco_result *res, const char *json, const char *dump,
-                    int quiet);
+int cli_coco_report(const maskeval_coco_result *res, const char *backend, const char *json,
+                    const char *dump, int quiet);
+
+/* The --json "backend" value of a maskeval_backend_describe() text: "cpu"
+ * whatever the thread count (outputs do not depend on it), or the OpenCL
+ * device, platform and driver. */
+const char *cli_backend_name(const char *describe);
 
 /* Summarizes a semantic evaluation, applies --strict, prints the table
  * (unless quiet) and writes --json. Returns an exit code. */

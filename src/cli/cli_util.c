@@ -199,6 +199,11 @@ int cli_parse_f64_list(const char *s, double **out, size_t *n)
     return 1;
 }
 
+const char *cli_backend_name(const char *describe)
+{
+    return strncmp(describe, "cpu", 3) == 0 ? "cpu" : describe;
+}
+
 void cli_log(void *user, int level, const char *msg)
 {
     (void)user;

@@ -326,7 +326,7 @@ int cli_coco_run(const coco_opts *o)
                               o->lib.backend == MASKEVAL_BACKEND_CPU)) {
         st = maskeval_backend_describe(ctx, backend, sizeof(backend));
     } else if (st == MASKEVAL_OK) {
-        snprintf(backend, sizeof(backend), "cpu: box IoU never uses a device");
+        snprintf(backend, sizeof(backend), "cpu (box IoU never uses a device)");
     }
     if (st == MASKEVAL_OK && o->partial != NULL) {
         st = maskeval_coco_evaluate_images(ctx, gt, dets, &o->params, o->shard_index,
@@ -359,7 +359,7 @@ int cli_coco_run(const coco_opts *o)
                     o->shard_index, o->shard_count, info.n_held, info.n_images, info.n_cells,
                     (unsigned long long)info.n_detections, o->partial);
         }
-    } else if (cli_coco_report(res, o->json, o->dump, o->quiet) != 0) {
+    } else if (cli_coco_report(res, cli_backend_name(backend), o->json, o->dump, o->quiet) != 0) {
         goto done;
     }
     if (o->timing && res != NULL) {

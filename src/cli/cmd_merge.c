@@ -96,7 +96,7 @@ static int merge_coco(maskeval_ctx *ctx, const merge_opts *o, void **bufs, const
     }
     if (st != MASKEVAL_OK) {
         cli_report(ctx, st);
-    } else if (cli_coco_report(res, o->json, o->dump, o->quiet) == 0) {
+    } else if (cli_coco_report(res, NULL, o->json, o->dump, o->quiet) == 0) {
         rc = CLI_OK;
     }
     for (size_t i = 0; parts != NULL && i < o->n; i++) {

@@ -67,9 +67,15 @@ static void json_stats(cli_json *j, const maskeval_coco_result *res)
     cli_json_end_array(j);
 }
 
+typedef struct result_json {
+    const maskeval_coco_result *res;
+    const char *backend; /* NULL: not known here (merged partials) */
+} result_json;
+
 static int write_result_json(FILE *f, void *arg)
 {
-    const maskeval_coco_result *res = arg;
+    const result_json *rj = arg;
+    const maskeval_coco_result *res = rj->res;
     const int64_t *cats = maskeval_coco_result_cat_ids(res);
     size_t dims[5], ni, ng, nd;
     cli_json j;
@@ -115,6 +121,12 @@ static int write_result_json(FILE *f, void *arg)
     cli_json_key(&j, "dt");
     cli_json_uint(&j, nd);
     cli_json_end_object(&j);
+    cli_json_key(&j, "backend");
+    if (rj->backend != NULL) {
+        cli_json_string(&j, rj->backend);
+    } else {
+        cli_json_null(&j);
+    }
     cli_json_end_object(&j);
     return ferror(f) ? -1 : 0;
 }
@@ -241,14 +253,17 @@ static void print_categories(const maskeval_coco_result *res)
     }
 }
 
-int cli_coco_report(const maskeval_coco_result *res, const char *json, const char *dump,
-                    int quiet)
+int cli_coco_report(const maskeval_coco_result *res, const char *backend, const char *json,
+                    const char *dump, int quiet)
 {
+    result_json rj;
     char *summary = NULL;
     size_t len = 0;
     int rc = -1;
     cli_outputs outs;
     cli_outputs_init(&outs);
+    rj.res = res;
+    rj.backend = backend;
     maskeval_coco_result_summary(res, NULL, 0, &len);
     summary = malloc(len + 1);
     if (summary == NULL || maskeval_coco_result_summary(res, summary, len + 1, &len) != MASKEVAL_OK) {
@@ -257,7 +272,7 @@ int cli_coco_report(const maskeval_coco_result *res, const char *json, const cha
     }
     if (json != NULL && strcmp(json, "-") == 0) {
         /* JSON on stdout replaces the human-readable output. */
-        if (cli_write_atomic("-", write_result_json, (void *)res) != 0) {
+        if (cli_write_atomic("-", write_result_json, &rj) != 0) {
             goto done;
         }
     } else {
@@ -269,7 +284,7 @@ int cli_coco_report(const maskeval_coco_result *res, const char *json, const cha
             fprintf(stderr, "maskeval: cannot write to stdout: %s\n", strerror(errno));
             goto done;
         }
-        if (json != NULL && cli_outputs_add(&outs, json, write_result_json, (void *)res) != 0) {
+        if (json != NULL && cli_outputs_add(&outs, json, write_result_json, &rj) != 0) {
             goto done;
         }
     }

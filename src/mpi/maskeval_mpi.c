@@ -143,7 +143,7 @@ static int finish_coco(const coco_opts *o, void **bufs, const size_t *lens, int 
     }
     if (st != MASKEVAL_OK || parts == NULL) {
         cli_report(ctx, st);
-    } else if (cli_coco_report(res, o->json, o->dump, o->quiet) == 0) {
+    } else if (cli_coco_report(res, NULL, o->json, o->dump, o->quiet) == 0) {
         rc = CLI_OK;
     }
     for (int r = 0; parts != NULL && r < size; r++) {
