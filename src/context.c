@@ -58,6 +58,7 @@ maskeval_status maskeval_ctx_create(const maskeval_options *opts, maskeval_ctx *
     memset(ctx, 0, sizeof(*ctx));
     ctx->opts = o;
     ctx->alloc = alloc;
+    ctx->stage_hi = 1.0;
     *out = ctx;
 
     if (o.backend != MASKEVAL_BACKEND_AUTO && o.backend != MASKEVAL_BACKEND_CPU &&

@@ -212,7 +212,10 @@ static maskeval_status launch(batcher *b, int si)
     {
         pack_job pj = {b, (uint8_t *)s->h_in, str_off, s->h_in + pairs_at};
         size_t tasks = (n_masks + PACK_CHUNK - 1) / PACK_CHUNK + (n_pairs + PACK_CHUNK - 1) / PACK_CHUNK;
-        maskeval_progress_stage(ctx, "IoU: packing masks");
+        /* batch by batch, one growing fraction of the pairs */
+        maskeval_progress_window(ctx, "IoU: intersecting masks",
+                                 (double)b->p0 / (double)b->ps->n_pairs,
+                                 (double)b->p1 / (double)b->ps->n_pairs);
         st = maskeval_parallel_for(ctx, tasks, pack_task, &pj);
         if (st != MASKEVAL_OK) {
             return st;

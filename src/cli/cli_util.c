@@ -42,6 +42,9 @@ const char *cli_next(cli_args *a, int *bad)
     }
     arg = a->argv[a->i++];
     a->inline_value = NULL;
+    if (strcmp(arg, "-h") == 0) {
+        arg = "--help"; /* every command takes -h */
+    }
     if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0') {
         *bad = cli_usage_error(a->cmd, "unexpected argument '%s'", arg);
         return NULL;
@@ -237,44 +240,4 @@ int cli_known(const char *name, const char *const *list)
         }
     }
     return 0;
-}
-
-void cli_progress(void *user, const char *stage, double fraction)
-{
-    cli_progress_state *p = user;
-    double now = cli_now(), eta;
-    char bar[21];
-    int fill = (int)(fraction * 20 + 0.5);
-    if (!p->tty || now - p->t0 < 1.0) {
-        return; /* only on a terminal, and only for runs that take a while */
-    }
-    if (p->stage != stage) {
-        p->stage = stage;
-        p->stage_t0 = now;
-    }
-    for (int i = 0; i < 20; i++) {
-        bar[i] = i < fill ? '#' : ' ';
-    }
-    bar[20] = '\0';
-    eta = fraction > 0.01 ? (now - p->stage_t0) * (1 - fraction) / fraction : 0;
-    fprintf(stderr, "\rmaskeval: %-20s [%s] %3d%%  ETA %5.1f s ", stage, bar,
-            (int)(fraction * 100), eta);
-    p->shown = 1;
-}
-
-void cli_progress_init(cli_progress_state *p, maskeval_options *lib)
-{
-    memset(p, 0, sizeof(*p));
-    p->t0 = cli_now();
-    p->tty = isatty(fileno(stderr));
-    lib->progress_fn = cli_progress;
-    lib->progress_user = p;
-}
-
-void cli_progress_done(cli_progress_state *p)
-{
-    if (p->shown) {
-        fprintf(stderr, "\r%60s\r", "");
-        p->shown = 0;
-    }
 }

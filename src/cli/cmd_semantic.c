@@ -479,7 +479,7 @@ int cli_semantic_run(const sem_opts *o)
     }
     {
         maskeval_options lib = o->lib;
-        cli_progress_init(&progress, &lib);
+        cli_progress_init(&progress, &lib, cli_plan_semantic, o->quiet);
         st = maskeval_ctx_create(&lib, &ctx);
     }
     if (st == MASKEVAL_OK) {

@@ -45,10 +45,16 @@ static volatile sig_atomic_t handlers_set;
  * the creating thread sees it coming and creates nothing. */
 static atomic_int creating;
 static atomic_int dying;
+static volatile sig_atomic_t progress_line; /* a progress bar is on stderr */
 
 static void on_signal(int sig)
 {
     atomic_store(&dying, 1);
+    if (progress_line) {
+        static const char clear[] = "\r\033[K";
+        ssize_t w = write(STDERR_FILENO, clear, sizeof(clear) - 1); /* async-signal-safe */
+        (void)w;
+    }
     while (atomic_load(&creating)) {
         /* a few microseconds: mkstemp and a table entry */
     }
@@ -74,6 +80,12 @@ static void install_handlers(void)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
     handlers_set = 1;
+}
+
+void cli_signals_progress_line(int on_screen)
+{
+    install_handlers();
+    progress_line = on_screen;
 }
 
 static int temp_register(char *path)

@@ -22,7 +22,25 @@ void maskeval_ctx_worker(const maskeval_ctx *ctx, maskeval_ctx *w)
     w->backend = NULL;
     w->warm = NULL;
     w->stage = NULL;
+    w->stage_lo = 0.0;
+    w->stage_hi = 1.0;
     w->opts.progress_fn = NULL; /* progress is reported by the calling thread only */
+}
+
+void maskeval_progress_window(maskeval_ctx *ctx, const char *stage, double lo, double hi)
+{
+    ctx->stage = stage;
+    ctx->stage_lo = lo;
+    ctx->stage_hi = hi;
+    maskeval_progress_report(ctx, 0.0);
+}
+
+void maskeval_progress_report(const maskeval_ctx *ctx, double fraction)
+{
+    if (ctx->opts.progress_fn != NULL) {
+        ctx->opts.progress_fn(ctx->opts.progress_user, ctx->stage != NULL ? ctx->stage : "working",
+                              ctx->stage_lo + (ctx->stage_hi - ctx->stage_lo) * fraction);
+    }
 }
 
 void maskeval_ctx_adopt(maskeval_ctx *ctx, maskeval_ctx *w, maskeval_status st)

@@ -31,13 +31,20 @@ struct maskeval_ctx {
     struct maskeval_backend_state *backend; /* opened lazily by maskeval_backend_get() */
     struct maskeval_backend_warm *warm;     /* backend being opened in the background */
     const char *stage;                /* label for progress reports */
+    double stage_lo, stage_hi;        /* the part of the stage the next loops cover */
 };
 
-/* Names the stage that the following parallel loops report progress for. */
+/* Names the stage that the following parallel loops report progress for:
+ * they cover the part [lo, hi] of it (a stage made of several loops, or of
+ * chunks, reports one fraction that only grows). Reports the start at once,
+ * so a stage whose first step is serial is named while it runs. */
+void maskeval_progress_window(maskeval_ctx *ctx, const char *stage, double lo, double hi);
 static inline void maskeval_progress_stage(maskeval_ctx *ctx, const char *stage)
 {
-    ctx->stage = stage;
+    maskeval_progress_window(ctx, stage, 0.0, 1.0);
 }
+/* Reports a fraction in [0, 1] of the current window (calling thread only). */
+void maskeval_progress_report(const maskeval_ctx *ctx, double fraction);
 
 void *maskeval_malloc(const maskeval_alloc *a, size_t n);
 void *maskeval_calloc(const maskeval_alloc *a, size_t count, size_t size);

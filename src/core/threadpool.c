@@ -49,9 +49,8 @@ static void run_items(pool_run *run, int worker)
             double now = maskeval_now();
             if (now - run->last_report >= 0.1) {
                 run->last_report = now;
-                run->ctx->opts.progress_fn(run->ctx->opts.progress_user,
-                                           run->ctx->stage != NULL ? run->ctx->stage : "working",
-                                           (double)atomic_load(&run->done) / (double)run->n);
+                maskeval_progress_report(run->ctx,
+                                         (double)atomic_load(&run->done) / (double)run->n);
             }
         }
         if (st != MASKEVAL_OK) {

@@ -294,10 +294,12 @@ static maskeval_status mask_ious(maskeval_ctx *ctx, maskeval_backend_state *be,
         ps.img_h = plan->gt->img_h;
         ps.img_w = plan->gt->img_w;
         ps.img_id = plan->gt->img_id;
+        maskeval_progress_stage(ctx, "IoU: intersecting masks");
         st = be->ops->intersect(ctx, be, &ps, job.inter);
     }
     t2 = maskeval_now();
     if (st == MASKEVAL_OK) {
+        maskeval_progress_stage(ctx, "IoU: filling matrices");
         st = maskeval_parallel_for(ctx, plan->ep.I, fill_image, &job);
     }
     maskeval_log(ctx, MASKEVAL_LOG_INFO,
@@ -323,8 +325,8 @@ maskeval_status maskeval_plan_ious(maskeval_ctx *ctx, maskeval_plan *plan)
     if (plan->ious == NULL) {
         return maskeval_nomem(ctx, "allocating IoU matrices");
     }
-    maskeval_progress_stage(ctx, "IoU");
     if (plan->ep.iou_type == MASKEVAL_IOU_BBOX) {
+        maskeval_progress_stage(ctx, "IoU: boxes");
         return maskeval_parallel_for(ctx, plan->ep.I, box_image, plan);
     }
     return mask_ious(ctx, be, plan);

@@ -473,7 +473,7 @@ static maskeval_status load_annotations(maskeval_ctx *ctx, maskeval_gt *gt, char
         st = maskeval_nomem(ctx, "reading annotations");
         goto done;
     }
-    maskeval_progress_stage(ctx, "reading ground truth");
+    maskeval_progress_window(ctx, "reading ground truth", 0.4, 1.0);
     st = maskeval_elements_parse(ctx, &el, annotation_element, &job);
     if (st == MASKEVAL_OK && (flags & MASKEVAL_LOAD_SEGM)) {
         maskeval_bytevec *sides = maskeval_calloc(a, el.ntasks, sizeof(maskeval_bytevec));
@@ -555,6 +555,7 @@ static maskeval_status load_owned(maskeval_ctx *ctx, const char *name, char *buf
     maskeval_status st;
 
     maskeval_json_arena_init(&ar, a);
+    maskeval_progress_window(ctx, "reading ground truth", 0.1, 0.4);
     /* before parsing: the loader rewrites mask strings in buf */
     st = maskeval_digest_blocks(ctx, buf, len, &digest);
     if (st != MASKEVAL_OK) {
@@ -715,6 +716,7 @@ maskeval_status maskeval_gt_load_file(maskeval_ctx *ctx, const char *path, unsig
                                            "maskeval_gt_load_file: invalid arguments")
                            : MASKEVAL_ERR_INVALID_ARG;
     }
+    maskeval_progress_window(ctx, "reading ground truth", 0.0, 0.1);
     st = maskeval_file_read(ctx, path, &buf, &len);
     if (st != MASKEVAL_OK) {
         return st;

@@ -290,6 +290,8 @@ static maskeval_status load_owned(maskeval_ctx *ctx, const maskeval_gt *gt, cons
 
     memset(&el, 0, sizeof(el));
     memset(&job, 0, sizeof(job));
+    /* the shares of the stage are rough measured times (COCO-val-scale segm) */
+    maskeval_progress_window(ctx, "reading results", 0.1, 0.3);
     p = maskeval_json_skip_ws(buf, len, 0);
     if (p >= len) {
         st = maskeval_fail(ctx, MASKEVAL_ERR_PARSE, "%s: empty file, expected JSON", name);
@@ -350,6 +352,7 @@ static maskeval_status load_owned(maskeval_ctx *ctx, const maskeval_gt *gt, cons
     el.len = len;
     el.spans = spans;
     el.n = n;
+    maskeval_progress_window(ctx, "reading results", 0.3, 0.4);
     st = maskeval_elements_plan(ctx, &el);
     if (st != MASKEVAL_OK) {
         goto done;
@@ -363,7 +366,7 @@ static maskeval_status load_owned(maskeval_ctx *ctx, const maskeval_gt *gt, cons
         st = maskeval_nomem(ctx, "loading results");
         goto done;
     }
-    maskeval_progress_stage(ctx, "reading results");
+    maskeval_progress_window(ctx, "reading results", 0.4, 1.0);
     st = maskeval_elements_parse(ctx, &el, result_element, &job);
     if (st == MASKEVAL_OK && (d->flags & MASKEVAL_LOAD_SEGM)) {
         maskeval_bytevec *sides = maskeval_calloc(a, el.ntasks, sizeof(maskeval_bytevec));
@@ -433,6 +436,7 @@ maskeval_status maskeval_dets_load_file(maskeval_ctx *ctx, const maskeval_gt *gt
                                            "maskeval_dets_load_file: invalid arguments")
                            : MASKEVAL_ERR_INVALID_ARG;
     }
+    maskeval_progress_window(ctx, "reading results", 0.0, 0.1);
     st = maskeval_file_read(ctx, path, &buf, &len);
     if (st != MASKEVAL_OK) {
         return st;

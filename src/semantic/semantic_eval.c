@@ -359,7 +359,9 @@ maskeval_status maskeval_semantic_add_png(maskeval_ctx *ctx, maskeval_semantic *
         job.base = base;
         job.gt = gt[cur];
         job.pred = pred[cur];
-        maskeval_progress_stage(ctx, "decoding label maps");
+        /* one fraction over all chunks */
+        maskeval_progress_window(ctx, "decoding label maps", (double)base / (double)n,
+                                 (double)(base + m) / (double)n);
         st = maskeval_parallel_for(ctx, m, decode_pair, &job);
         if (st != MASKEVAL_OK) {
             free_chunk(a, gt[cur], pred[cur], m);
