@@ -121,16 +121,36 @@ void cli_format_double(double v, char *buf, size_t cap);
  * build failure) to stderr. */
 void cli_report(const maskeval_ctx *ctx, maskeval_status st);
 
-/* A progress bar with an ETA on stderr, when it is a terminal and the run
- * has taken more than a second. */
+/* ---- progress (progress.c) ---- */
+
+/* One stage of a command's run, as the library names it, and its share of
+ * the run's time (measured on a COCO-val-scale set; the shares only shape
+ * the bar and its ETA, never a result). */
+typedef struct cli_stage {
+    const char *name;
+    double weight;
+} cli_stage;
+extern const cli_stage cli_plan_coco_segm[], cli_plan_coco_bbox[], cli_plan_semantic[];
+
+/* A progress bar on stderr when it is a terminal, not --quiet, and the run
+ * has taken longer than MASKEVAL_PROGRESS_DELAY seconds (default 1): the
+ * true stage name, one fraction of the whole run that only grows, and the
+ * ETA of the whole run. A signal clears it (see output.c). */
 typedef struct cli_progress_state {
-    double t0, stage_t0;
-    const char *stage;
+    const cli_stage *plan;
+    double t0, delay, total, fraction;
     int tty, shown;
 } cli_progress_state;
-void cli_progress_init(cli_progress_state *p, maskeval_options *lib);
+/* plan: NULL-name-terminated; hooks the bar into lib's progress callback. */
+void cli_progress_init(cli_progress_state *p, maskeval_options *lib, const cli_stage *plan,
+                       int quiet);
 void cli_progress(void *user, const char *stage, double fraction);
 void cli_progress_done(cli_progress_state *p); /* clears the bar */
+/* Whether a bar line is on the screen (a signal handler clears it). */
+void cli_signals_progress_line(int on_screen);
+
+/* `maskeval --version` (version.c): version, commit, build options. */
+void cli_print_version(FILE *f, const char *program);
 
 /* Monotonic wall clock in seconds. */
 double cli_now(void);

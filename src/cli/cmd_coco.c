@@ -31,7 +31,8 @@ static void coco_help(FILE *f)
             "  --max-device-mem SIZE  cap device memory per batch (e.g. 512M)\n"
             "  --threads N            worker threads (default: all CPUs)\n"
             "  --timing               print stage timings to stderr\n"
-            "  --quiet                do not print the per-category table\n"
+            "  --quiet                only the 12 summary lines: no per-category table, notes\n"
+            "                         or progress bar\n"
             "  --shard I/N            evaluate only the images at positions p of the sorted image ids\n"
             "                         with p %% N == I (needs --partial)\n"
             "  --partial FILE         write the per-image records to FILE instead of results\n"
@@ -304,7 +305,9 @@ int cli_coco_run(const coco_opts *o)
     }
     {
         maskeval_options lib = o->lib;
-        cli_progress_init(&progress, &lib);
+        cli_progress_init(&progress, &lib,
+                          o->iou_type == MASKEVAL_IOU_SEGM ? cli_plan_coco_segm : cli_plan_coco_bbox,
+                          o->quiet);
         st = maskeval_ctx_create(&lib, &ctx);
     }
     if (st != MASKEVAL_OK) {

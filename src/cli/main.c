@@ -6,21 +6,47 @@
 
 #include "cli.h"
 
+typedef struct command {
+    const char *name, *summary;
+    int (*run)(int argc, char **argv);
+} command;
+
+static const command commands[] = {
+    {"coco", "COCO mAP for segm or bbox results (pycocotools' COCOeval)", cmd_coco},
+    {"semantic", "mIoU and friends from PNG label maps (mmsegmentation's IoUMetric)",
+     cmd_semantic},
+    {"merge", "combine the partial files of a sharded coco or semantic run", cmd_merge},
+    {"devices", "list the OpenCL devices maskeval can use", cmd_devices},
+};
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: maskeval <command> [options]\n"
-            "\n"
-            "Segmentation metrics, bit-identical to the reference tools.\n"
-            "\n"
-            "commands:\n"
-            "  coco       COCO mAP for segm or bbox results (pycocotools' COCOeval)\n"
-            "  semantic   mIoU and friends from PNG label maps (mmsegmentation's IoUMetric)\n"
-            "  merge      combine the partial files of a sharded coco or semantic run\n"
-            "  devices    list the OpenCL devices maskeval can use\n"
-            "\n"
-            "  maskeval <command> --help   options of a command\n"
-            "  maskeval --version          version\n");
+    fprintf(f, "usage: maskeval <command> [options]\n"
+               "\n"
+               "Segmentation metrics, bit-identical to the reference tools.\n"
+               "\n"
+               "commands:\n");
+    for (size_t i = 0; i < N_COMMANDS; i++) {
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    }
+    fprintf(f, "\n"
+               "  maskeval help <command>      options of a command (or: <command> --help, -h)\n"
+               "  maskeval --version           version, commit and build options\n"
+               "\n"
+               "Every command takes --quiet: only the headline results on stdout (no tables,\n"
+               "notes or progress bar); errors and warnings still go to stderr.\n"
+               "exit status: 0 success, 1 bad input or runtime error, 2 usage error\n");
+}
+
+static const command *find_command(const char *name)
+{
+    for (size_t i = 0; i < N_COMMANDS; i++) {
+        if (strcmp(commands[i].name, name) == 0) {
+            return &commands[i];
+        }
+    }
+    return NULL;
 }
 
 static int dispatch(int argc, char **argv);
@@ -33,31 +59,39 @@ int main(int argc, char **argv)
 
 static int dispatch(int argc, char **argv)
 {
+    const command *c;
     const char *cmd;
     if (argc < 2) {
         usage(stderr);
         return CLI_ERR_USAGE;
     }
     cmd = argv[1];
+    if (strcmp(cmd, "help") == 0 && argc >= 3) {
+        char help[] = "--help";
+        char *args[] = {help, NULL};
+        if (argc > 3) {
+            fprintf(stderr, "maskeval help: one command at a time\n");
+            return CLI_ERR_USAGE;
+        }
+        c = find_command(argv[2]);
+        if (c == NULL) {
+            fprintf(stderr, "maskeval help: unknown command '%s'\n", argv[2]);
+            usage(stderr);
+            return CLI_ERR_USAGE;
+        }
+        return c->run(1, args);
+    }
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
         usage(stdout);
         return CLI_OK;
     }
-    if (strcmp(cmd, "--version") == 0) {
-        printf("maskeval %s\n", maskeval_version());
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
+        cli_print_version(stdout, "maskeval");
         return CLI_OK;
     }
-    if (strcmp(cmd, "coco") == 0) {
-        return cmd_coco(argc - 2, argv + 2);
-    }
-    if (strcmp(cmd, "semantic") == 0) {
-        return cmd_semantic(argc - 2, argv + 2);
-    }
-    if (strcmp(cmd, "merge") == 0) {
-        return cmd_merge(argc - 2, argv + 2);
-    }
-    if (strcmp(cmd, "devices") == 0) {
-        return cmd_devices(argc - 2, argv + 2);
+    c = find_command(cmd);
+    if (c != NULL) {
+        return c->run(argc - 2, argv + 2);
     }
     fprintf(stderr, "maskeval: unknown command '%s'\n", cmd);
     usage(stderr);

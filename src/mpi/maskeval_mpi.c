@@ -47,15 +47,17 @@ static int keep_partial(void *user, maskeval_ctx *ctx, const maskeval_coco_parti
     return 0;
 }
 
-static void usage(void)
+static void usage(FILE *f)
 {
-    fprintf(stderr,
+    fprintf(f,
             "usage: mpirun -np N maskeval-mpi coco --gt GT --dt DT --iou-type segm|bbox "
             "[--json OUT] [options]\n"
             "       mpirun -np N maskeval-mpi semantic --gt DIR --pred DIR --num-classes K "
             "[--json OUT] [options]\n"
             "Options are those of 'maskeval coco' / 'maskeval semantic' except --shard and "
-            "--partial:\nrank r evaluates shard r/N and rank 0 writes the results.\n");
+            "--partial:\nrank r evaluates shard r/N and rank 0 writes the results.\n"
+            "  maskeval-mpi coco --help, maskeval-mpi semantic --help   their options\n"
+            "  maskeval-mpi --version                                  version, commit, build\n");
 }
 
 /* Every rank: the largest of the ranks' exit codes. */
@@ -202,9 +204,19 @@ int main(int argc, char **argv)
     cli_coco_opts_init(&co);
     cli_semantic_opts_init(&so);
     is_coco = argc >= 2 && strcmp(argv[1], "coco") == 0;
-    if (argc < 2 || (!is_coco && strcmp(argv[1], "semantic") != 0)) {
+    if (argc >= 2 && (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0 ||
+                      strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
         if (rank == 0) {
-            usage();
+            if (argv[1][1] == 'h' || argv[1][2] == 'h') {
+                usage(stdout);
+            } else {
+                cli_print_version(stdout, "maskeval-mpi");
+            }
+        }
+        rc = CLI_OK;
+    } else if (argc < 2 || (!is_coco && strcmp(argv[1], "semantic") != 0)) {
+        if (rank == 0) {
+            usage(stderr);
         }
         rc = CLI_ERR_USAGE;
     } else {
