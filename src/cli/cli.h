@@ -233,6 +233,12 @@ int cli_semantic_run(const sem_opts *o);
 int cmd_coco(int argc, char **argv);
 int cmd_semantic(int argc, char **argv);
 int cmd_devices(int argc, char **argv);
+/* Options of `maskeval devices`: 0 (run), -1 (--help printed) or a usage exit code. */
+typedef struct devices_opts {
+    const char *json; /* "-" for stdout */
+    int quiet;
+} devices_opts;
+int cli_devices_parse(int argc, char **argv, devices_opts *o);
 int cmd_merge(int argc, char **argv);
 
 #endif

@@ -63,31 +63,42 @@ static int write_devices_json(FILE *f, void *arg)
     return ferror(f) ? -1 : 0;
 }
 
-int cmd_devices(int argc, char **argv)
+int cli_devices_parse(int argc, char **argv, devices_opts *o)
 {
-    maskeval_ctx *ctx = NULL;
-    maskeval_device_info *info = NULL;
-    const char *json = NULL;
-    size_t n = 0;
-    int rc = CLI_ERR_INPUT, quiet = 0;
+    memset(o, 0, sizeof(*o));
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             devices_help(stdout);
-            return CLI_OK;
+            return -1;
         }
         if (strcmp(a, "--quiet") == 0) {
-            quiet = 1;
+            o->quiet = 1;
         } else if (strcmp(a, "--json") == 0) {
             /* the value is optional: `devices --json` prints to stdout */
-            json = i + 1 < argc && strncmp(argv[i + 1], "--", 2) != 0 ? argv[++i] : "-";
+            o->json = i + 1 < argc && strncmp(argv[i + 1], "--", 2) != 0 ? argv[++i] : "-";
         } else if (strncmp(a, "--json=", 7) == 0) {
-            json = a + 7;
+            o->json = a + 7;
         } else {
             return cli_usage_error("devices", a[0] == '-' ? "unknown option %s"
                                                           : "unexpected argument '%s'", a);
         }
     }
+    return 0;
+}
+
+int cmd_devices(int argc, char **argv)
+{
+    maskeval_ctx *ctx = NULL;
+    maskeval_device_info *info = NULL;
+    devices_opts o;
+    const char *json;
+    size_t n = 0;
+    int rc = cli_devices_parse(argc, argv, &o), quiet = o.quiet;
+    if (rc != 0) {
+        return rc == -1 ? CLI_OK : rc;
+    }
+    json = o.json;
     if (json != NULL && (rc = cli_output_check("devices", "--json", json, 0, NULL, 0)) != 0) {
         return rc;
     }

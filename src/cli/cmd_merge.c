@@ -24,7 +24,8 @@ static void merge_help(FILE *f)
             "  --dump-arrays DIR      COCO: precision / recall / scores as float64 + arrays.json\n"
             "  --strict               semantic: fail on out-of-range labels (as 'semantic --strict')\n"
             "  --threads N            worker threads (default: all CPUs)\n"
-            "  --quiet                COCO: no per-category table; semantic: no table\n"
+            "  --quiet                only the headline results: no per-category or per-class\n"
+            "                         table\n"
             "\n"
             "exit status: 0 success, 1 bad or mismatched partials, 2 usage error\n");
 }

@@ -127,14 +127,17 @@ static void pct(char *buf, size_t cap, double v)
     }
 }
 
-static void print_table(const sem_out *out)
+/* quiet: the summary lines only, without the per-class table */
+static void print_table(const sem_out *out, int quiet)
 {
     const maskeval_semantic_summary *s = out->sum;
     char a[32], b[32], c[32], d[32], e[32], f[32], g[32], h[32];
     int names = out->city_names && s->num_classes == 19;
-    printf("per class (percent):\n%-15s %7s %7s %7s %7s\n", "class", "IoU", "Acc", "Dice",
-           "Fscore");
-    for (uint32_t k = 0; k < s->num_classes; k++) {
+    if (!quiet) {
+        printf("per class (percent):\n%-15s %7s %7s %7s %7s\n", "class", "IoU", "Acc", "Dice",
+               "Fscore");
+    }
+    for (uint32_t k = 0; !quiet && k < s->num_classes; k++) {
         char label[32];
         if (names) {
             snprintf(label, sizeof(label), "%s", cli_cityscapes_class_name(k));
@@ -155,9 +158,9 @@ static void print_table(const sem_out *out)
     pct(f, sizeof(f), s->mPrecision);
     pct(g, sizeof(g), s->mRecall);
     pct(h, sizeof(h), s->fwIoU);
-    printf("\nsummary (percent): aAcc %s  mIoU %s  mAcc %s  mDice %s  mFscore %s  mPrecision %s  "
+    printf("%ssummary (percent): aAcc %s  mIoU %s  mAcc %s  mDice %s  mFscore %s  mPrecision %s  "
            "mRecall %s  fwIoU %s\n",
-           a, b, c, d, e, f, g, h);
+           quiet ? "" : "\n", a, b, c, d, e, f, g, h);
     printf("images %llu, predictions outside [0, %u): %llu pixels, ground truth >= %u (not "
            "ignored): %llu pixels\n",
            (unsigned long long)s->images, s->num_classes,
@@ -202,9 +205,7 @@ int cli_semantic_report(maskeval_ctx *ctx, const maskeval_semantic *sem, const c
                 goto done;
             }
         } else {
-            if (!quiet) {
-                print_table(&out);
-            }
+            print_table(&out, quiet);
             if (json != NULL && cli_write_atomic(json, write_sem_json, &out) != 0) {
                 goto done;
             }
