@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 
 PKGS=(build-essential cmake pkg-config libcjson-dev check libspng-dev
       ocl-icd-opencl-dev opencl-headers pocl-opencl-icd python3-venv
-      clang libclang-rt-14-dev zlib1g-dev libopenmpi-dev openmpi-bin)
+      clang libclang-rt-14-dev zlib1g-dev libopenmpi-dev openmpi-bin librsvg2-bin)
 missing=()
 for p in "${PKGS[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

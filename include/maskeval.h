@@ -347,6 +347,19 @@ MASKEVAL_API const double *maskeval_coco_result_area_rng(const maskeval_coco_res
 MASKEVAL_API int maskeval_coco_result_category_ap(const maskeval_coco_result *res, size_t k,
                                                   double *ap /* out */);
 
+/* The 12 statistics of category index k alone: what pycocotools' summarize()
+ * prints after evaluating with params.catIds = [that category] (the same
+ * slices of precision / recall restricted to k, the same numpy means; -1
+ * where a slice has no entry). */
+MASKEVAL_API void maskeval_coco_result_category_stats(const maskeval_coco_result *res, size_t k,
+                                                      double stats[12] /* out */);
+
+/* Digests of the ground-truth file and of the resolved parameters the result
+ * was computed from (the ones partial files carry): two results with equal
+ * digests evaluated the same ground truth with the same parameters. */
+MASKEVAL_API void maskeval_coco_result_digests(const maskeval_coco_result *res,
+                                               uint64_t *gt_digest, uint64_t *params_digest);
+
 /* Images evaluated, ground-truth annotations and detections that entered evaluation. */
 MASKEVAL_API void maskeval_coco_result_counts(const maskeval_coco_result *res, size_t *n_images,
                                               size_t *n_gt, size_t *n_dt);

@@ -11,8 +11,10 @@
 #include <stdio.h>
 
 #include "maskeval.h"
+#include "report.h"
 
-enum { CLI_OK = 0, CLI_ERR_INPUT = 1, CLI_ERR_USAGE = 2 };
+/* 3: the run succeeded and wrote its outputs, but a --min gate failed */
+enum { CLI_OK = 0, CLI_ERR_INPUT = 1, CLI_ERR_USAGE = 2, CLI_GATE_FAILED = 3 };
 
 /* Prints "maskeval <cmd>: <message>" and a hint to stderr; returns CLI_ERR_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...)
@@ -94,28 +96,7 @@ int cli_write_atomic(const char *path, int (*writer)(FILE *f, void *arg), void *
 /* Flushes stdout at exit: a write error there turns rc into a failure. */
 int cli_finish_stdout(int rc);
 
-/* Streaming JSON writer (no pretty-printing beyond newlines between top-level members). */
-typedef struct cli_json {
-    FILE *f;
-    int depth;
-    int after_key;       /* the next value belongs to a key just written */
-    size_t count[64];    /* items written so far at each depth */
-} cli_json;
-
-void cli_json_init(cli_json *j, FILE *f);
-void cli_json_begin_object(cli_json *j);
-void cli_json_end_object(cli_json *j);
-void cli_json_begin_array(cli_json *j);
-void cli_json_end_array(cli_json *j);
-void cli_json_key(cli_json *j, const char *key);
-void cli_json_double(cli_json *j, double v);   /* shortest round-trip; NaN -> null */
-void cli_json_int(cli_json *j, int64_t v);
-void cli_json_uint(cli_json *j, uint64_t v);
-void cli_json_string(cli_json *j, const char *s);
-void cli_json_bool(cli_json *j, int v);
-void cli_json_null(cli_json *j);
-/* Formats v as the shortest "%.{15,16,17}g" that reads back exactly. */
-void cli_format_double(double v, char *buf, size_t cap);
+/* The JSON writer (cli_json_*, cli_format_double) is the report library's. */
 
 /* Prints the context's error message (and the OpenCL build log after a
  * build failure) to stderr. */
@@ -162,6 +143,24 @@ int cli_common_option(cli_args *a, maskeval_options *lib, const char *name);
 /* Applies MASKEVAL_DEVICE unless --device was given; returns an exit code. */
 int cli_env_device(const char *cmd, maskeval_options *lib);
 
+/* Report options shared by coco, semantic and merge: --format, --plot,
+ * --plot-per-category, --min-ap, --min STAT=VALUE. */
+typedef struct cli_report_opts {
+    const char *plot;
+    int plot_per_category, have_format;
+    maskeval_report_format format;
+    maskeval_gates gates;
+} cli_report_opts;
+/* 1 if name was one of them (value consumed), 0 if not, -(exit code) on a
+ * usage error. stat_names: what --min may name (NULL-terminated). */
+int cli_report_option(cli_args *a, cli_report_opts *r, const char *name,
+                      const char *const *stat_names);
+/* After parsing: --format json with --json -, or --plot without a COCO
+ * result, are usage errors. 0 or an exit code. */
+int cli_report_check(const char *cmd, const cli_report_opts *r, const char *json, int coco);
+extern const char *const cli_coco_stat_names[]; /* NULL-terminated */
+extern const char *const cli_report_help;         /* the options' help lines */
+
 /* Options of `maskeval coco` / `maskeval semantic`. The parsers return 0
  * (run), -1 (--help was printed) or an exit code after printing a usage
  * error; they are separate from running so that they can be fuzzed. */
@@ -175,6 +174,7 @@ typedef struct coco_opts {
     void *sink_user;
     int iou_type; /* -1 unset */
     int timing, quiet;
+    cli_report_opts report;
     maskeval_options lib;
     maskeval_coco_params params;
     int64_t *max_dets, *img_ids, *cat_ids;
@@ -201,10 +201,12 @@ typedef struct sem_opts {
 void cli_semantic_opts_init(sem_opts *o);
 int cli_semantic_parse(int argc, char **argv, sem_opts *o);
 
-/* Prints pycocotools' summary (and, unless quiet, the per-category table)
- * and writes --json / --dump-arrays of a COCO result. 0 or -1 (reported). */
+/* Prints pycocotools' summary (and, unless quiet, the per-category table;
+ * or the --format table), writes --json / --dump-arrays / --plot of a COCO
+ * result, all or none, then applies the gates. 0, -1 (reported) or
+ * CLI_GATE_FAILED (reported). */
 int cli_coco_report(const maskeval_coco_result *res, const char *backend, const char *json,
-                    const char *dump, int quiet);
+                    const char *dump, int quiet, const cli_report_opts *report);
 
 /* The --json "backend" value of a maskeval_backend_describe() text: "cpu"
  * whatever the thread count (outputs do not depend on it), or the OpenCL
@@ -233,6 +235,7 @@ int cli_semantic_run(const sem_opts *o);
 int cmd_coco(int argc, char **argv);
 int cmd_semantic(int argc, char **argv);
 int cmd_devices(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
 /* Options of `maskeval devices`: 0 (run), -1 (--help printed) or a usage exit code. */
 typedef struct devices_opts {
     const char *json; /* "-" for stdout */

@@ -36,9 +36,10 @@ static void coco_help(FILE *f)
             "  --shard I/N            evaluate only the images at positions p of the sorted image ids\n"
             "                         with p %% N == I (needs --partial)\n"
             "  --partial FILE         write the per-image records to FILE instead of results\n"
-            "                         (combine with 'maskeval merge')\n"
-            "\n"
-            "exit status: 0 success, 1 bad input or runtime error, 2 usage error\n");
+            "                         (combine with 'maskeval merge')\n");
+    fputs(cli_report_help, f);
+    fputs("\nexit status: 0 success, 1 bad input or runtime error, 2 usage error, 3 a --min\n"
+          "gate failed (every output was written)\n", f);
 }
 
 void cli_coco_opts_free(coco_opts *o)
@@ -164,6 +165,9 @@ int cli_coco_parse(int argc, char **argv, coco_opts *o)
             return -1;
         }
         r = cli_common_option(&a, &o->lib, name);
+        if (r == 0) {
+            r = cli_report_option(&a, &o->report, name, cli_coco_stat_names);
+        }
         if (r < 0) {
             return -r;
         }
@@ -270,9 +274,14 @@ int cli_coco_parse(int argc, char **argv, coco_opts *o)
         return cli_usage_error("coco", "--shard needs --partial FILE (merge the partials with "
                                        "'maskeval merge')");
     }
-    if (o->partial != NULL && (o->json != NULL || o->dump != NULL)) {
-        return cli_usage_error("coco", "--partial writes records, not results: give --json and "
-                                       "--dump-arrays to 'maskeval merge'");
+    if (o->partial != NULL && (o->json != NULL || o->dump != NULL || o->report.plot != NULL ||
+                               o->report.gates.n > 0 || o->report.have_format)) {
+        return cli_usage_error("coco", "--partial writes records, not results: give --json, "
+                                       "--dump-arrays, --plot, --format and --min to "
+                                       "'maskeval merge'");
+    }
+    if ((bad = cli_report_check("coco", &o->report, o->json, 1)) != 0) {
+        return bad;
     }
     o->params.iou_type = (maskeval_iou_type)o->iou_type;
     return cli_env_device("coco", &o->lib);
@@ -296,6 +305,7 @@ int cli_coco_run(const coco_opts *o)
         /* every output path is checked before the work starts */
         const char *inputs[2] = {o->gt, o->dt};
         if ((rc = cli_output_check("coco", "--json", o->json, 0, inputs, 2)) != 0 ||
+            (rc = cli_output_check("coco", "--plot", o->report.plot, 0, inputs, 2)) != 0 ||
             (rc = cli_output_check("coco", "--dump-arrays", o->dump, 1, inputs, 2)) != 0 ||
             (o->sink == NULL &&
              (rc = cli_output_check("coco", "--partial", o->partial, 0, inputs, 2)) != 0)) {
@@ -362,7 +372,9 @@ int cli_coco_run(const coco_opts *o)
                     o->shard_index, o->shard_count, info.n_held, info.n_images, info.n_cells,
                     (unsigned long long)info.n_detections, o->partial);
         }
-    } else if (cli_coco_report(res, cli_backend_name(backend), o->json, o->dump, o->quiet) != 0) {
+    } else if ((rc = cli_coco_report(res, cli_backend_name(backend), o->json, o->dump, o->quiet,
+                                     &o->report)) != 0) {
+        rc = rc == CLI_GATE_FAILED ? rc : CLI_ERR_INPUT;
         goto done;
     }
     if (o->timing && res != NULL) {

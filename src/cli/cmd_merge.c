@@ -25,9 +25,10 @@ static void merge_help(FILE *f)
             "  --strict               semantic: fail on out-of-range labels (as 'semantic --strict')\n"
             "  --threads N            worker threads (default: all CPUs)\n"
             "  --quiet                only the headline results: no per-category or per-class\n"
-            "                         table\n"
-            "\n"
-            "exit status: 0 success, 1 bad or mismatched partials, 2 usage error\n");
+            "                         table\n");
+    fputs(cli_report_help, f);
+    fputs("\nexit status: 0 success, 1 bad or mismatched partials, 2 usage error, 3 a --min\n"
+          "gate failed (every output was written)\n", f);
 }
 
 typedef struct merge_opts {
@@ -36,6 +37,7 @@ typedef struct merge_opts {
     const char *json, *dump;
     int quiet, strict;
     int64_t threads;
+    cli_report_opts report;
 } merge_opts;
 
 static int parse_merge(int argc, char **argv, merge_opts *o)
@@ -67,7 +69,20 @@ static int parse_merge(int argc, char **argv, merge_opts *o)
                 return cli_usage_error("merge", "--threads needs an integer between 0 and 4096");
             }
         } else if (strncmp(a, "--", 2) == 0 && a[2] != 0) {
-            return cli_usage_error("merge", "unknown option %s", a);
+            cli_args ca;
+            int bad = 0, r;
+            const char *name;
+            cli_args_init(&ca, "merge", argc, argv);
+            ca.i = i;
+            name = cli_next(&ca, &bad);
+            r = name != NULL ? cli_report_option(&ca, &o->report, name, cli_coco_stat_names) : 0;
+            if (r < 0) {
+                return -r;
+            }
+            if (r == 0) {
+                return cli_usage_error("merge", "unknown option %s", a);
+            }
+            i = ca.i - 1;
         } else {
             o->files[o->n++] = a;
         }
@@ -75,7 +90,7 @@ static int parse_merge(int argc, char **argv, merge_opts *o)
     if (o->n == 0) {
         return cli_usage_error("merge", "no partial files given");
     }
-    return 0;
+    return cli_report_check("merge", &o->report, o->json, 1);
 }
 
 static int merge_coco(maskeval_ctx *ctx, const merge_opts *o, void **bufs, const size_t *lens)
@@ -97,8 +112,9 @@ static int merge_coco(maskeval_ctx *ctx, const merge_opts *o, void **bufs, const
     }
     if (st != MASKEVAL_OK) {
         cli_report(ctx, st);
-    } else if (cli_coco_report(res, NULL, o->json, o->dump, o->quiet) == 0) {
-        rc = CLI_OK;
+    } else {
+        rc = cli_coco_report(res, NULL, o->json, o->dump, o->quiet, &o->report);
+        rc = rc == 0 ? CLI_OK : rc == CLI_GATE_FAILED ? rc : CLI_ERR_INPUT;
     }
     for (size_t i = 0; parts != NULL && i < o->n; i++) {
         maskeval_coco_partial_destroy(parts[i]);
@@ -116,8 +132,13 @@ static int merge_semantic(maskeval_ctx *ctx, const merge_opts *o, void **bufs, c
     uint64_t n_items, n_held;
     const char *tag;
     int rc = CLI_ERR_INPUT;
-    if (o->dump != NULL) {
-        return cli_usage_error("merge", "--dump-arrays is for COCO partials");
+    if (o->dump != NULL || o->report.plot != NULL) {
+        return cli_usage_error("merge", "%s is for COCO partials",
+                               o->dump != NULL ? "--dump-arrays" : "--plot");
+    }
+    if (o->report.gates.n > 0 || (o->report.have_format && o->report.format != MASKEVAL_FORMAT_TEXT)) {
+        return cli_usage_error("merge", "--min and --format are not yet available for "
+                                        "semantic partials");
     }
     st = maskeval_semantic_decode(ctx, o->files[0], bufs[0], lens[0], &acc);
     for (size_t i = 1; i < o->n && st == MASKEVAL_OK; i++) {
@@ -163,7 +184,8 @@ int cmd_merge(int argc, char **argv)
         return rc == -1 ? CLI_OK : rc;
     }
     if ((rc = cli_output_check("merge", "--json", o.json, 0, o.files, o.n)) != 0 ||
-        (rc = cli_output_check("merge", "--dump-arrays", o.dump, 1, o.files, o.n)) != 0) {
+        (rc = cli_output_check("merge", "--dump-arrays", o.dump, 1, o.files, o.n)) != 0 ||
+        (rc = cli_output_check("merge", "--plot", o.report.plot, 0, o.files, o.n)) != 0) {
         free(o.files);
         return rc;
     }

@@ -121,6 +121,15 @@ static int write_result_json(FILE *f, void *arg)
     cli_json_key(&j, "dt");
     cli_json_uint(&j, nd);
     cli_json_end_object(&j);
+    {
+        /* what `maskeval diff` checks: the same ground truth */
+        uint64_t gd, pd;
+        char hex[24];
+        maskeval_coco_result_digests(res, &gd, &pd);
+        snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)gd);
+        cli_json_key(&j, "gt_digest");
+        cli_json_string(&j, hex);
+    }
     cli_json_key(&j, "backend");
     if (rj->backend != NULL) {
         cli_json_string(&j, rj->backend);
@@ -253,13 +262,34 @@ static void print_categories(const maskeval_coco_result *res)
     }
 }
 
+typedef struct svg_out {
+    const maskeval_coco_result *res;
+    int per_category;
+} svg_out;
+
+static int write_svg(FILE *f, void *arg)
+{
+    const svg_out *s = arg;
+    return maskeval_report_coco_pr_svg(f, s->res, s->per_category);
+}
+
+static int write_table(FILE *f, const maskeval_coco_result *res, maskeval_report_format fmt)
+{
+    return fmt == MASKEVAL_FORMAT_CSV ? maskeval_report_coco_csv(f, res)
+                                      : maskeval_report_coco_md(f, res);
+}
+
 int cli_coco_report(const maskeval_coco_result *res, const char *backend, const char *json,
-                    const char *dump, int quiet)
+                    const char *dump, int quiet, const cli_report_opts *report)
 {
     result_json rj;
-    char *summary = NULL;
+    svg_out svg;
+    char *summary = NULL, reason[512];
     size_t len = 0;
     int rc = -1;
+    const maskeval_report_format fmt = report != NULL && report->have_format
+                                           ? report->format
+                                           : MASKEVAL_FORMAT_TEXT;
     cli_outputs outs;
     cli_outputs_init(&outs);
     rj.res = res;
@@ -270,9 +300,13 @@ int cli_coco_report(const maskeval_coco_result *res, const char *backend, const 
         fprintf(stderr, "maskeval: out of memory\n");
         goto done;
     }
-    if (json != NULL && strcmp(json, "-") == 0) {
-        /* JSON on stdout replaces the human-readable output. */
+    /* stdout: JSON (--json - or --format json), a table, or the summary */
+    if (fmt == MASKEVAL_FORMAT_JSON || (json != NULL && strcmp(json, "-") == 0)) {
         if (cli_write_atomic("-", write_result_json, &rj) != 0) {
+            goto done;
+        }
+    } else if (fmt == MASKEVAL_FORMAT_CSV || fmt == MASKEVAL_FORMAT_MD) {
+        if (write_table(stdout, res, fmt) != 0) {
             goto done;
         }
     } else {
@@ -280,11 +314,19 @@ int cli_coco_report(const maskeval_coco_result *res, const char *backend, const 
         if (!quiet) {
             print_categories(res);
         }
-        if (fflush(stdout) != 0 || ferror(stdout)) {
-            fprintf(stderr, "maskeval: cannot write to stdout: %s\n", strerror(errno));
-            goto done;
-        }
-        if (json != NULL && cli_outputs_add(&outs, json, write_result_json, &rj) != 0) {
+    }
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "maskeval: cannot write to stdout: %s\n", strerror(errno));
+        goto done;
+    }
+    if (json != NULL && strcmp(json, "-") != 0 &&
+        cli_outputs_add(&outs, json, write_result_json, &rj) != 0) {
+        goto done;
+    }
+    if (report != NULL && report->plot != NULL) {
+        svg.res = res;
+        svg.per_category = report->plot_per_category;
+        if (cli_outputs_add(&outs, report->plot, write_svg, &svg) != 0) {
             goto done;
         }
     }
@@ -293,8 +335,14 @@ int cli_coco_report(const maskeval_coco_result *res, const char *backend, const 
     }
     /* every file is complete: now they replace the old ones, together */
     rc = cli_outputs_commit(&outs);
+    if (rc == 0 && report != NULL &&
+        maskeval_gates_check(&report->gates, maskeval_report_coco_stat, res, reason,
+                             sizeof(reason)) != 0) {
+        fprintf(stderr, "maskeval: gate failed: %s\n", reason);
+        rc = CLI_GATE_FAILED;
+    }
 done:
-    if (rc != 0) {
+    if (rc == -1) {
         cli_outputs_abort(&outs);
     }
     free(summary);

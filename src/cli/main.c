@@ -16,6 +16,7 @@ static const command commands[] = {
     {"semantic", "mIoU and friends from PNG label maps (mmsegmentation's IoUMetric)",
      cmd_semantic},
     {"merge", "combine the partial files of a sharded coco or semantic run", cmd_merge},
+    {"diff", "compare two --json results of the same ground truth", cmd_diff},
     {"devices", "list the OpenCL devices maskeval can use", cmd_devices},
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

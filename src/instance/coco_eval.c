@@ -134,14 +134,17 @@ maskeval_status maskeval_coco_accumulate(maskeval_ctx *ctx, const maskeval_coco_
         return maskeval_nomem(ctx, "allocating results");
     }
     res->alloc = *a;
+    res->gt_digest = p->gt_digest;
+    res->params_digest = p->params_digest;
     n_rec = p->ep.T * p->ep.K * MASKEVAL_N_AREAS * p->ep.M;
     n_prec = n_rec * p->ep.R;
     res->precision = maskeval_calloc(a, n_prec, sizeof(double));
     res->scores = maskeval_calloc(a, n_prec, sizeof(double));
     res->recall = maskeval_calloc(a, n_rec, sizeof(double));
     res->cat_ap = maskeval_calloc(a, p->ep.K, sizeof(double));
+    res->cat_stats = maskeval_calloc(a, p->ep.K * MASKEVAL_N_STATS + 1, sizeof(double));
     if (res->precision == NULL || res->scores == NULL || res->recall == NULL ||
-        res->cat_ap == NULL || maskeval_eparams_copy(a, &p->ep, &res->ep) != MASKEVAL_OK ||
+        res->cat_ap == NULL || res->cat_stats == NULL || maskeval_eparams_copy(a, &p->ep, &res->ep) != MASKEVAL_OK ||
         copy_names(a, p, res) != MASKEVAL_OK) {
         st = maskeval_nomem(ctx, "allocating results");
         goto done;

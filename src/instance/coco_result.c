@@ -19,6 +19,7 @@ void maskeval_coco_result_destroy(maskeval_coco_result *res)
     maskeval_free(&a, res->recall);
     maskeval_free(&a, res->scores);
     maskeval_free(&a, res->cat_ap);
+    maskeval_free(&a, res->cat_stats);
     for (size_t k = 0; res->cat_names != NULL && k < res->ep.K; k++) {
         maskeval_free(&a, res->cat_names[k]);
     }
@@ -108,6 +109,21 @@ int maskeval_coco_result_category_ap(const maskeval_coco_result *res, size_t k, 
     }
     *ap = res->cat_ap[k];
     return 1;
+}
+
+void maskeval_coco_result_category_stats(const maskeval_coco_result *res, size_t k,
+                                         double stats[12])
+{
+    for (size_t i = 0; i < MASKEVAL_N_STATS; i++) {
+        stats[i] = res != NULL && k < res->ep.K ? res->cat_stats[k * MASKEVAL_N_STATS + i] : -1.0;
+    }
+}
+
+void maskeval_coco_result_digests(const maskeval_coco_result *res, uint64_t *gt_digest,
+                                  uint64_t *params_digest)
+{
+    *gt_digest = res->gt_digest;
+    *params_digest = res->params_digest;
 }
 
 void maskeval_coco_result_counts(const maskeval_coco_result *res, size_t *n_images, size_t *n_gt,

@@ -151,8 +151,10 @@ struct maskeval_coco_result {
     double *precision, *recall, *scores;
     double stats[MASKEVAL_N_STATS];
     double *cat_ap;              /* [K], NaN where there is nothing to average */
+    double *cat_stats;           /* [K][12]: summarize() of each category alone */
     char **cat_names;            /* [K], NULL entries where the GT has no such id */
     size_t n_images, n_gt, n_dt;
+    uint64_t gt_digest, params_digest; /* identify the evaluation (as in partials) */
     double timing[4];
 };
 

@@ -32,8 +32,10 @@ static int64_t stat_max_det(const maskeval_eparams *ep, const stat_def *d)
     return d->max_det_ix < 0 ? 100 : ep->max_dets[d->max_det_ix];
 }
 
-/* Mean of the selected entries > -1, gathered in C order; -1 if none. */
-static double stat_value(const maskeval_coco_result *res, const stat_def *d, double *buf)
+/* Mean of the selected entries > -1 of categories [k0, k1), gathered in C
+ * order; -1 if none. */
+static double stat_value(const maskeval_coco_result *res, const stat_def *d, size_t k0,
+                         size_t k1, double *buf)
 {
     const maskeval_eparams *ep = &res->ep;
     const int64_t md = stat_max_det(ep, d);
@@ -44,7 +46,7 @@ static double stat_value(const maskeval_coco_result *res, const stat_def *d, dou
             continue;
         }
         for (size_t r = 0; r < R; r++) {
-            for (size_t k = 0; k < ep->K; k++) {
+            for (size_t k = k0; k < k1; k++) {
                 for (size_t m = 0; m < ep->M; m++) {
                     double v;
                     if (ep->max_dets[m] != md) {
@@ -78,7 +80,10 @@ maskeval_status maskeval_summarize(maskeval_ctx *ctx, maskeval_coco_result *res)
         return maskeval_nomem(ctx, "summarizing");
     }
     for (size_t i = 0; i < MASKEVAL_N_STATS; i++) {
-        res->stats[i] = stat_value(res, &defs[i], buf);
+        res->stats[i] = stat_value(res, &defs[i], 0, ep->K, buf);
+        for (size_t k = 0; k < ep->K; k++) {
+            res->cat_stats[k * MASKEVAL_N_STATS + i] = stat_value(res, &defs[i], k, k + 1, buf);
+        }
     }
     /* Per-category AP: precision[:, :, k, all, last maxDets] over entries > -1. */
     for (size_t k = 0; k < ep->K; k++) {

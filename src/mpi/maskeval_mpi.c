@@ -145,8 +145,9 @@ static int finish_coco(const coco_opts *o, void **bufs, const size_t *lens, int 
     }
     if (st != MASKEVAL_OK || parts == NULL) {
         cli_report(ctx, st);
-    } else if (cli_coco_report(res, NULL, o->json, o->dump, o->quiet) == 0) {
-        rc = CLI_OK;
+    } else {
+        rc = cli_coco_report(res, NULL, o->json, o->dump, o->quiet, &o->report);
+        rc = rc == 0 ? CLI_OK : rc == CLI_GATE_FAILED ? rc : CLI_ERR_INPUT;
     }
     for (int r = 0; parts != NULL && r < size; r++) {
         maskeval_coco_partial_destroy(parts[r]);

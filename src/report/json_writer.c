@@ -1,5 +1,5 @@
 /*
- * json_out.c - a streaming JSON writer for the CLI's result files. Doubles
+ * json_writer.c - the report library's streaming JSON writer for result files. Doubles
  * are written with the shortest of 15, 16 or 17 significant digits that
  * reads back to the same double, so outputs compare exactly.
  */
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "report.h"
 
 void cli_json_init(cli_json *j, FILE *f)
 {
