@@ -143,9 +143,13 @@ def main():
         git = shutil.which("git")
         if git and os.path.isdir(os.path.join(ROOT, ".git")) and not os.environ.get(
                 "MASKEVAL_COMMIT"):
-            head = subprocess.run([git, "-C", ROOT, "rev-parse", "--short=12", "HEAD"],
-                                  capture_output=True, text=True).stdout.strip()
-            assert lines[1].split()[1] == head, (lines[1], head)
+            # the commit the binary was built from: HEAD, or an ancestor of it when
+            # commits came after the last build
+            built = lines[1].split()[1]
+            assert re.fullmatch(r"[0-9a-f]{12}", built), lines[1]
+            anc = subprocess.run([git, "-C", ROOT, "merge-base", "--is-ancestor", built, "HEAD"],
+                                 capture_output=True, text=True)
+            assert anc.returncode == 0, "%s is not a commit of this checkout's history" % built
         assert re.search(r"OpenCL (on|off)", lines[2]) and re.search(r"MPI (on|off)", lines[2]), \
             lines[2]
         assert run(exe, ["-V"]).stdout == out
