@@ -105,7 +105,7 @@ def check_tree(a, prefix, libdir, so_version, so_full):
             fail("the installed maskeval.h differs from include/maskeval.h")
 
     lib = os.path.join(prefix, libdir)
-    for link, target in ((f"libmaskeval.so", f"libmaskeval.so.{so_version}"),
+    for link, target in (("libmaskeval.so", f"libmaskeval.so.{so_version}"),
                          (f"libmaskeval.so.{so_version}", f"libmaskeval.so.{so_full}")):
         path = os.path.join(lib, link)
         if not os.path.islink(path) or os.readlink(path) != target:
@@ -197,9 +197,8 @@ def main():
         fail(f"pkg-config --static --libs maskeval: {static_libs}")
     archive = "-l:libmaskeval.a"
     deps = [f for f in static_libs if f != "-lmaskeval"]
-    for flag in ("-lm",):
-        if flag not in deps:
-            fail(f"pkg-config --static --libs maskeval lacks {flag}: {static_libs}")
+    if "-lm" not in deps:
+        fail(f"pkg-config --static --libs maskeval lacks -lm: {static_libs}")
     exe = os.path.join(work, "consumer_pc_static")
     run([a.cc] + cflags + [src, "-o", exe] +
         [archive if f == "-lmaskeval" else f for f in static_libs])
