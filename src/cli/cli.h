@@ -187,6 +187,7 @@ void cli_coco_opts_free(coco_opts *o);
 
 typedef struct sem_opts {
     const char *gt, *pred, *json, *gt_suffix, *pred_suffix, *map, *pred_map;
+    const char *class_names;      /* --class-names FILE|cityscapes|ade20k|voc */
     const char *partial;          /* --partial FILE */
     uint32_t shard_index, shard_count; /* --shard I/N (default 0/1) */
     int (*sink)(void *user, maskeval_ctx *ctx, const maskeval_coco_partial *coco,
@@ -214,9 +215,10 @@ int cli_coco_report(const maskeval_coco_result *res, const char *backend, const 
 const char *cli_backend_name(const char *describe);
 
 /* Summarizes a semantic evaluation, applies --strict, prints the table
- * (unless quiet) and writes --json. Returns an exit code. */
+ * (unless quiet) and writes --json; tag: the run's class names and
+ * parameters (semantic_meta.h; NULL: none). Returns an exit code. */
 int cli_semantic_report(maskeval_ctx *ctx, const maskeval_semantic *sem, const char *json,
-                        int quiet, int strict, int city_names, maskeval_semantic_summary *sum);
+                        int quiet, int strict, const char *tag, maskeval_semantic_summary *sum);
 /* --shard I/N: 0, or an exit code after a usage error. */
 int cli_parse_shard(const char *cmd, const char *v, uint32_t *index, uint32_t *count);
 /* Encodes a partial (coco, or else sem) and writes it atomically; 0 or -1 (reported). */
@@ -224,9 +226,6 @@ int cli_write_partial(maskeval_ctx *ctx, const char *path, const maskeval_coco_p
                       const maskeval_semantic *sem);
 /* Reads a whole file (malloc'd); 0 or -1 (reported). */
 int cli_read_file(const char *path, void **out, size_t *len);
-
-/* Name of Cityscapes train id k (0..18), NULL beyond. */
-const char *cli_cityscapes_class_name(uint32_t k);
 
 /* Run a parsed command; return an exit code. */
 int cli_coco_run(const coco_opts *o);

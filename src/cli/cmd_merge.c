@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "semantic_meta.h"
 
 static void merge_help(FILE *f)
 {
@@ -161,8 +162,14 @@ static int merge_semantic(maskeval_ctx *ctx, const merge_opts *o, void **bufs, c
                 (unsigned long long)n_held, (unsigned long long)n_items);
         goto done;
     }
-    rc = cli_semantic_report(ctx, acc, o->json, o->quiet, o->strict,
-                             tag != NULL && strcmp(tag, "names=cityscapes") == 0, NULL);
+    if (tag == NULL || strncmp(tag, CLI_SEM_META_PREFIX, strlen(CLI_SEM_META_PREFIX)) != 0) {
+        fprintf(stderr,
+                "maskeval: %s: written by an older maskeval that did not record the run's "
+                "parameters and class names: rerun its shards\n",
+                o->files[0]);
+        goto done;
+    }
+    rc = cli_semantic_report(ctx, acc, o->json, o->quiet, o->strict, tag, NULL);
 done:
     maskeval_semantic_destroy(acc);
     return rc;

@@ -10,7 +10,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "class_names.h"
 #include "cli.h"
+#include "semantic_files.h"
+#include "semantic_meta.h"
 
 static void semantic_help(FILE *f)
 {
@@ -19,8 +22,9 @@ static void semantic_help(FILE *f)
             "\n"
             "Semantic segmentation metrics from PNG label maps: per-class IoU, Acc, Dice,\n"
             "Precision, Recall, F-score; aAcc, mIoU, mAcc, mDice, mPrecision, mRecall,\n"
-            "mFscore (mmsegmentation's IoUMetric) and fwIoU. Files are paired by stem:\n"
-            "<stem><gt-suffix>.png in --gt with <stem><pred-suffix>.png in --pred.\n"
+            "mFscore (mmsegmentation's IoUMetric) and fwIoU. Both folders are searched\n"
+            "recursively; <stem><gt-suffix>.png in --gt pairs with <stem><pred-suffix>.png\n"
+            "in --pred at the same relative path (by stem alone when one side is flat).\n"
             "\n"
             "options:\n"
             "  --gt DIR, --pred DIR        ground-truth and prediction folders\n"
@@ -29,7 +33,9 @@ static void semantic_help(FILE *f)
             "  --reduce-zero-label         ground truth 0 -> 255, v -> v-1 (ADE20K)\n"
             "  --label-map cityscapes|FILE map ground-truth labels (FILE: JSON {\"src\": dst})\n"
             "  --pred-label-map cityscapes|FILE  map predicted labels\n"
-            "  --gt-suffix S, --pred-suffix S    e.g. _gtFine_labelIds\n"
+            "  --gt-suffix S, --pred-suffix S    e.g. _gtFine_labelTrainIds, _leftImg8bit\n"
+            "  --class-names cityscapes|ade20k|voc|FILE  names in the table and --json\n"
+            "                              (FILE: one per line, or a JSON array of strings)\n"
             "  --strict                    fail on predictions outside [0, K) or ground truth >= K\n"
             "  --json FILE                 write all metrics and the confusion matrix ('-' = stdout)\n"
             "  --backend auto|cpu|opencl   where pixels are counted (default auto)\n"
@@ -38,7 +44,7 @@ static void semantic_help(FILE *f)
             "  --device N, --threads N, --max-device-mem SIZE, --timing\n"
             "  --quiet                     only the summary lines: no per-class table, notes or\n"
             "                              progress bar\n"
-            "  --shard I/N                 count only the pairs at positions p (sorted by stem)\n"
+            "  --shard I/N                 count only the pairs at positions p (sorted by path)\n"
             "                              with p %% N == I (needs --partial)\n"
             "  --partial FILE              write the confusion counts to FILE instead of metrics\n"
             "                              (combine with 'maskeval merge')\n"
@@ -159,7 +165,7 @@ int cli_semantic_parse(int argc, char **argv, sem_opts *o)
     static const char *const value_options[] = {
         "--gt", "--pred", "--json", "--gt-suffix", "--pred-suffix", "--label-map",
         "--pred-label-map", "--num-classes", "--ignore-index", "--shard", "--partial",
-        "--max-image-pixels", NULL};
+        "--max-image-pixels", "--class-names", NULL};
     cli_args a;
     const char *name, *v;
     int bad = 0, r;
@@ -207,6 +213,8 @@ int cli_semantic_parse(int argc, char **argv, sem_opts *o)
             o->map = v;
         } else if (strcmp(name, "--pred-label-map") == 0) {
             o->pred_map = v;
+        } else if (strcmp(name, "--class-names") == 0) {
+            o->class_names = v;
         } else if (strcmp(name, "--num-classes") == 0) {
             if (!cli_parse_i64(v, &o->k)) {
                 return cli_usage_error("semantic", "--num-classes needs an integer (got '%s')", v);
@@ -254,157 +262,31 @@ int cli_semantic_parse(int argc, char **argv, sem_opts *o)
     return cli_env_device("semantic", &o->lib);
 }
 
-/* ---- pairing files by stem ------------------------------------------------ */
-
-typedef struct file_list {
-    char **stem, **path;
-    size_t n, cap;
-} file_list;
-
-static void free_list(file_list *l)
-{
-    for (size_t i = 0; i < l->n; i++) {
-        free(l->stem[i]);
-        free(l->path[i]);
-    }
-    free(l->stem);
-    free(l->path);
-    memset(l, 0, sizeof(*l));
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Files named <stem><suffix>.png, sorted by stem; returns 0 or prints an error. */
-static int list_dir(const char *dir, const char *suffix, const char *what, file_list *out)
-{
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    size_t tail_len;
-    char tail[512];
-    memset(out, 0, sizeof(*out));
-    if (d == NULL) {
-        fprintf(stderr, "maskeval: %s: cannot open %s folder: %s\n", dir, what, strerror(errno));
-        return -1;
-    }
-    snprintf(tail, sizeof(tail), "%s.png", suffix);
-    tail_len = strlen(tail);
-    while ((e = readdir(d)) != NULL) {
-        size_t len = strlen(e->d_name), plen;
-        char *path;
-        struct stat sb;
-        if (len <= tail_len || strcmp(e->d_name + len - tail_len, tail) != 0) {
-            continue;
-        }
-        plen = strlen(dir) + len + 2;
-        path = malloc(plen);
-        if (path == NULL) {
-            closedir(d);
-            return -1;
-        }
-        snprintf(path, plen, "%s/%s", dir, e->d_name);
-        if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-            /* a label map that cannot be read is an error, never a silent skip */
-            struct stat lsb;
-            const int dangling = lstat(path, &lsb) == 0 && S_ISLNK(lsb.st_mode) && errno == ENOENT;
-            fprintf(stderr, "maskeval: %s: %s\n", path,
-                    dangling ? "dangling symbolic link"
-                    : stat(path, &sb) != 0 ? strerror(errno)
-                                           : "not a regular file");
-            free(path);
-            closedir(d);
-            free_list(out);
-            return -1;
-        }
-        if (out->n == out->cap) {
-            size_t nc = out->cap ? out->cap * 2 : 64;
-            char **s = realloc(out->stem, nc * sizeof(char *));
-            char **p = s != NULL ? realloc(out->path, nc * sizeof(char *)) : NULL;
-            if (s != NULL) {
-                out->stem = s;
-            }
-            if (p == NULL) {
-                free(path);
-                closedir(d);
-                return -1;
-            }
-            out->path = p;
-            out->cap = nc;
-        }
-        out->stem[out->n] = strndup(e->d_name, len - tail_len);
-        out->path[out->n] = path;
-        out->n++;
-    }
-    closedir(d);
-    /* sort stems and paths together: sort indices by stem */
-    {
-        char **kv = malloc(out->n * 2 * sizeof(char *) + 1);
-        if (kv == NULL) {
-            return -1;
-        }
-        for (size_t i = 0; i < out->n; i++) {
-            kv[2 * i] = out->stem[i];
-            kv[2 * i + 1] = out->path[i];
-        }
-        qsort(kv, out->n, 2 * sizeof(char *), cmp_str);
-        for (size_t i = 0; i < out->n; i++) {
-            out->stem[i] = kv[2 * i];
-            out->path[i] = kv[2 * i + 1];
-        }
-        free(kv);
-    }
-    return 0;
-}
-
-static int find_stem(const file_list *l, const char *stem)
-{
-    size_t lo = 0, hi = l->n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(l->stem[mid], stem);
-        if (c == 0) {
-            return (int)mid;
-        }
-        if (c < 0) {
-            lo = mid + 1;
-        } else {
-            hi = mid;
-        }
-    }
-    return -1;
-}
-
-const char *cli_cityscapes_class_name(uint32_t k)
-{
-    return k < 19 ? cityscapes[k].name : NULL;
-}
-
 /*
- * A partial names its dataset by the digest of the sorted stems, each
- * followed by a NUL and its ground-truth file's size (8 bytes, little
+ * A partial names its dataset by the digest of the sorted keys (relative
+ * path and stem of each ground-truth file; the stem alone in a flat folder),
+ * each followed by a NUL and its ground-truth file's size (8 bytes, little
  * endian), so that partials of other folders do not merge; its tag records
- * what changes the printed output (Cityscapes class names).
+ * what else the report shows (class names, parameters: semantic_meta.h).
  */
 static maskeval_status declare_shard(maskeval_ctx *ctx, maskeval_semantic *sem,
-                                     const file_list *gl, const sem_opts *o, int city)
+                                     const sem_pairs *gl, const sem_opts *o, const char *tag)
 {
     size_t total = 0, at = 0;
     unsigned char *joined;
     uint64_t digest;
     for (size_t i = 0; i < gl->n; i++) {
-        total += strlen(gl->stem[i]) + 1 + 8;
+        total += strlen(gl->key[i]) + 1 + 8;
     }
     joined = malloc(total + 1);
     if (joined == NULL) {
         return MASKEVAL_ERR_NOMEM;
     }
     for (size_t i = 0; i < gl->n; i++) {
-        const size_t n = strlen(gl->stem[i]) + 1;
+        const size_t n = strlen(gl->key[i]) + 1;
         struct stat sb;
-        uint64_t size = stat(gl->path[i], &sb) == 0 ? (uint64_t)sb.st_size : 0;
-        memcpy(joined + at, gl->stem[i], n);
+        uint64_t size = stat(gl->gt[i], &sb) == 0 ? (uint64_t)sb.st_size : 0;
+        memcpy(joined + at, gl->key[i], n);
         at += n;
         for (int b = 0; b < 8; b++) {
             joined[at++] = (unsigned char)(size >> (8 * b));
@@ -413,12 +295,12 @@ static maskeval_status declare_shard(maskeval_ctx *ctx, maskeval_semantic *sem,
     digest = maskeval_digest(joined, total);
     free(joined);
     return maskeval_semantic_set_shard(ctx, sem, digest, gl->n, o->shard_index, o->shard_count,
-                                       city ? "names=cityscapes" : NULL);
+                                       tag);
 }
 
 int cli_semantic_run(const sem_opts *o)
 {
-    file_list gl, pl;
+    sem_pairs gl;
     pairs gmap = {0}, pmap = {0};
     const char **gpaths = NULL, **ppaths = NULL;
     maskeval_ctx *ctx = NULL;
@@ -427,6 +309,8 @@ int cli_semantic_run(const sem_opts *o)
     maskeval_semantic_summary sum;
     maskeval_status st;
     size_t n_sel = 0;
+    cli_class_names names;
+    char *tag = NULL;
     const int city = o->map != NULL && strcmp(o->map, "cityscapes") == 0;
     const char *gs = o->gt_suffix != NULL ? o->gt_suffix : "";
     const char *ps = o->pred_suffix != NULL ? o->pred_suffix : "";
@@ -435,12 +319,12 @@ int cli_semantic_run(const sem_opts *o)
     cli_progress_state progress;
 
     memset(&gl, 0, sizeof(gl));
-    memset(&pl, 0, sizeof(pl));
+    memset(&names, 0, sizeof(names));
     {
-        const char *inputs[4] = {o->gt, o->pred, o->map, o->pred_map};
-        if ((rc = cli_output_check("semantic", "--json", o->json, 0, inputs, 4)) != 0 ||
+        const char *inputs[5] = {o->gt, o->pred, o->map, o->pred_map, o->class_names};
+        if ((rc = cli_output_check("semantic", "--json", o->json, 0, inputs, 5)) != 0 ||
             (o->sink == NULL &&
-             (rc = cli_output_check("semantic", "--partial", o->partial, 0, inputs, 4)) != 0)) {
+             (rc = cli_output_check("semantic", "--partial", o->partial, 0, inputs, 5)) != 0)) {
             return rc;
         }
     }
@@ -448,13 +332,38 @@ int cli_semantic_run(const sem_opts *o)
         (rc = load_label_map(o->pred_map, o->ignore, &pmap)) != 0) {
         goto done;
     }
+    /* --label-map cityscapes with 19 classes implies the Cityscapes names (as before) */
+    if (o->class_names != NULL || (city && o->k == 19)) {
+        char err[512];
+        if (cli_class_names_load(o->class_names != NULL ? o->class_names : "cityscapes",
+                                 (uint32_t)o->k, &names, err, sizeof(err)) != 0) {
+            rc = cli_usage_error("semantic", "%s", err);
+            goto done;
+        }
+    }
     rc = CLI_ERR_INPUT;
-    if (list_dir(o->gt, gs, "ground-truth", &gl) != 0 || list_dir(o->pred, ps, "prediction", &pl) != 0) {
+    if (cli_sem_pair_files(o->gt, o->pred, gs, ps, o->quiet, &gl) != 0) {
         goto done;
     }
-    if (gl.n == 0) {
-        fprintf(stderr, "maskeval: %s: no ground-truth files (*%s.png)\n", o->gt, gs);
-        goto done;
+    if (!o->quiet && (o->sink == NULL || o->shard_index == 0)) {
+        const char *by = strcmp(gl.pairing, "relative path") == 0 ? "relative path and stem"
+                                                                   : "stem";
+        if (gl.gt_dirs == gl.pred_dirs) {
+            fprintf(stderr, "maskeval: found %zu ground-truth and %zu prediction label maps in %zu "
+                            "folder%s (paired by %s)\n",
+                    gl.n, gl.n_pred, gl.gt_dirs, gl.gt_dirs == 1 ? "" : "s", by);
+        } else {
+            fprintf(stderr, "maskeval: found %zu ground-truth label maps in %zu folder%s and %zu "
+                            "predictions in %zu folder%s (paired by %s)\n",
+                    gl.n, gl.gt_dirs, gl.gt_dirs == 1 ? "" : "s", gl.n_pred, gl.pred_dirs,
+                    gl.pred_dirs == 1 ? "" : "s", by);
+        }
+    }
+    {
+        cli_sem_run_info info = {o, &names, gl.pairing};
+        if ((tag = cli_sem_meta_encode(&info)) == NULL) {
+            goto done;
+        }
     }
     gpaths = calloc(gl.n, sizeof(char *));
     ppaths = calloc(gl.n, sizeof(char *));
@@ -463,21 +372,8 @@ int cli_semantic_run(const sem_opts *o)
         goto done;
     }
     for (size_t i = 0; i < gl.n; i++) {
-        int j = find_stem(&pl, gl.stem[i]);
-        if (j < 0) {
-            fprintf(stderr, "maskeval: %s: no prediction %s/%s%s.png for it\n", gl.path[i],
-                    o->pred, gl.stem[i], ps);
-            goto done;
-        }
-        gpaths[i] = gl.path[i];
-        ppaths[i] = pl.path[j];
-    }
-    for (size_t j = 0; j < pl.n; j++) {
-        if (find_stem(&gl, pl.stem[j]) < 0) {
-            fprintf(stderr, "maskeval: %s: unpaired prediction (no ground truth %s/%s%s.png)\n",
-                    pl.path[j], o->gt, pl.stem[j], gs);
-            goto done;
-        }
+        gpaths[i] = gl.gt[i];
+        ppaths[i] = gl.pred[i];
     }
     {
         maskeval_options lib = o->lib;
@@ -498,9 +394,9 @@ int cli_semantic_run(const sem_opts *o)
         st = maskeval_semantic_create(ctx, &p, &sem);
     }
     if (st == MASKEVAL_OK && o->partial != NULL) {
-        st = declare_shard(ctx, sem, &gl, o, city);
+        st = declare_shard(ctx, sem, &gl, o, tag);
     }
-    /* this shard's pairs, kept in stem order */
+    /* this shard's pairs, kept in key order */
     for (size_t i = 0; i < gl.n; i++) {
         if (i % o->shard_count == o->shard_index) {
             gpaths[n_sel] = gpaths[i];
@@ -537,7 +433,7 @@ int cli_semantic_run(const sem_opts *o)
         rc = CLI_OK;
         goto done;
     }
-    rc = cli_semantic_report(ctx, sem, o->json, o->quiet, o->strict, city, &sum);
+    rc = cli_semantic_report(ctx, sem, o->json, o->quiet, o->strict, tag, &sum);
     if (rc != CLI_OK) {
         goto done;
     }
@@ -558,8 +454,9 @@ done:
     free(ppaths);
     free(gmap.v);
     free(pmap.v);
-    free_list(&gl);
-    free_list(&pl);
+    free(tag);
+    cli_class_names_free(&names);
+    cli_sem_pairs_free(&gl);
     return rc;
 }
 

@@ -3,20 +3,56 @@
  * maskeval-mpi print and write for a semantic evaluation: the per-class
  * table, the summary line and --json, from the counts alone.
  */
+#include <cjson/cJSON.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "semantic_meta.h"
 
 /* ---- output ---------------------------------------------------------------- */
 
 typedef struct sem_out {
-    int city_names;
+    const char *const *names; /* NULL: none */
+    const cJSON *params;      /* NULL: none */
     const maskeval_semantic *s;
     const maskeval_semantic_summary *sum;
     const maskeval_class_metrics *cls;
 } sem_out;
+
+/* A cJSON value (from the run's tag) through the streaming writer. */
+static void write_value(cli_json *j, const cJSON *v)
+{
+    const cJSON *it;
+    if (cJSON_IsObject(v)) {
+        cli_json_begin_object(j);
+        cJSON_ArrayForEach(it, v)
+        {
+            cli_json_key(j, it->string);
+            write_value(j, it);
+        }
+        cli_json_end_object(j);
+    } else if (cJSON_IsArray(v)) {
+        cli_json_begin_array(j);
+        cJSON_ArrayForEach(it, v)
+        {
+            write_value(j, it);
+        }
+        cli_json_end_array(j);
+    } else if (cJSON_IsString(v)) {
+        cli_json_string(j, v->valuestring);
+    } else if (cJSON_IsBool(v)) {
+        cli_json_bool(j, cJSON_IsTrue(v));
+    } else if (cJSON_IsNumber(v) && v->valuedouble == floor(v->valuedouble) &&
+               fabs(v->valuedouble) < 9007199254740992.0) {
+        cli_json_int(j, (int64_t)v->valuedouble);
+    } else if (cJSON_IsNumber(v)) {
+        cli_json_double(j, v->valuedouble);
+    } else {
+        cli_json_null(j);
+    }
+}
 
 static int write_sem_json(FILE *f, void *arg)
 {
@@ -44,6 +80,10 @@ static int write_sem_json(FILE *f, void *arg)
     for (uint32_t c = 0; c < k; c++) {
         const maskeval_class_metrics *m = &out->cls[c];
         cli_json_begin_object(&j);
+        if (out->names != NULL) {
+            cli_json_key(&j, "name");
+            cli_json_string(&j, out->names[c]);
+        }
         NUM("IoU", m->iou);
         NUM("Acc", m->acc);
         NUM("Dice", m->dice);
@@ -113,8 +153,22 @@ static int write_sem_json(FILE *f, void *arg)
     cli_json_uint(&j, sum->invalid_gt_pixels);
     cli_json_key(&j, "images");
     cli_json_uint(&j, sum->images);
+    if (out->params != NULL) {
+        cli_json_key(&j, "params");
+        write_value(&j, out->params);
+    }
     cli_json_end_object(&j);
     return ferror(f) ? -1 : 0;
+}
+
+/* Terminal columns of a UTF-8 name: its code points (no wide-character tables). */
+static int columns(const char *s)
+{
+    int n = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        n += (*p & 0xc0) != 0x80;
+    }
+    return n;
 }
 
 /* mmseg prints round(100 * v, 2) (numpy rounds half to even). */
@@ -132,23 +186,29 @@ static void print_table(const sem_out *out, int quiet)
 {
     const maskeval_semantic_summary *s = out->sum;
     char a[32], b[32], c[32], d[32], e[32], f[32], g[32], h[32];
-    int names = out->city_names && s->num_classes == 19;
+    int width = 15; /* the class column grows to the longest name */
+    for (uint32_t k = 0; out->names != NULL && k < s->num_classes; k++) {
+        const int n = columns(out->names[k]);
+        width = n > width && n < 256 ? n : width;
+    }
     if (!quiet) {
-        printf("per class (percent):\n%-15s %7s %7s %7s %7s\n", "class", "IoU", "Acc", "Dice",
-               "Fscore");
+        printf("per class (percent):\n%-*s %7s %7s %7s %7s\n", width, "class", "IoU", "Acc",
+               "Dice", "Fscore");
     }
     for (uint32_t k = 0; !quiet && k < s->num_classes; k++) {
-        char label[32];
-        if (names) {
-            snprintf(label, sizeof(label), "%s", cli_cityscapes_class_name(k));
+        char num[16];
+        const char *label = num;
+        if (out->names != NULL) {
+            label = out->names[k];
         } else {
-            snprintf(label, sizeof(label), "%u", k);
+            snprintf(num, sizeof(num), "%u", k);
         }
         pct(a, sizeof(a), out->cls[k].iou);
         pct(b, sizeof(b), out->cls[k].acc);
         pct(c, sizeof(c), out->cls[k].dice);
         pct(d, sizeof(d), out->cls[k].fscore);
-        printf("%-15s %7s %7s %7s %7s\n", label, a, b, c, d);
+        printf("%s%*s %7s %7s %7s %7s\n", label, width > columns(label) ? width - columns(label) : 0,
+               "", a, b, c, d);
     }
     pct(a, sizeof(a), s->aAcc);
     pct(b, sizeof(b), s->mIoU);
@@ -169,14 +229,49 @@ static void print_table(const sem_out *out, int quiet)
 }
 
 int cli_semantic_report(maskeval_ctx *ctx, const maskeval_semantic *sem, const char *json,
-                        int quiet, int strict, int city_names, maskeval_semantic_summary *sum_out)
+                        int quiet, int strict, const char *tag, maskeval_semantic_summary *sum_out)
 {
     maskeval_semantic_summary sum;
     maskeval_class_metrics *cls = NULL;
     maskeval_status st;
     int rc = CLI_ERR_INPUT;
+    cJSON *meta = NULL;
+    const cJSON *params = NULL, *jnames = NULL;
+    const char **names = NULL;
+
+    if (tag != NULL && strncmp(tag, CLI_SEM_META_PREFIX, strlen(CLI_SEM_META_PREFIX)) == 0) {
+        meta = cJSON_Parse(tag + strlen(CLI_SEM_META_PREFIX));
+        params = cJSON_GetObjectItemCaseSensitive(meta, "params");
+        jnames = cJSON_GetObjectItemCaseSensitive(meta, "names");
+        if (meta == NULL || !cJSON_IsObject(params) ||
+            (jnames != NULL && !cJSON_IsArray(jnames))) {
+            fprintf(stderr, "maskeval: the run's parameters (a partial's tag) are malformed\n");
+            cJSON_Delete(meta);
+            return CLI_ERR_INPUT;
+        }
+        if (jnames != NULL) {
+            const cJSON *it;
+            size_t n = 0;
+            names = calloc((size_t)cJSON_GetArraySize(jnames) + 1, sizeof(char *));
+            if (names == NULL) {
+                fprintf(stderr, "maskeval: out of memory\n");
+                cJSON_Delete(meta);
+                return CLI_ERR_INPUT;
+            }
+            cJSON_ArrayForEach(it, jnames)
+            {
+                names[n++] = cJSON_IsString(it) ? it->valuestring : "?";
+            }
+        }
+    }
 
     st = maskeval_semantic_summarize(sem, &sum);
+    if (st == MASKEVAL_OK && names != NULL &&
+        (uint32_t)cJSON_GetArraySize(jnames) != sum.num_classes) {
+        fprintf(stderr, "maskeval: %d class names for %u classes in the run's parameters\n",
+                cJSON_GetArraySize(jnames), sum.num_classes);
+        goto done;
+    }
     if (st == MASKEVAL_OK) {
         cls = calloc((size_t)sum.num_classes, sizeof(*cls));
         st = cls == NULL ? MASKEVAL_ERR_NOMEM
@@ -199,7 +294,7 @@ int cli_semantic_report(maskeval_ctx *ctx, const maskeval_semantic *sem, const c
         goto done;
     }
     {
-        sem_out out = {city_names, sem, &sum, cls};
+        sem_out out = {names, params, sem, &sum, cls};
         if (json != NULL && strcmp(json, "-") == 0) {
             if (cli_write_atomic("-", write_sem_json, &out) != 0) {
                 goto done;
@@ -217,5 +312,7 @@ int cli_semantic_report(maskeval_ctx *ctx, const maskeval_semantic *sem, const c
     rc = CLI_OK;
 done:
     free(cls);
+    free(names);
+    cJSON_Delete(meta);
     return rc;
 }

@@ -165,7 +165,6 @@ static int finish_semantic(const sem_opts *o, void **bufs, const size_t *lens, i
     maskeval_ctx *ctx = NULL;
     maskeval_semantic *acc = NULL, *one = NULL;
     maskeval_status st = maskeval_ctx_create(&lib, &ctx);
-    const int city = o->map != NULL && strcmp(o->map, "cityscapes") == 0;
     int rc = CLI_ERR_INPUT;
     if (st == MASKEVAL_OK) {
         st = maskeval_semantic_decode(ctx, "rank 0", bufs[0], lens[0], &acc);
@@ -183,7 +182,10 @@ static int finish_semantic(const sem_opts *o, void **bufs, const size_t *lens, i
     if (st != MASKEVAL_OK) {
         cli_report(ctx, st);
     } else {
-        rc = cli_semantic_report(ctx, acc, o->json, o->quiet, o->strict, city, NULL);
+        uint64_t n_items, n_held;
+        const char *tag;
+        maskeval_semantic_get_shard(acc, &n_items, &n_held, &tag);
+        rc = cli_semantic_report(ctx, acc, o->json, o->quiet, o->strict, tag, NULL);
     }
     maskeval_semantic_destroy(acc);
     maskeval_ctx_destroy(ctx);

@@ -86,11 +86,10 @@ maskeval_status maskeval_semantic_merge(maskeval_ctx *ctx, maskeval_semantic *ds
     }
     if (dst->k != src->k || dst->ignore != src->ignore ||
         memcmp(dst->lut_g, src->lut_g, LUT_N * sizeof(uint32_t)) != 0 ||
-        memcmp(dst->lut_p, src->lut_p, LUT_N * sizeof(uint32_t)) != 0 ||
-        !same_tag(dst->tag, src->tag)) {
+        memcmp(dst->lut_p, src->lut_p, LUT_N * sizeof(uint32_t)) != 0) {
         return maskeval_fail(ctx, MASKEVAL_ERR_INVALID_ARG,
                              "%s: evaluated with other parameters than %s (classes, ignore "
-                             "index, label maps or names differ)",
+                             "index or label maps differ)",
                              src->name[0] ? src->name : "maskeval_semantic_merge",
                              dst->name[0] ? dst->name : "the first");
     }
@@ -104,6 +103,14 @@ maskeval_status maskeval_semantic_merge(maskeval_ctx *ctx, maskeval_semantic *ds
                              (unsigned long long)src->dataset_digest,
                              (unsigned long long)dst->n_items,
                              (unsigned long long)dst->dataset_digest);
+    }
+    /* after the dataset: the CLI's tag holds the folders as given */
+    if (!same_tag(dst->tag, src->tag)) {
+        return maskeval_fail(ctx, MASKEVAL_ERR_INVALID_ARG,
+                             "%s: evaluated with other parameters than %s (the tags differ: "
+                             "for maskeval semantic, class names, folders as given or suffixes)",
+                             src->name[0] ? src->name : "maskeval_semantic_merge",
+                             dst->name[0] ? dst->name : "the first");
     }
     for (uint64_t i = 0; i < src->n_items; i++) {
         if (src->held[i] && dst->held[i]) {

@@ -31,6 +31,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 GEN = os.path.join(HERE, "gen_labels.py")
@@ -217,6 +218,36 @@ def backends_or_default(backends):
 # ---------------------------------------------------------------------------
 
 
+def nested_layouts(opt, d, meta):
+    """With --nest N: copies of the flat folders with each pair moved to one of N
+    subfolders (by a hash of its stem): both sides nested, and nested ground
+    truth with flat predictions. Yields (name, (gt, pred))."""
+    if not opt.nest:
+        return []
+    args = meta["maskeval_args"]
+
+    def arg(name):
+        return args[args.index(name) + 1] if name in args else ""
+
+    def spread(src, suffix, dst):
+        shutil.rmtree(dst, ignore_errors=True)
+        os.makedirs(dst)
+        tail = suffix + ".png"
+        for f in sorted(os.listdir(src)):
+            sub = ""
+            if f.endswith(tail) and len(f) > len(tail):
+                sub = "city%d" % (zlib.crc32(f[:-len(tail)].encode()) % opt.nest)
+                os.makedirs(os.path.join(dst, sub), exist_ok=True)
+            shutil.copy2(os.path.join(src, f), os.path.join(dst, sub, f))
+        return dst
+
+    gt = os.path.join(d, meta["gt_dir"])
+    pred = os.path.join(d, meta["pred_dir"])
+    ngt = spread(gt, arg("--gt-suffix"), os.path.join(d, "nested_gt"))
+    npred = spread(pred, arg("--pred-suffix"), os.path.join(d, "nested_pred"))
+    return [("nested", (ngt, npred)), ("nested gt, flat pred", (ngt, pred))]
+
+
 def mode_random(opt):
     if opt.profile == "bad":
         d = os.path.join(opt.work, f"bad_s{opt.seed}")
@@ -246,6 +277,28 @@ def mode_random(opt):
             failed += 1
             continue
         diff = compare_results(ref, got, opt.tol, opt.max_diffs)
+        for layout, ndirs in nested_layouts(opt, d, meta):
+            # the same files spread over folders: the same numbers as the flat run
+            cmd = [opt.maskeval, "semantic", "--gt", ndirs[0], "--pred", ndirs[1]] + \
+                meta["maskeval_args"] + extra
+            try:
+                nested = run_eval(cmd, d, os.path.join(d, f"maskeval_{tag}_{layout}.json"),
+                                  opt.timeout, f"{label}, {layout}")
+            except Failure as e:
+                print(f"FAIL {opt.profile} seed {opt.seed} [{tag}] {layout}: {e}")
+                failed += 1
+                continue
+            nd = compare_results(ref, nested, opt.tol, opt.max_diffs)
+            if nd.count:
+                print("FAIL " + nd.report(f"{opt.profile} seed {opt.seed} [{tag}] {layout} vs "
+                                          f"reference ({d})"))
+                failed += 1
+            elif nested.get("confusion") != got.get("confusion"):
+                print(f"FAIL {opt.profile} seed {opt.seed} [{tag}] {layout}: confusion differs "
+                      "from the flat run")
+                failed += 1
+            else:
+                print(f"ok   {opt.profile} seed {opt.seed} [{tag}] {layout} == flat")
         if diff.count:
             print("FAIL " + diff.report(f"{opt.profile} seed {opt.seed} [{tag}] vs reference ({d})"))
             failed += 1
@@ -439,6 +492,8 @@ def main(argv=None):
     ap.add_argument("--bad", help="directory written by gen_labels.py --profile bad")
     ap.add_argument("--backend", action="append", choices=("cpu", "opencl"))
     ap.add_argument("--ref", default=REF)
+    ap.add_argument("--nest", type=int, default=0,
+                    help="also run on copies spread over N subfolders (recursive search)")
     ap.add_argument("--timeout", type=float, default=600)
     ap.add_argument("--tol", type=float, default=1e-12)
     ap.add_argument("--max-diffs", type=int, default=40)
