@@ -34,11 +34,31 @@ maskeval_status maskeval_json_parse_span(maskeval_ctx *ctx, const char *name, co
         return maskeval_json_syntax_error(ctx, name, buf, len, span.off + err, what);
     }
     default:
-        /* an element cut short by the end of the span: say where it began */
-        return maskeval_json_syntax_error(ctx, name, buf, len,
-                                          err >= span.len ? span.off + span.len : span.off + err,
-                                          NULL);
+        break;
     }
+    if (err < span.len) {
+        /* Python's json.dump writes these for non-finite floats (and
+         * json.load reads them back), but they are not JSON */
+        const char *at = buf + span.off + err, *tok = NULL;
+        size_t left = len - (span.off + err);
+        if (left >= 3 && memcmp(at, "NaN", 3) == 0) {
+            tok = "NaN";
+        } else if (left >= 8 && memcmp(at, "Infinity", 8) == 0) {
+            tok = span.off + err > 0 && at[-1] == '-' ? "-Infinity" : "Infinity";
+        }
+        if (tok != NULL) {
+            char where[256];
+            maskeval_json_path_at(buf, len, span.off + err, where, sizeof(where));
+            return maskeval_fail(ctx, MASKEVAL_ERR_PARSE,
+                                 "%s: %s is %s, which is not valid JSON (Python's json.dump "
+                                 "writes it for float('%s')); write finite numbers",
+                                 name, where[0] != '\0' ? where : "the top-level value", tok,
+                                 tok[0] == 'N' ? "nan" : tok[0] == '-' ? "-inf" : "inf");
+        }
+    }
+    /* an element cut short by the end of the span: say where it began */
+    return maskeval_json_syntax_error(ctx, name, buf, len,
+                                      err >= span.len ? span.off + span.len : span.off + err, NULL);
 }
 
 maskeval_status maskeval_elements_plan(maskeval_ctx *ctx, maskeval_elements *e)
