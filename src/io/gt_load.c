@@ -572,7 +572,13 @@ static maskeval_status load_owned(maskeval_ctx *ctx, const char *name, char *buf
         if (st == MASKEVAL_OK) {
             st = maskeval_json_parse_span(ctx, name, buf, len, whole, &ar, &root);
         }
-        if (st == MASKEVAL_OK) {
+        if (st == MASKEVAL_OK && cJSON_IsArray(root) && cJSON_IsObject(root->child) &&
+            maskeval_json_member(root->child, "score") != NULL) {
+            st = maskeval_fail(ctx, MASKEVAL_ERR_PARSE,
+                               "%s: is a results list (a JSON array of objects with \"score\"), "
+                               "not a COCO ground-truth object: are --gt and --dt swapped?",
+                               name);
+        } else if (st == MASKEVAL_OK) {
             st = maskeval_fail(ctx, MASKEVAL_ERR_PARSE,
                                "%s: expected a JSON object at the top level, got %s", name,
                                maskeval_json_type(root));
@@ -588,7 +594,11 @@ static maskeval_status load_owned(maskeval_ctx *ctx, const char *name, char *buf
         end = maskeval_json_skip_ws(buf, len, maskeval_json_skip_ws(buf, len, end) + 1);
         if (end < len) {
             st = maskeval_json_syntax_error(ctx, name, buf, len, end,
-                                            "extra data after the top-level value");
+                                            buf[end] == '{'
+                                                ? "extra data after the top-level value (one "
+                                                  "object per line, JSON Lines? the ground "
+                                                  "truth is one JSON object)"
+                                                : "extra data after the top-level value");
             goto done;
         }
     }
