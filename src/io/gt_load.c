@@ -81,6 +81,11 @@ const char *maskeval_gt_category_name(const maskeval_gt *gt, int64_t category_id
     return k < 0 ? NULL : gt->names + gt->cat_name_off[k];
 }
 
+int maskeval_gt_has_image(const maskeval_gt *gt, int64_t image_id)
+{
+    return gt != NULL && maskeval_gt_find_image(gt, image_id) >= 0;
+}
+
 void maskeval_gt_counts(const maskeval_gt *gt, size_t *n_images, size_t *n_categories,
                         size_t *n_annotations)
 {
