@@ -461,6 +461,7 @@ static maskeval_status load_annotations(maskeval_ctx *ctx, maskeval_gt *gt, char
     }
     gt->n_ann = n;
     el.name = file;
+    el.array_key = "annotations";
     el.buf = *buf;
     el.len = len;
     el.spans = spans;

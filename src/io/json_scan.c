@@ -526,10 +526,11 @@ static size_t append_index(char *out, size_t cap, size_t n, const char *pre, siz
     return append_text(out, cap, n, t, k > 0 ? (size_t)k : 0);
 }
 
-void maskeval_json_path_at(const char *buf, size_t len, size_t off, char *out, size_t cap)
+void maskeval_json_path_at(const char *buf, size_t len, size_t start, size_t off,
+                           const char *element, char *out, size_t cap)
 {
     path_frame f[PATH_DEPTH];
-    size_t depth = 0, p = 0, n = 0, rest; /* depth may exceed PATH_DEPTH: frames kept up to it */
+    size_t depth = 0, p = element != NULL ? start : 0, n = 0, rest; /* depth may exceed PATH_DEPTH: frames kept up to it */
 
     if (cap == 0) {
         return;
@@ -573,12 +574,14 @@ void maskeval_json_path_at(const char *buf, size_t len, size_t off, char *out, s
     if (depth > PATH_DEPTH) {
         depth = PATH_DEPTH;
     }
-    if (depth == 0 || (f[0].is_obj && f[0].want_key)) {
+    if (element != NULL) {
+        n = append_text(out, cap, n, element, strlen(element));
+        rest = 0;
+    } else if (depth == 0 || (f[0].is_obj && f[0].want_key)) {
         return;
-    }
-    /* the element: "result N" of a results array, or "key" / "key[N]" of
-     * the ground truth's object; then the path inside it */
-    if (!f[0].is_obj) {
+    } else if (!f[0].is_obj) {
+        /* the element: "result N" of a results array, or "key" / "key[N]"
+         * of the ground truth's object; then the path inside it */
         n = append_index(out, cap, n, "result ", f[0].index, "");
         rest = 1;
     } else {
