@@ -249,6 +249,8 @@ MASKEVAL_API void maskeval_gt_counts(const maskeval_gt *gt, size_t *n_images,
                                      size_t *n_categories, size_t *n_annotations);
 /* Name of a category id, or NULL if the id is unknown. Owned by gt. */
 MASKEVAL_API const char *maskeval_gt_category_name(const maskeval_gt *gt, int64_t category_id);
+/* 1 if image_id is an image of gt, else 0. */
+MASKEVAL_API int maskeval_gt_has_image(const maskeval_gt *gt, int64_t image_id);
 
 /*
  * Loads a results file (a JSON array) against gt with pycocotools' loadRes

@@ -236,7 +236,18 @@ int cli_coco_parse(int argc, char **argv, coco_opts *o)
             free(o->iou_thrs);
             o->iou_thrs = NULL;
             if (!cli_parse_f64_list(v, &o->iou_thrs, &o->params.n_iou_thrs)) {
-                return cli_usage_error("coco", "--iou-thrs needs comma-separated numbers");
+                return cli_usage_error("coco", "--iou-thrs needs comma-separated finite numbers "
+                                               "(got '%s')",
+                                       v);
+            }
+            for (size_t i = 0; i < o->params.n_iou_thrs; i++) {
+                /* pycocotools caps at 1-1e-10 and matches anything below 0:
+                 * neither is an IoU threshold anyone means */
+                if (!(o->iou_thrs[i] >= 0 && o->iou_thrs[i] <= 1)) {
+                    char t[40];
+                    cli_format_double(o->iou_thrs[i], t, sizeof(t));
+                    return cli_usage_error("coco", "--iou-thrs: %s is outside [0, 1]", t);
+                }
             }
             o->params.iou_thrs = o->iou_thrs;
         } else if (strcmp(name, "--area-rng") == 0) {
@@ -287,6 +298,41 @@ int cli_coco_parse(int argc, char **argv, coco_opts *o)
     return cli_env_device("coco", &o->lib);
 }
 
+/* --img-ids / --cat-ids values absent from the ground truth: pycocotools
+ * evaluates them as empty (-1 in the summary), almost surely a typo, so
+ * they are refused, naming the first few. 1 if all are present. */
+static int ids_in_gt(const coco_opts *o, const maskeval_gt *gt)
+{
+    for (int c = 0; c < 2; c++) {
+        const int64_t *ids = c == 0 ? o->params.img_ids : o->params.cat_ids;
+        size_t n = c == 0 ? o->params.n_img_ids : o->params.n_cat_ids, bad = 0;
+        char list[160] = "";
+        for (size_t i = 0; ids != NULL && i < n; i++) {
+            if (c == 0 ? maskeval_gt_has_image(gt, ids[i])
+                       : maskeval_gt_category_name(gt, ids[i]) != NULL) {
+                continue;
+            }
+            if (bad < 5) {
+                size_t at = strlen(list);
+                snprintf(list + at, sizeof(list) - at, "%s%lld", bad > 0 ? ", " : "",
+                         (long long)ids[i]);
+            }
+            bad++;
+        }
+        if (bad > 0) {
+            cli_usage_error("coco", "%s: %s%s %s not %s of %s (pycocotools would silently "
+                                    "evaluate %s as empty)",
+                            c == 0 ? "--img-ids" : "--cat-ids", list, bad > 5 ? ", ..." : "",
+                            bad > 1 ? "are" : "is",
+                            c == 0 ? (bad > 1 ? "images" : "an image")
+                                   : (bad > 1 ? "categories" : "a category"),
+                            o->gt, bad > 1 ? "them" : "it");
+            return 0;
+        }
+    }
+    return 1;
+}
+
 int cli_coco_run(const coco_opts *o)
 {
     maskeval_ctx *ctx = NULL;
@@ -331,6 +377,11 @@ int cli_coco_run(const coco_opts *o)
     t0 = cli_now();
     st = maskeval_gt_load_file(ctx, o->gt, flags, &gt);
     t_gt = cli_now();
+    if (st == MASKEVAL_OK && !ids_in_gt(o, gt)) {
+        cli_progress_done(&progress);
+        rc = CLI_ERR_USAGE;
+        goto done;
+    }
     if (st == MASKEVAL_OK) {
         st = maskeval_dets_load_file(ctx, gt, o->dt, &dets);
     }

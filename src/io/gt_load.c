@@ -81,6 +81,11 @@ const char *maskeval_gt_category_name(const maskeval_gt *gt, int64_t category_id
     return k < 0 ? NULL : gt->names + gt->cat_name_off[k];
 }
 
+int maskeval_gt_has_image(const maskeval_gt *gt, int64_t image_id)
+{
+    return gt != NULL && maskeval_gt_find_image(gt, image_id) >= 0;
+}
+
 void maskeval_gt_counts(const maskeval_gt *gt, size_t *n_images, size_t *n_categories,
                         size_t *n_annotations)
 {
@@ -456,6 +461,7 @@ static maskeval_status load_annotations(maskeval_ctx *ctx, maskeval_gt *gt, char
     }
     gt->n_ann = n;
     el.name = file;
+    el.array_key = "annotations";
     el.buf = *buf;
     el.len = len;
     el.spans = spans;
@@ -573,7 +579,13 @@ static maskeval_status load_owned(maskeval_ctx *ctx, const char *name, char *buf
         if (st == MASKEVAL_OK) {
             st = maskeval_json_parse_span(ctx, name, buf, len, whole, &ar, &root);
         }
-        if (st == MASKEVAL_OK) {
+        if (st == MASKEVAL_OK && cJSON_IsArray(root) && cJSON_IsObject(root->child) &&
+            maskeval_json_member(root->child, "score") != NULL) {
+            st = maskeval_fail(ctx, MASKEVAL_ERR_PARSE,
+                               "%s: is a results list (a JSON array of objects with \"score\"), "
+                               "not a COCO ground-truth object: are --gt and --dt swapped?",
+                               name);
+        } else if (st == MASKEVAL_OK) {
             st = maskeval_fail(ctx, MASKEVAL_ERR_PARSE,
                                "%s: expected a JSON object at the top level, got %s", name,
                                maskeval_json_type(root));
@@ -589,7 +601,11 @@ static maskeval_status load_owned(maskeval_ctx *ctx, const char *name, char *buf
         end = maskeval_json_skip_ws(buf, len, maskeval_json_skip_ws(buf, len, end) + 1);
         if (end < len) {
             st = maskeval_json_syntax_error(ctx, name, buf, len, end,
-                                            "extra data after the top-level value");
+                                            buf[end] == '{'
+                                                ? "extra data after the top-level value (one "
+                                                  "object per line, JSON Lines? the ground "
+                                                  "truth is one JSON object)"
+                                                : "extra data after the top-level value");
             goto done;
         }
     }

@@ -13,9 +13,28 @@
 
 #include "core/threadpool.h"
 
+static maskeval_status parse(maskeval_ctx *ctx, const char *name, int is_element,
+                             const char *array_key, size_t index, const char *buf, size_t len,
+                             maskeval_json_span span, maskeval_json_arena *ar, cJSON **root);
+
 maskeval_status maskeval_json_parse_span(maskeval_ctx *ctx, const char *name, const char *buf,
                                          size_t len, maskeval_json_span span,
                                          maskeval_json_arena *ar, cJSON **root)
+{
+    return parse(ctx, name, 0, NULL, 0, buf, len, span, ar, root);
+}
+
+maskeval_status maskeval_json_parse_element(maskeval_ctx *ctx, const char *name,
+                                            const char *array_key, size_t index,
+                                            const char *buf, size_t len, maskeval_json_span span,
+                                            maskeval_json_arena *ar, cJSON **root)
+{
+    return parse(ctx, name, 1, array_key, index, buf, len, span, ar, root);
+}
+
+static maskeval_status parse(maskeval_ctx *ctx, const char *name, int is_element,
+                             const char *array_key, size_t index, const char *buf, size_t len,
+                             maskeval_json_span span, maskeval_json_arena *ar, cJSON **root)
 {
     size_t err = 0;
     maskeval_json_fast_err e = maskeval_json_fast_parse(ar, buf + span.off, span.len, root, &err);
@@ -34,11 +53,37 @@ maskeval_status maskeval_json_parse_span(maskeval_ctx *ctx, const char *name, co
         return maskeval_json_syntax_error(ctx, name, buf, len, span.off + err, what);
     }
     default:
-        /* an element cut short by the end of the span: say where it began */
-        return maskeval_json_syntax_error(ctx, name, buf, len,
-                                          err >= span.len ? span.off + span.len : span.off + err,
-                                          NULL);
+        break;
     }
+    if (err < span.len) {
+        /* Python's json.dump writes these for non-finite floats (and
+         * json.load reads them back), but they are not JSON */
+        const char *at = buf + span.off + err, *tok = NULL;
+        size_t left = len - (span.off + err);
+        if (left >= 3 && memcmp(at, "NaN", 3) == 0) {
+            tok = "NaN";
+        } else if (left >= 8 && memcmp(at, "Infinity", 8) == 0) {
+            tok = err > 0 && at[-1] == '-' ? "-Infinity" : "Infinity";
+        }
+        if (tok != NULL) {
+            char where[256], element[96];
+            if (is_element && array_key != NULL) {
+                snprintf(element, sizeof(element), "%.60s[%zu]", array_key, index);
+            } else if (is_element) {
+                snprintf(element, sizeof(element), "result %zu", index);
+            }
+            maskeval_json_path_at(buf, len, span.off, span.off + err,
+                                  is_element ? element : NULL, where, sizeof(where));
+            return maskeval_fail(ctx, MASKEVAL_ERR_PARSE,
+                                 "%s: %s is %s, which is not valid JSON (Python's json.dump "
+                                 "writes it for float('%s')); write finite numbers",
+                                 name, where[0] != '\0' ? where : "the top-level value", tok,
+                                 tok[0] == 'N' ? "nan" : tok[0] == '-' ? "-inf" : "inf");
+        }
+    }
+    /* an element cut short by the end of the span: say where it began */
+    return maskeval_json_syntax_error(ctx, name, buf, len,
+                                      err >= span.len ? span.off + span.len : span.off + err, NULL);
 }
 
 maskeval_status maskeval_elements_plan(maskeval_ctx *ctx, maskeval_elements *e)
@@ -87,7 +132,8 @@ static maskeval_status parse_task(void *argp, size_t t, int worker, char *err, s
     maskeval_json_arena_init(&ar, &job->ctx->alloc);
     for (size_t i = e->first[t]; i < e->first[t + 1] && st == MASKEVAL_OK; i++) {
         cJSON *item = NULL;
-        st = maskeval_json_parse_span(&w, e->name, e->buf, e->len, e->spans[i], &ar, &item);
+        st = maskeval_json_parse_element(&w, e->name, e->array_key, i, e->buf, e->len,
+                                         e->spans[i], &ar, &item);
         if (st == MASKEVAL_OK) {
             st = job->fn(job->arg, &w, t, i, item, e->buf + e->spans[i].off, e->spans[i].len);
         }

@@ -23,6 +23,9 @@ typedef maskeval_status (*maskeval_element_fn)(void *arg, maskeval_ctx *wctx, si
 
 typedef struct maskeval_elements {
     const char *name;
+    /* how messages name element i: "<array_key>[i]", or "result i" when
+     * NULL (the top-level results array) */
+    const char *array_key;
     char *buf;
     size_t len;
     const maskeval_json_span *spans;
@@ -44,5 +47,13 @@ maskeval_status maskeval_elements_parse(maskeval_ctx *ctx, maskeval_elements *e,
 maskeval_status maskeval_json_parse_span(maskeval_ctx *ctx, const char *name, const char *buf,
                                          size_t len, maskeval_json_span span,
                                          maskeval_json_arena *ar, cJSON **root);
+
+/* maskeval_json_parse_span for element `index` of an array: errors inside
+ * it name it as maskeval_elements.array_key does and read no text outside
+ * the span (other threads may be rewriting it). */
+maskeval_status maskeval_json_parse_element(maskeval_ctx *ctx, const char *name,
+                                            const char *array_key, size_t index,
+                                            const char *buf, size_t len, maskeval_json_span span,
+                                            maskeval_json_arena *ar, cJSON **root);
 
 #endif

@@ -6,6 +6,7 @@
 #include "io/json_scan.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/threadpool.h"
@@ -496,4 +497,115 @@ maskeval_status maskeval_json_object_spans(maskeval_ctx *ctx, const char *name, 
     *members = v;
     *n = count;
     return MASKEVAL_OK;
+}
+
+/* One level of the path to an offset: an array index or an object key. */
+typedef struct path_frame {
+    int is_obj, want_key;
+    size_t index, key_off, key_len;
+} path_frame;
+
+#define PATH_DEPTH 32
+
+static size_t append_text(char *out, size_t cap, size_t n, const char *s, size_t len)
+{
+    for (size_t i = 0; i < len && n + 1 < cap; i++) {
+        unsigned char c = (unsigned char)s[i];
+        out[n++] = c >= 32 && c < 127 ? (char)c : '?';
+    }
+    out[n < cap ? n : cap - 1] = '\0';
+    return n;
+}
+
+/* "<pre><v><post>" */
+static size_t append_index(char *out, size_t cap, size_t n, const char *pre, size_t v,
+                           const char *post)
+{
+    char t[64];
+    int k = snprintf(t, sizeof(t), "%s%zu%s", pre, v, post);
+    return append_text(out, cap, n, t, k > 0 ? (size_t)k : 0);
+}
+
+void maskeval_json_path_at(const char *buf, size_t len, size_t start, size_t off,
+                           const char *element, char *out, size_t cap)
+{
+    path_frame f[PATH_DEPTH];
+    size_t depth = 0, p = element != NULL ? start : 0, n = 0, rest; /* depth may exceed PATH_DEPTH: frames kept up to it */
+
+    if (cap == 0) {
+        return;
+    }
+    out[0] = '\0';
+    if (off > len) {
+        off = len;
+    }
+    while (p < off) {
+        char c = buf[p];
+        path_frame *top = depth > 0 && depth <= PATH_DEPTH ? &f[depth - 1] : NULL;
+        if (c == '"') {
+            size_t e = skip_string(buf, len, p);
+            if (e == UNTERMINATED || e > off) {
+                break; /* off is inside this string */
+            }
+            if (top != NULL && top->is_obj && top->want_key) {
+                top->key_off = p + 1;
+                top->key_len = e - p - 2;
+                top->want_key = 0;
+            }
+            p = e;
+            continue;
+        }
+        if (c == '{' || c == '[') {
+            if (depth < PATH_DEPTH) {
+                f[depth].is_obj = c == '{';
+                f[depth].want_key = 1;
+                f[depth].index = 0;
+                f[depth].key_off = f[depth].key_len = 0;
+            }
+            depth++;
+        } else if ((c == '}' || c == ']') && depth > 0) {
+            depth--;
+        } else if (c == ',' && top != NULL) {
+            top->index++;
+            top->want_key = 1;
+        }
+        p++;
+    }
+    if (depth > PATH_DEPTH) {
+        depth = PATH_DEPTH;
+    }
+    if (element != NULL) {
+        n = append_text(out, cap, n, element, strlen(element));
+        rest = 0;
+    } else if (depth == 0 || (f[0].is_obj && f[0].want_key)) {
+        return;
+    } else if (!f[0].is_obj) {
+        /* the element: "result N" of a results array, or "key" / "key[N]"
+         * of the ground truth's object; then the path inside it */
+        n = append_index(out, cap, n, "result ", f[0].index, "");
+        rest = 1;
+    } else {
+        n = append_text(out, cap, n, buf + f[0].key_off, f[0].key_len < 40 ? f[0].key_len : 40);
+        rest = 1;
+        if (depth > 1 && !f[1].is_obj) {
+            n = append_index(out, cap, n, "[", f[1].index, "]");
+            rest = 2;
+        }
+    }
+    for (size_t d = rest; d < depth; d++) {
+        if (f[d].is_obj && f[d].want_key) {
+            break; /* off is at a key, not inside a member's value */
+        }
+        if (d == rest) {
+            n = append_text(out, cap, n, ": ", 2);
+        }
+        if (!f[d].is_obj) {
+            n = append_index(out, cap, n, "[", f[d].index, "]");
+        } else {
+            if (d != rest) {
+                n = append_text(out, cap, n, ".", 1);
+            }
+            n = append_text(out, cap, n, buf + f[d].key_off, f[d].key_len < 40 ? f[d].key_len : 40);
+        }
+    }
 }

@@ -45,4 +45,16 @@ maskeval_status maskeval_json_object_spans(maskeval_ctx *ctx, const char *name, 
 maskeval_status maskeval_json_syntax_error(maskeval_ctx *ctx, const char *name, const char *buf,
                                            size_t len, size_t off, const char *what);
 
+/* Where offset off of the JSON text buf lies, for messages, NUL-terminated
+ * in out[0..cap). With element NULL, the walk starts at the document's
+ * first byte and names the element as the loaders do ("result 17: bbox[2]",
+ * "annotations[5]: segmentation.counts", "images[3]: height", "info"; empty
+ * at the top level). With an element name, it starts at start (the
+ * element's first byte) and gives "<element>: <path inside>", so text
+ * outside the element (which other threads may be rewriting) is never read.
+ * Reads the text before off as structurally valid JSON (what the scan
+ * checked). */
+void maskeval_json_path_at(const char *buf, size_t len, size_t start, size_t off,
+                           const char *element, char *out, size_t cap);
+
 #endif

@@ -306,7 +306,23 @@ static maskeval_status load_owned(maskeval_ctx *ctx, const maskeval_gt *gt, cons
         if (st == MASKEVAL_OK) {
             st = maskeval_json_parse_span(ctx, name, buf, len, whole, &ar, &root);
         }
-        if (st == MASKEVAL_OK) {
+        if (st == MASKEVAL_OK && cJSON_IsObject(root) &&
+            (maskeval_json_member(root, "images") != NULL ||
+             maskeval_json_member(root, "annotations") != NULL)) {
+            st = maskeval_fail(ctx, MASKEVAL_ERR_PARSE,
+                               "%s: is a COCO ground-truth file (an object with \"images\" / "
+                               "\"annotations\"), not a results list (a JSON array): are --gt "
+                               "and --dt swapped?",
+                               name);
+        } else if (st == MASKEVAL_OK && cJSON_IsObject(root) &&
+                   (p = maskeval_json_skip_ws(buf, len, whole.off + whole.len)) < len &&
+                   buf[p] == '{') {
+            st = maskeval_fail(ctx, MASKEVAL_ERR_PARSE,
+                               "%s: looks like JSON Lines (one object per line); maskeval, as "
+                               "pycocotools' loadRes, expects a JSON array of results "
+                               "([{...}, {...}])",
+                               name);
+        } else if (st == MASKEVAL_OK) {
             st = maskeval_fail(ctx, MASKEVAL_ERR_PARSE,
                                "%s: expected a JSON array of results at the top level, got %s",
                                name, maskeval_json_type(root));

@@ -156,6 +156,17 @@ static maskeval_status parse_rle(maskeval_ctx *ctx, const cJSON *segm, uint32_t 
         }
         e = maskeval_rle_str_scan(counts->valuestring, len, h, w, &s->stats, &at, &index);
         if (e != MASKEVAL_RLE_STR_OK) {
+            if (e == MASKEVAL_RLE_STR_BAD_CHAR && at == 1 && len >= 3 &&
+                counts->valuestring[0] == 'b' &&
+                (counts->valuestring[1] == '\'' || counts->valuestring[1] == '"') &&
+                counts->valuestring[len - 1] == counts->valuestring[1]) {
+                /* str(bytes): pycocotools' encode() gives bytes, written with str() */
+                return maskeval_fail(ctx, MASKEVAL_ERR_PARSE,
+                                     "%s: %s: segmentation.counts: looks like a Python bytes repr "
+                                     "\"b'...'\"; decode the bytes (counts.decode('ascii')) "
+                                     "before writing JSON",
+                                     file, where);
+            }
             if (e == MASKEVAL_RLE_STR_BAD_CHAR) {
                 unsigned char ch = (unsigned char)counts->valuestring[at];
                 return maskeval_fail(ctx, MASKEVAL_ERR_PARSE,

@@ -85,7 +85,7 @@ CASES = [
     ("results on unknown image", GOOD_GT, dt_with(res(image_id=99)), "segm", 1, ["dt.json: result 0: image_id 99 is not an image"]),
     ("score string", GOOD_GT, dt_with(res(score="0.5")), "segm", 1, ["dt.json: result 0: score: expected a finite number, got string"]),
     ("score missing", GOOD_GT, dt_with(res(score=None)), "segm", 1, ["dt.json: result 0: score"]),
-    ("score NaN literal", GOOD_GT, '[{"image_id": 7, "category_id": 1, "score": NaN, "bbox": [0,0,1,1]}]', "bbox", 1, ["dt.json", "invalid JSON"]),
+    ("score NaN literal", GOOD_GT, '[{"image_id": 7, "category_id": 1, "score": NaN, "bbox": [0,0,1,1]}]', "bbox", 1, ["dt.json: result 0: score is NaN, which is not valid JSON"]),
     ("score overflowing to inf", GOOD_GT, '[{"image_id": 7, "category_id": 1, "score": 1e400, "bbox": [0,0,1,1]}]', "bbox", 1, ["dt.json: result 0: score: expected a finite number"]),
     ("box non-numeric", GOOD_GT, dt_with({"image_id": 7, "category_id": 1, "score": 1, "bbox": [0, 0, "1", 1]}), "bbox", 1, ["dt.json: result 0: bbox"]),
     ("box infinite", GOOD_GT, '[{"image_id": 7, "category_id": 1, "score": 1, "bbox": [0, 0, 1e999, 1]}]', "bbox", 1, ["dt.json: result 0: bbox"]),
