@@ -105,7 +105,7 @@ static int walk(const char *root, const char *rel, const char *dirpath, const ch
         n++;
     }
     closedir(d);
-    if (rc == 0) {
+    if (rc == 0 && n > 1) { /* (an empty folder has names == NULL: not for qsort) */
         qsort(names, n, sizeof(char *), cmp_name);
     }
     for (size_t i = 0; rc == 0 && i < n; i++) {
@@ -267,8 +267,12 @@ int cli_sem_pair_files(const char *gt, const char *pred, const char *gt_suffix,
         by_stem = gflat != pflat && pl.n > 0;
         out->pairing = by_stem ? "stem" : gflat && pflat ? "flat" : "relative path";
     }
-    qsort(gl.v, gl.n, sizeof(entry), cmp_entry);
-    qsort(pl.v, pl.n, sizeof(entry), cmp_entry);
+    if (gl.n > 1) {
+        qsort(gl.v, gl.n, sizeof(entry), cmp_entry);
+    }
+    if (pl.n > 1) {
+        qsort(pl.v, pl.n, sizeof(entry), cmp_entry);
+    }
     if (by_stem && (check_unique(&gl, "ground-truth", "--gt") != 0 ||
                     check_unique(&pl, "prediction", "--pred") != 0)) {
         goto done;
@@ -334,7 +338,9 @@ int cli_sem_pair_files(const char *gt, const char *pred, const char *gt_suffix,
             t[i].path = out->gt[i];
             t[i].stem = out->pred[i];
         }
-        qsort(t, n, sizeof(entry), cmp_gt_key);
+        if (n > 1) {
+            qsort(t, n, sizeof(entry), cmp_gt_key);
+        }
         for (i = 0; i < n; i++) {
             out->key[i] = t[i].key;
             out->gt[i] = t[i].path;
