@@ -158,7 +158,6 @@ int cli_report_option(cli_args *a, cli_report_opts *r, const char *name,
 /* After parsing: --format json with --json -, or --plot without a COCO
  * result, are usage errors. 0 or an exit code. */
 int cli_report_check(const char *cmd, const cli_report_opts *r, const char *json, int coco);
-extern const char *const cli_coco_stat_names[]; /* NULL-terminated */
 extern const char *const cli_report_help;         /* the options' help lines */
 
 /* Options of `maskeval coco` / `maskeval semantic`. The parsers return 0

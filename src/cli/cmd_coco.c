@@ -166,7 +166,7 @@ int cli_coco_parse(int argc, char **argv, coco_opts *o)
         }
         r = cli_common_option(&a, &o->lib, name);
         if (r == 0) {
-            r = cli_report_option(&a, &o->report, name, cli_coco_stat_names);
+            r = cli_report_option(&a, &o->report, name, maskeval_report_coco_stat_names);
         }
         if (r < 0) {
             return -r;

@@ -24,55 +24,9 @@ static void diff_help(FILE *f)
                "exit status: 0 success, 1 unreadable or incomparable files, 2 usage error\n");
 }
 
-static int read_text(const char *path, char **out)
-{
-    FILE *f = fopen(path, "rb");
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    if (f == NULL || buf == NULL) {
-        fprintf(stderr, "maskeval: diff: cannot read %s\n", path);
-        if (f != NULL) {
-            fclose(f);
-        }
-        free(buf);
-        return -1;
-    }
-    for (;;) {
-        size_t got = fread(buf + n, 1, cap - n - 1, f);
-        n += got;
-        if (n + 1 < cap) {
-            break;
-        }
-        if (cap > ((size_t)1 << 32)) {
-            fprintf(stderr, "maskeval: diff: %s: larger than 4 GiB\n", path);
-            fclose(f);
-            free(buf);
-            return -1;
-        }
-        char *grown = realloc(buf, cap * 2);
-        if (grown == NULL) {
-            fclose(f);
-            free(buf);
-            fprintf(stderr, "maskeval: diff: out of memory reading %s\n", path);
-            return -1;
-        }
-        buf = grown;
-        cap *= 2;
-    }
-    if (ferror(f)) {
-        fprintf(stderr, "maskeval: diff: cannot read %s\n", path);
-        fclose(f);
-        free(buf);
-        return -1;
-    }
-    fclose(f);
-    buf[n] = '\0';
-    *out = buf;
-    return 0;
-}
-
 typedef struct diff_job {
     const char *a, *b, *ta, *tb;
+    size_t la, lb;
     maskeval_report_format fmt;
     int quiet;
     char err[1024];
@@ -81,15 +35,17 @@ typedef struct diff_job {
 static int write_diff(FILE *f, void *arg)
 {
     diff_job *d = arg;
-    return maskeval_report_diff(f, d->fmt, d->quiet, d->a, d->ta, d->b, d->tb, d->err,
-                                sizeof(d->err));
+    return maskeval_report_diff(f, d->fmt, d->quiet, d->a, d->ta, d->la, d->b, d->tb, d->lb,
+                                d->err, sizeof(d->err));
 }
 
 int cmd_diff(int argc, char **argv)
 {
     const char *files[2] = {NULL, NULL}, *json = NULL;
-    char *text[2] = {NULL, NULL};
-    size_t nf = 0;
+    void *text[2] = {NULL, NULL};
+    size_t len[2] = {0, 0}, nf = 0, out_len = 0;
+    char *out = NULL;
+    FILE *mem;
     diff_job d;
     int rc = CLI_ERR_INPUT;
     memset(&d, 0, sizeof(d));
@@ -127,29 +83,33 @@ int cmd_diff(int argc, char **argv)
         return rc;
     }
     rc = CLI_ERR_INPUT;
-    if (read_text(files[0], &text[0]) != 0 || read_text(files[1], &text[1]) != 0) {
+    if (cli_read_file(files[0], &text[0], &len[0]) != 0 ||
+        cli_read_file(files[1], &text[1], &len[1]) != 0) {
         goto done;
     }
     d.a = files[0];
     d.b = files[1];
     d.ta = text[0];
     d.tb = text[1];
-    {
-        /* refusals first, so that nothing is printed for incomparable files */
-        FILE *null = fopen("/dev/null", "w");
-        int ok = null != NULL && maskeval_report_diff(null, MASKEVAL_FORMAT_JSON, 0, d.a, d.ta,
-                                                      d.b, d.tb, d.err, sizeof(d.err)) == 0;
-        if (null != NULL) {
-            fclose(null);
-        }
-        if (!ok) {
-            fprintf(stderr, "maskeval: diff: %s\n", d.err[0] != '\0' ? d.err : "cannot compare");
-            goto done;
-        }
-    }
-    if (write_diff(stdout, &d) != 0) {
-        fprintf(stderr, "maskeval: diff: %s\n", d.err);
+    d.la = len[0];
+    d.lb = len[1];
+    /* rendered in memory first: incomparable files print nothing on stdout */
+    mem = open_memstream(&out, &out_len);
+    if (mem == NULL) {
+        fprintf(stderr, "maskeval: diff: out of memory\n");
         goto done;
+    }
+    if (write_diff(mem, &d) != 0) {
+        fclose(mem);
+        fprintf(stderr, "maskeval: diff: %s\n", d.err[0] != '\0' ? d.err : "cannot compare");
+        goto done;
+    }
+    if (fclose(mem) != 0) {
+        fprintf(stderr, "maskeval: diff: out of memory\n");
+        goto done;
+    }
+    if (fwrite(out, 1, out_len, stdout) != out_len) {
+        goto done; /* reported by cli_finish_stdout */
     }
     if (json != NULL) {
         diff_job j = d;
@@ -161,6 +121,7 @@ int cmd_diff(int argc, char **argv)
     }
     rc = CLI_OK;
 done:
+    free(out);
     free(text[0]);
     free(text[1]);
     return rc;

@@ -76,7 +76,7 @@ static int parse_merge(int argc, char **argv, merge_opts *o)
             cli_args_init(&ca, "merge", argc, argv);
             ca.i = i;
             name = cli_next(&ca, &bad);
-            r = name != NULL ? cli_report_option(&ca, &o->report, name, cli_coco_stat_names) : 0;
+            r = name != NULL ? cli_report_option(&ca, &o->report, name, maskeval_report_coco_stat_names) : 0;
             if (r < 0) {
                 return -r;
             }

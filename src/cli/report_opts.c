@@ -6,9 +6,6 @@
 
 #include "cli.h"
 
-const char *const cli_coco_stat_names[] = {"AP",   "AP50", "AP75",  "APs", "APm", "APl", "AR1",
-                                           "AR10", "AR100", "ARs", "ARm", "ARl", NULL};
-
 const char *const cli_report_help =
     "  --format text|json|csv|md  what stdout shows (default text: the summary and table;\n"
     "                         json: the --json document; csv / md: per-category tables)\n"

@@ -7,8 +7,8 @@
 
 #include "report.h"
 
-const char *const maskeval_report_coco_stat_names[12] = {
-    "AP", "AP50", "AP75", "APs", "APm", "APl", "AR1", "AR10", "AR100", "ARs", "ARm", "ARl"};
+const char *const maskeval_report_coco_stat_names[13] = {
+    "AP", "AP50", "AP75", "APs", "APm", "APl", "AR1", "AR10", "AR100", "ARs", "ARm", "ARl", NULL};
 
 int maskeval_report_parse_format(const char *s, maskeval_report_format *out)
 {

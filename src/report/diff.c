@@ -72,10 +72,11 @@ static const char *first_difference(const cJSON *a, const cJSON *b)
     return NULL;
 }
 
-static int load(const char *name, const char *text, cJSON **out, char *err, size_t cap)
+static int load(const char *name, const char *text, size_t len, cJSON **out, char *err,
+                size_t cap)
 {
     const cJSON *stats, *iou;
-    *out = cJSON_Parse(text);
+    *out = cJSON_ParseWithLength(text, len);
     if (*out == NULL) {
         snprintf(err, cap, "%s: not JSON (near byte %ld)", name,
                  cJSON_GetErrorPtr() != NULL ? (long)(cJSON_GetErrorPtr() - text) : 0L);
@@ -95,8 +96,8 @@ static int load(const char *name, const char *text, cJSON **out, char *err, size
 }
 
 int maskeval_report_diff(FILE *f, maskeval_report_format fmt, int quiet, const char *name_a,
-                         const char *text_a, const char *name_b, const char *text_b, char *err,
-                         size_t cap)
+                         const char *text_a, size_t len_a, const char *name_b,
+                         const char *text_b, size_t len_b, char *err, size_t cap)
 {
     cJSON *a = NULL, *b = NULL;
     const cJSON *x, *ga, *gb;
@@ -105,7 +106,8 @@ int maskeval_report_diff(FILE *f, maskeval_report_format fmt, int quiet, const c
     size_t n_cats = 0;
     int rc = -1;
 
-    if (load(name_a, text_a, &a, err, cap) != 0 || load(name_b, text_b, &b, err, cap) != 0) {
+    if (load(name_a, text_a, len_a, &a, err, cap) != 0 ||
+        load(name_b, text_b, len_b, &b, err, cap) != 0) {
         goto done;
     }
     kind = cJSON_GetObjectItemCaseSensitive(a, "iou_type")->valuestring;

@@ -65,8 +65,9 @@ void maskeval_report_md_cell(FILE *f, const char *s);
 int maskeval_report_coco_pr_svg(FILE *f, const maskeval_coco_result *res, int per_category);
 
 /* The 12 statistics' names, in pycocotools' order: AP, AP50, AP75, APs,
- * APm, APl, AR1, AR10, AR100, ARs, ARm, ARl. */
-extern const char *const maskeval_report_coco_stat_names[12];
+ * APm, APl, AR1, AR10, AR100, ARs, ARm, ARl; NULL after the last (the list
+ * --min may name). */
+extern const char *const maskeval_report_coco_stat_names[13];
 
 /* ---- gates: --min STAT=VALUE ---- */
 #define MASKEVAL_MAX_GATES 32
@@ -97,7 +98,7 @@ int maskeval_report_coco_stat(const void *coco_result, const char *name, double 
  * cannot be compared (other kind, ground truth or parameters; not a result). */
 /* quiet: the 12 statistics only (text, md, csv). */
 int maskeval_report_diff(FILE *f, maskeval_report_format fmt, int quiet, const char *name_a,
-                         const char *text_a, const char *name_b, const char *text_b, char *err,
-                         size_t cap);
+                         const char *text_a, size_t len_a, const char *name_b,
+                         const char *text_b, size_t len_b, char *err, size_t cap);
 
 #endif
