@@ -469,6 +469,74 @@ MASKEVAL_API maskeval_status maskeval_coco_partial_record(const maskeval_coco_pa
                                                           maskeval_coco_record *rec /* out */);
 
 /* ------------------------------------------------------------------------ */
+/* TIDE error analysis (tidecv 1.0.1)                                        */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * tidecv's decomposition of detection errors, bit for bit: greedy matching
+ * at pos_thresh across all classes of an image (top max_dets detections per
+ * image by score), crowd ground truth as class-specific ignore regions, the
+ * six main error types with their dAP (each fixed alone, clamped at 0), the
+ * two special ones (not clamped), and TIDE's own 101-point AP. Every AP and
+ * dAP is in percent (0-100), as tidecv prints them. Images are walked in
+ * the order of the ground truth's "images" array. It is not COCO's AP: see
+ * README "TIDE" for what differs and why.
+ */
+typedef struct maskeval_tide_params {
+    size_t struct_size;          /* = sizeof(maskeval_tide_params) */
+    maskeval_iou_type iou_type;  /* bbox: TIDE.BOX, segm: TIDE.MASK */
+    double pos_thresh;           /* 0.5 */
+    double bg_thresh;            /* 0.1 */
+    uint32_t max_dets;           /* 100: per image, all classes together */
+    int range;                   /* 1 (default): also the AP at 0.5, 0.55, ..., 0.95
+                                    (tidecv's evaluate_range) */
+} maskeval_tide_params;
+
+MASKEVAL_API void maskeval_tide_params_init(maskeval_tide_params *p);
+
+/* Error types in tidecv's order. */
+typedef enum maskeval_tide_error {
+    MASKEVAL_TIDE_CLS = 0,
+    MASKEVAL_TIDE_LOC,
+    MASKEVAL_TIDE_BOTH,
+    MASKEVAL_TIDE_DUPE,
+    MASKEVAL_TIDE_BKG,
+    MASKEVAL_TIDE_MISS,
+    MASKEVAL_TIDE_N_ERRORS
+} maskeval_tide_error;
+
+#define MASKEVAL_TIDE_MAX_RANGE 10
+
+typedef struct maskeval_tide_summary {
+    double ap;                                /* mAP at pos_thresh */
+    double dap[MASKEVAL_TIDE_N_ERRORS];       /* main errors, max(fixed - ap, 0); NaN where
+                                                 tidecv divides by zero (nothing left) */
+    double false_pos, false_neg;              /* special errors, fixed - ap */
+    uint64_t counts[MASKEVAL_TIDE_N_ERRORS];  /* errors of each type */
+    size_t n_range;                           /* 10 with range, else 0 */
+    double range_thr[MASKEVAL_TIDE_MAX_RANGE];
+    double range_ap[MASKEVAL_TIDE_MAX_RANGE];
+    double range_mean;                        /* sum / n, as tidecv's summarize */
+    size_t n_images, n_classes;               /* images walked; classes averaged at pos_thresh */
+    uint64_t n_gt, n_ignore_regions, n_dets_used; /* detections within the per-image cap */
+    double seconds;
+} maskeval_tide_summary;
+
+/* Short names as tidecv prints them: "Cls", "Loc", "Both", "Dupe", "Bkg", "Miss". */
+MASKEVAL_API const char *maskeval_tide_error_name(maskeval_tide_error e);
+
+/*
+ * Runs the analysis. gt must be loaded with MASKEVAL_LOAD_BBOX for bbox and
+ * MASKEVAL_LOAD_SEGM for segm, and dets against gt. Fails (MASKEVAL_ERR_PARSE)
+ * on ground truth whose image is not in "images" (tidecv raises there too)
+ * and when there is nothing to average (no ground truth and no detection).
+ */
+MASKEVAL_API maskeval_status maskeval_tide_evaluate(maskeval_ctx *ctx, const maskeval_gt *gt,
+                                                    const maskeval_dets *dets,
+                                                    const maskeval_tide_params *params,
+                                                    maskeval_tide_summary *out /* out */);
+
+/* ------------------------------------------------------------------------ */
 /* Semantic segmentation                                                     */
 /* ------------------------------------------------------------------------ */
 

@@ -46,6 +46,7 @@ struct maskeval_gt {
     size_t n_img;
     int64_t *img_id;
     uint32_t *img_h, *img_w;
+    uint32_t *img_first;     /* index in "images" of each id's first entry (file order) */
     /* categories, sorted by id, deduplicated the same way */
     size_t n_cat;
     int64_t *cat_id;

@@ -112,6 +112,7 @@ void maskeval_gt_destroy(maskeval_gt *gt)
     maskeval_free(a, gt->img_id);
     maskeval_free(a, gt->img_h);
     maskeval_free(a, gt->img_w);
+    maskeval_free(a, gt->img_first);
     maskeval_free(a, gt->cat_id);
     maskeval_free(a, gt->cat_name_off);
     maskeval_free(a, gt->names);
@@ -126,14 +127,22 @@ void maskeval_gt_destroy(maskeval_gt *gt)
     maskeval_free(a, gt);
 }
 
-/* Sorts (id, file index) pairs and keeps the last entry of every id. */
-static size_t dedupe_last(id_index *v, size_t n)
+/* Sorts (id, file index) pairs and keeps the last entry of every id; with
+ * first, also the file index of each id's first entry. */
+static size_t dedupe_last(id_index *v, size_t n, uint32_t *first)
 {
     size_t m = 0;
+    uint32_t lo = 0;
     qsort(v, n, sizeof(*v), id_index_cmp);
     for (size_t i = 0; i < n; i++) {
+        if (i == 0 || v[i - 1].id != v[i].id) {
+            lo = v[i].index;
+        }
         if (i + 1 < n && v[i + 1].id == v[i].id) {
             continue;
+        }
+        if (first != NULL) {
+            first[m] = lo;
         }
         v[m++] = v[i];
     }
@@ -196,7 +205,12 @@ static maskeval_status load_images(maskeval_ctx *ctx, maskeval_gt *gt, const cJS
         hs[i] = (uint32_t)h;
         ws[i] = (uint32_t)w;
     }
-    m = dedupe_last(ids, n);
+    gt->img_first = maskeval_calloc(a, n + 1, sizeof(uint32_t));
+    if (gt->img_first == NULL) {
+        st = maskeval_nomem(ctx, "reading images");
+        goto done;
+    }
+    m = dedupe_last(ids, n, gt->img_first);
     gt->img_id = maskeval_calloc(a, m, sizeof(int64_t));
     gt->img_h = maskeval_calloc(a, m, sizeof(uint32_t));
     gt->img_w = maskeval_calloc(a, m, sizeof(uint32_t));
@@ -256,7 +270,7 @@ static maskeval_status load_categories(maskeval_ctx *ctx, maskeval_gt *gt, const
         ids[i].index = (uint32_t)i;
         nm[i] = name != NULL ? name->valuestring : "";
     }
-    m = dedupe_last(ids, n);
+    m = dedupe_last(ids, n, NULL);
     for (i = 0; i < m; i++) {
         names_len += strlen(nm[ids[i].index]) + 1;
     }
