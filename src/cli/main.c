@@ -15,6 +15,7 @@ static const command commands[] = {
     {"coco", "COCO mAP for segm or bbox results (pycocotools' COCOeval)", cmd_coco},
     {"semantic", "mIoU and friends from PNG label maps (mmsegmentation's IoUMetric)",
      cmd_semantic},
+    {"tide", "TIDE error analysis of detections (tidecv 1.0.1)", cmd_tide},
     {"merge", "combine the partial files of a sharded coco or semantic run", cmd_merge},
     {"diff", "compare two --json results of the same ground truth", cmd_diff},
     {"devices", "list the OpenCL devices maskeval can use", cmd_devices},

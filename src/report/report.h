@@ -101,4 +101,21 @@ int maskeval_report_diff(FILE *f, maskeval_report_format fmt, int quiet, const c
                          const char *text_a, size_t len_a, const char *name_b,
                          const char *text_b, size_t len_b, char *err, size_t cap);
 
+/* ---- TIDE (maskeval tide) ---- */
+typedef struct maskeval_report_tide {
+    const maskeval_tide_summary *summary;
+    const maskeval_tide_params *params;
+    const char *backend;  /* may be NULL */
+} maskeval_report_tide;
+/* tidecv's summary tables (AP, AP per threshold, main and special dAP)
+ * with the error counts; quiet: the AP lines and one line of dAP. */
+int maskeval_report_tide_text(FILE *f, const maskeval_report_tide *t, int quiet);
+int maskeval_report_tide_json(FILE *f, const maskeval_report_tide *t);
+/* CSV "metric,name,value" rows: AP per threshold, dAP per type, counts. */
+int maskeval_report_tide_csv(FILE *f, const maskeval_report_tide *t);
+int maskeval_report_tide_md(FILE *f, const maskeval_report_tide *t);
+/* "AP" (at pos_thresh) and "AP50:95" (the range mean) for --min. */
+extern const char *const maskeval_report_tide_stat_names[3];
+int maskeval_report_tide_stat(const void *tide_report, const char *name, double *v);
+
 #endif
