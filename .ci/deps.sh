@@ -2,7 +2,7 @@
 # Installs everything maskeval needs on Debian 12, idempotently:
 #   .ci/deps.sh          system packages (compiler, CMake, cJSON, Check, libspng, zlib, OpenCL +
 #                        PoCL, Open MPI for maskeval-mpi, clang with libFuzzer for the fuzzers)
-#   .ci/deps.sh --venv   the above plus .venv with the reference tools (tests/requirements.txt)
+#   .ci/deps.sh --venv   the above plus .venv with the reference tools (tests/requirements*.txt)
 # Uses sudo when not run as root. Safe to run again: it only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,11 +24,13 @@ fi
 
 if [ "${1:-}" = "--venv" ]; then
     stamp=.venv/.requirements
-    if [ ! -x .venv/bin/python ] || ! cmp -s tests/requirements.txt "$stamp"; then
-        echo "deps: creating .venv with $(grep -v '^#' tests/requirements.txt | tr '\n' ' ')"
+    want=$(cat tests/requirements.txt tests/requirements-nodeps.txt)
+    if [ ! -x .venv/bin/python ] || [ "$want" != "$(cat "$stamp" 2>/dev/null)" ]; then
+        echo "deps: creating .venv with $(grep -hv '^#' tests/requirements.txt tests/requirements-nodeps.txt | tr '\n' ' ')"
         /usr/bin/python3 -m venv .venv
         .venv/bin/pip install -q --upgrade pip
         .venv/bin/pip install -q -r tests/requirements.txt
-        cp tests/requirements.txt "$stamp"
+        .venv/bin/pip install -q --no-deps -r tests/requirements-nodeps.txt
+        printf '%s\n' "$want" > "$stamp"
     fi
 fi
