@@ -152,6 +152,11 @@ static int tide_parse(int argc, char **argv, tide_opts *o)
     if ((bad = cli_report_check("tide", &o->report, o->json, 0)) != 0) {
         return bad;
     }
+    for (size_t i = 0; i < o->report.gates.n; i++) {
+        if (!o->params.range && strcmp(o->report.gates.g[i].stat, "AP50:95") == 0) {
+            return cli_usage_error("tide", "--min AP50:95 needs the range run (drop --no-range)");
+        }
+    }
     o->params.iou_type = (maskeval_iou_type)o->iou_type;
     return cli_env_device("tide", &o->lib);
 }

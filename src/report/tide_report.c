@@ -184,10 +184,10 @@ int maskeval_report_tide_csv(FILE *f, const maskeval_report_tide *t)
     csv_row(f, "AP", name, s->ap);
     for (size_t i = 0; i < s->n_range; i++) {
         cli_format_double(s->range_thr[i], name, sizeof(name));
-        csv_row(f, "AP", name, s->range_ap[i]);
+        csv_row(f, "range_AP", name, s->range_ap[i]);
     }
     if (s->n_range > 0) {
-        csv_row(f, "AP", "mean", s->range_mean);
+        csv_row(f, "range_AP", "mean", s->range_mean);
     }
     for (int e = 0; e < MASKEVAL_TIDE_N_ERRORS; e++) {
         csv_row(f, "dAP", maskeval_tide_error_name((maskeval_tide_error)e), s->dap[e]);

@@ -301,6 +301,75 @@ def main():
         run(exe, ["merge", W("q0.mep"), W("q1.mep"), "--min-ap", "0.9", "--quiet"], rc=3)
         run(exe, ["merge", W("q0.mep"), W("q1.mep"), "--min-ap", "0.1", "--quiet"], rc=0)
 
+    def tide(extra, iou="segm", dtf=dt, gtf=gt):
+        return ["tide", "--gt", gtf, "--dt", dtf, "--iou-type", iou, "--backend", "cpu"] + extra
+
+    @case
+    def tide_formats_golden():
+        # text, csv and md of the sample are golden; json agrees with csv
+        for fmt, ext in (("text", "txt"), ("csv", "csv"), ("md", "md")):
+            out = run(exe, tide(["--format", fmt]), cwd=DATA).stdout
+            golden("sample_tide." + ext, out)
+        doc = json.loads(run(exe, tide(["--format", "json"]), cwd=DATA).stdout)
+        assert doc["kind"] == "tide" and doc["reference"] == "tidecv 1.0.1", doc
+        rows = list(csv.reader(io.StringIO(
+            run(exe, tide(["--format", "csv"]), cwd=DATA).stdout.decode())))
+        assert rows[0] == ["metric", "name", "value"], rows[0]
+        got = {(r[0], r[1]): r[2] for r in rows[1:]}
+        assert float(got[("AP", "0.5")]) == doc["AP"], (got[("AP", "0.5")], doc["AP"])
+        for e, v in doc["main_errors"].items():
+            assert float(got[("dAP", e)]) == v, e
+            assert int(got[("count", e)]) == doc["error_counts"][e], e
+        for e, v in doc["special_errors"].items():
+            assert float(got[("dAP", e)]) == v, e
+        assert float(got[("range_AP", "mean")]) == doc["range"]["mean"]
+        assert [float(got[("range_AP", "%g" % th)]) for th in doc["range"]["thresholds"]] == \
+            doc["range"]["AP"]
+        check_md(run(exe, tide(["--format", "md"]), cwd=DATA).stdout.decode())
+        # --json FILE writes the same document as --format json
+        run(exe, tide(["--json", W("t.json"), "--quiet"]), cwd=DATA)
+        with open(W("t.json")) as fh:
+            assert json.load(fh) == doc
+        # --no-range drops the range everywhere
+        doc2 = json.loads(run(exe, tide(["--format", "json", "--no-range"]), cwd=DATA).stdout)
+        assert doc2["range"] is None and doc2["AP"] == doc["AP"], doc2
+
+    @case
+    def tide_gates_and_usage():
+        with open(W("t.json")) as fh:
+            t = json.load(fh)
+        run(exe, tide(["--min-ap", repr(t["AP"]), "--quiet"]), cwd=DATA)
+        p = run(exe, tide(["--min-ap", "99", "--json", W("tg.json"), "--quiet"]), rc=3, cwd=DATA)
+        err = p.stderr.decode().strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("maskeval: gate failed: AP = "), err
+        assert os.path.exists(W("tg.json")), "a failed gate must still write every output"
+        p = run(exe, tide(["--min", "AP50:95=99", "--quiet"]), rc=3, cwd=DATA)
+        assert b"AP50:95 = " in p.stderr, p.stderr
+        p = run(exe, tide(["--min", "AP50:95=1", "--no-range", "--quiet"]), rc=2, cwd=DATA)
+        p = run(exe, tide(["--min", "APs=1"]), rc=2, cwd=DATA)
+        assert b"unknown statistic 'APs'" in p.stderr, p.stderr
+        for bad, msg in ((["--pos-thresh", "1.5"], b"--pos-thresh"),
+                         (["--pos-thresh", "0"], b"--pos-thresh"),
+                         (["--bg-thresh", "0.6"], b"--bg-thresh must not exceed"),
+                         (["--max-dets", "0"], b"--max-dets"),
+                         (["--format", "svg"], b"--format"),
+                         (["--bogus"], b"unknown option --bogus")):
+            p = run(exe, tide(bad), rc=2, cwd=DATA)
+            assert msg in p.stderr, (bad, p.stderr)
+        p = run(exe, ["tide", "--gt", gt, "--dt", dt], rc=2, cwd=DATA)
+        assert b"--iou-type" in p.stderr, p.stderr
+        p = run(exe, ["tide", "--gt", gt, "--dt", dt, "--iou-type", "keypoints"], rc=2, cwd=DATA)
+        # an annotation on an image the file does not list: tidecv would raise
+        # KeyError; maskeval names it
+        with open(os.path.join(DATA, gt)) as fh:
+            g = json.load(fh)
+        g["annotations"][3]["image_id"] = 987654
+        with open(W("orphan.json"), "w") as fh:
+            json.dump(g, fh)
+        p = run(exe, tide([], gtf=W("orphan.json")), rc=1, cwd=DATA)
+        assert b"orphan.json" in p.stderr and b"annotations[3]" in p.stderr, p.stderr
+        assert p.stdout == b"", "nothing may be printed for refused input"
+
     failed = 0
     for fn in CASES:
         try:

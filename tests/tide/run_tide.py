@@ -237,6 +237,11 @@ def run_micro(args):
                      extra_cli=["--pos-thresh", "0.3", "--bg-thresh", "0.2", "--max-dets", "3"])
     ok &= check_case(args, "T7 no-range", gt, dt, ["bbox"], extra_ref=dict(with_range=False),
                      extra_cli=["--no-range"])
+    # The sample in data/ (its results carry no bbox, which tidecv's BOX mode
+    # cannot read, so segm only).
+    if args.data:
+        ok &= check_case(args, "data/ sample", os.path.join(args.data, "gt.json"),
+                         os.path.join(args.data, "results.json"), ["segm"])
     # T14: tidecv silently drops a prediction on an image the ground truth
     # does not have; maskeval refuses it, naming the result (README: TIDE).
     gt, dt = write_micro(args.work, "T14", gts=[(1, B)], preds=[(1, .8, B), (1, .9, B)],
@@ -265,6 +270,7 @@ def main():
     ap.add_argument("--work", required=True)
     ap.add_argument("--backend", action="append")
     ap.add_argument("--micro", action="store_true")
+    ap.add_argument("--data", help="with --micro: also the sample in this folder (data/)")
     ap.add_argument("--seed", type=int)
     ap.add_argument("--profile", default="default", choices=gen_tide.PROFILES)
     args = ap.parse_args()
