@@ -33,6 +33,7 @@ SPECIAL = ("FalsePos", "FalseNeg")
 
 def tidecv_reference(gt_path, dt_path, iou_type, pos=0.5, bg=0.1, max_dets=100, with_range=True):
     from tidecv import TIDE, datasets
+    from tidecv.errors.main_errors import FalsePositiveError
     with contextlib.redirect_stdout(io.StringIO()):
         gt = datasets.COCO(gt_path)
         gt.max_dets = max_dets
@@ -50,12 +51,27 @@ def tidecv_reference(gt_path, dt_path, iou_type, pos=0.5, bg=0.1, max_dets=100, 
             main = t.get_main_errors()[name]
             out["main_errors"] = {e: main[e] for e in ERRORS}
         except ZeroDivisionError:
-            out["main_errors"] = {e: None for e in ERRORS}
+            # tidecv stops at the first fix whose mAP divides by zero; maskeval
+            # reports that one as null and the others as tidecv computes them
+            # one at a time.
+            out["main_errors"] = {}
+            for err in TIDE._error_types:
+                try:
+                    out["main_errors"][err.short_name] = run.fix_main_errors(error_types=[err])[err]
+                except ZeroDivisionError:
+                    out["main_errors"][err.short_name] = None
         try:
             special = t.get_special_errors()[name]
             out["special_errors"] = {e: special[e] for e in SPECIAL}
         except ZeroDivisionError:
-            out["special_errors"] = {e: None for e in SPECIAL}
+            out["special_errors"] = {}
+            fixes = {"FalsePos": lambda: run.fix_errors(transform=FalsePositiveError.fix),
+                     "FalseNeg": lambda: run.fix_errors(false_neg_dict=run.false_negatives)}
+            for e in SPECIAL:
+                try:
+                    out["special_errors"][e] = fixes[e]().get_mAP() - run.ap
+                except ZeroDivisionError:
+                    out["special_errors"][e] = None
         out["error_counts"] = {e.short_name: n for e, n in run.count_errors().items()}
         if with_range:
             aps = [r.ap for r in t.run_thresholds[name]]
@@ -242,6 +258,26 @@ def run_micro(args):
     if args.data:
         ok &= check_case(args, "data/ sample", os.path.join(args.data, "gt.json"),
                          os.path.join(args.data, "results.json"), ["segm"])
+    # Z1: ground truth without annotations, one prediction: tidecv's
+    # get_main_errors raises ZeroDivisionError at the Bkg fix (no class is
+    # left); maskeval reports Bkg as null and the rest. Z0: nothing at all is
+    # refused (tidecv divides by zero computing the AP itself).
+    gt, dt = write_micro(args.work, "Z1", gts=[], preds=[(1, .9, B)])
+    ok &= check_case(args, "Z1", gt, dt, ["bbox"])
+    gt, dt = write_micro(args.work, "Z0", gts=[(1, B)], preds=[])
+    with open(gt) as f:
+        g = json.load(f)
+    g["annotations"] = []
+    with open(gt, "w") as f:
+        json.dump(g, f)
+    for backend in args.backend:
+        p, cmd = run_maskeval(args, gt, dt, "bbox", backend)
+        if p.returncode != 1 or "nothing to evaluate" not in p.stderr or p.stdout:
+            print("FAIL Z0 %s: expected exit 1 'nothing to evaluate', got %d: %s"
+                  % (backend, p.returncode, p.stderr.strip()))
+            ok = False
+        else:
+            print("ok   Z0 %s refused: %s" % (backend, p.stderr.strip()))
     # T14: tidecv silently drops a prediction on an image the ground truth
     # does not have; maskeval refuses it, naming the result (README: TIDE).
     gt, dt = write_micro(args.work, "T14", gts=[(1, B)], preds=[(1, .8, B), (1, .9, B)],
