@@ -195,6 +195,7 @@ typedef struct sem_opts {
     int64_t k, ignore;
     uint64_t max_pixels; /* --max-image-pixels (0: the library's default) */
     int reduce_zero, strict, timing, quiet, have_k;
+    cli_report_opts report; /* --format, --min */
     maskeval_options lib;
 } sem_opts;
 
@@ -214,10 +215,12 @@ int cli_coco_report(const maskeval_coco_result *res, const char *backend, const 
 const char *cli_backend_name(const char *describe);
 
 /* Summarizes a semantic evaluation, applies --strict, prints the table
- * (unless quiet) and writes --json; tag: the run's class names and
- * parameters (semantic_meta.h; NULL: none). Returns an exit code. */
+ * (unless quiet; or the --format table) and writes --json, then applies the
+ * gates; tag: the run's class names and parameters (semantic_meta.h; NULL:
+ * none); report may be NULL. Returns an exit code. */
 int cli_semantic_report(maskeval_ctx *ctx, const maskeval_semantic *sem, const char *json,
-                        int quiet, int strict, const char *tag, maskeval_semantic_summary *sum);
+                        int quiet, int strict, const char *tag, const cli_report_opts *report,
+                        maskeval_semantic_summary *sum);
 /* --shard I/N: 0, or an exit code after a usage error. */
 int cli_parse_shard(const char *cmd, const char *v, uint32_t *index, uint32_t *count);
 /* Encodes a partial (coco, or else sem) and writes it atomically; 0 or -1 (reported). */

@@ -41,6 +41,12 @@ typedef struct merge_opts {
     cli_report_opts report;
 } merge_opts;
 
+/* --min may name a statistic of either kind until the partials say which. */
+static const char *const merge_stat_names[] = {
+    "AP",  "AP50", "AP75", "APs",   "APm",     "APl",        "AR1",     "AR10",  "AR100",
+    "ARs", "ARm",  "ARl",  "aAcc",  "mIoU",    "mAcc",       "mDice",   "mFscore",
+    "mPrecision", "mRecall", "fwIoU", NULL};
+
 static int parse_merge(int argc, char **argv, merge_opts *o)
 {
     o->files = calloc((size_t)argc + 1, sizeof(char *));
@@ -76,7 +82,7 @@ static int parse_merge(int argc, char **argv, merge_opts *o)
             cli_args_init(&ca, "merge", argc, argv);
             ca.i = i;
             name = cli_next(&ca, &bad);
-            r = name != NULL ? cli_report_option(&ca, &o->report, name, maskeval_report_coco_stat_names) : 0;
+            r = name != NULL ? cli_report_option(&ca, &o->report, name, merge_stat_names) : 0;
             if (r < 0) {
                 return -r;
             }
@@ -94,13 +100,34 @@ static int parse_merge(int argc, char **argv, merge_opts *o)
     return cli_report_check("merge", &o->report, o->json, 1);
 }
 
+/* 0 when every --min names a statistic of this kind; else a usage error. */
+static int gates_for(const char *kind, const maskeval_gates *g, const char *const *names)
+{
+    for (size_t i = 0; i < g->n; i++) {
+        size_t k = 0;
+        while (names[k] != NULL && strcmp(names[k], g->g[i].stat) != 0) {
+            k++;
+        }
+        if (names[k] == NULL) {
+            return cli_usage_error("merge", "--min %s: not a statistic of %s partials", g->g[i].stat,
+                                   kind);
+        }
+    }
+    return 0;
+}
+
 static int merge_coco(maskeval_ctx *ctx, const merge_opts *o, void **bufs, const size_t *lens)
 {
     maskeval_coco_partial **parts = calloc(o->n, sizeof(*parts));
     maskeval_coco_partial *merged = NULL;
     maskeval_coco_result *res = NULL;
     maskeval_status st = parts != NULL ? MASKEVAL_OK : MASKEVAL_ERR_NOMEM;
-    int rc = CLI_ERR_INPUT;
+    int rc = gates_for("COCO", &o->report.gates, maskeval_report_coco_stat_names);
+    if (rc != 0) {
+        free(parts);
+        return rc;
+    }
+    rc = CLI_ERR_INPUT;
     for (size_t i = 0; i < o->n && st == MASKEVAL_OK; i++) {
         st = maskeval_coco_partial_decode(ctx, o->files[i], bufs[i], lens[i], &parts[i]);
     }
@@ -137,9 +164,8 @@ static int merge_semantic(maskeval_ctx *ctx, const merge_opts *o, void **bufs, c
         return cli_usage_error("merge", "%s is for COCO partials",
                                o->dump != NULL ? "--dump-arrays" : "--plot");
     }
-    if (o->report.gates.n > 0 || (o->report.have_format && o->report.format != MASKEVAL_FORMAT_TEXT)) {
-        return cli_usage_error("merge", "--min and --format are not yet available for "
-                                        "semantic partials");
+    if (gates_for("semantic", &o->report.gates, maskeval_report_semantic_stat_names) != 0) {
+        return CLI_ERR_USAGE;
     }
     st = maskeval_semantic_decode(ctx, o->files[0], bufs[0], lens[0], &acc);
     for (size_t i = 1; i < o->n && st == MASKEVAL_OK; i++) {
@@ -169,7 +195,7 @@ static int merge_semantic(maskeval_ctx *ctx, const merge_opts *o, void **bufs, c
                 o->files[0]);
         goto done;
     }
-    rc = cli_semantic_report(ctx, acc, o->json, o->quiet, o->strict, tag, NULL);
+    rc = cli_semantic_report(ctx, acc, o->json, o->quiet, o->strict, tag, &o->report, NULL);
 done:
     maskeval_semantic_destroy(acc);
     return rc;

@@ -38,6 +38,11 @@ static void semantic_help(FILE *f)
             "                              (FILE: one per line, or a JSON array of strings)\n"
             "  --strict                    fail on predictions outside [0, K) or ground truth >= K\n"
             "  --json FILE                 write all metrics and the confusion matrix ('-' = stdout)\n"
+            "  --format text|json|csv|md   what stdout shows (default text; csv: a row 'all' and\n"
+            "                              a row per class, fractions; md: percent tables)\n"
+            "  --min STAT=X[,...]          exit 3 (after writing every output) when STAT < X;\n"
+            "                              STAT: aAcc mIoU mAcc mDice mFscore mPrecision mRecall\n"
+            "                              fwIoU, as fractions (mIoU=0.75); repeatable\n"
             "  --backend auto|cpu|opencl   where pixels are counted (default auto)\n"
             "  --max-image-pixels N        refuse label maps of more pixels (default 2^28 =\n"
             "                              16384 x 16384; at most 2^30), against PNG bombs\n"
@@ -49,7 +54,8 @@ static void semantic_help(FILE *f)
             "  --partial FILE              write the confusion counts to FILE instead of metrics\n"
             "                              (combine with 'maskeval merge')\n"
             "\n"
-            "exit status: 0 success, 1 bad input or runtime error, 2 usage error\n");
+            "exit status: 0 success, 1 bad input or runtime error, 2 usage error, 3 a --min\n"
+            "gate failed (every output was written)\n");
 }
 
 /* Cityscapes labelIds of the 19 evaluated classes, in trainId order. */
@@ -193,6 +199,13 @@ int cli_semantic_parse(int argc, char **argv, sem_opts *o)
                                               : &o->reduce_zero) = 1;
             continue;
         }
+        r = cli_report_option(&a, &o->report, name, maskeval_report_semantic_stat_names);
+        if (r < 0) {
+            return -r;
+        }
+        if (r > 0) {
+            continue;
+        }
         if (!cli_known(name, value_options)) {
             return cli_usage_error("semantic", "unknown option %s", name);
         }
@@ -258,6 +271,13 @@ int cli_semantic_parse(int argc, char **argv, sem_opts *o)
     if (o->partial != NULL && o->json != NULL) {
         return cli_usage_error("semantic", "--partial writes counts, not metrics: give --json "
                                            "to 'maskeval merge'");
+    }
+    if (o->partial != NULL && (o->report.have_format || o->report.gates.n > 0)) {
+        return cli_usage_error("semantic", "--partial writes counts, not metrics: give --format "
+                                           "and --min to 'maskeval merge'");
+    }
+    if ((r = cli_report_check("semantic", &o->report, o->json, 0)) != 0) {
+        return r;
     }
     return cli_env_device("semantic", &o->lib);
 }
@@ -433,8 +453,8 @@ int cli_semantic_run(const sem_opts *o)
         rc = CLI_OK;
         goto done;
     }
-    rc = cli_semantic_report(ctx, sem, o->json, o->quiet, o->strict, tag, &sum);
-    if (rc != CLI_OK) {
+    rc = cli_semantic_report(ctx, sem, o->json, o->quiet, o->strict, tag, &o->report, &sum);
+    if (rc != CLI_OK && rc != CLI_GATE_FAILED) {
         goto done;
     }
     if (o->timing) {
@@ -446,7 +466,6 @@ int cli_semantic_run(const sem_opts *o)
                 (unsigned long long)sum.images, t1 - t0, sum.decode_seconds, sum.count_seconds,
                 desc);
     }
-    rc = CLI_OK;
 done:
     maskeval_semantic_destroy(sem);
     maskeval_ctx_destroy(ctx);

@@ -13,7 +13,8 @@ const char *const cli_report_help =
     "  --plot-per-category    COCO: with --plot, add a small chart per category\n"
     "  --min-ap X             exit 3 (after writing every output) when AP < X\n"
     "  --min STAT=X[,...]     the same for any reported statistic (COCO: AP AP50 AP75 APs\n"
-    "                         APm APl AR1 AR10 AR100 ARs ARm ARl); repeatable\n";
+    "                         APm APl AR1 AR10 AR100 ARs ARm ARl; semantic: aAcc mIoU mAcc\n"
+    "                         mDice mFscore mPrecision mRecall fwIoU); repeatable\n";
 
 int cli_report_option(cli_args *a, cli_report_opts *r, const char *name,
                       const char *const *stat_names)

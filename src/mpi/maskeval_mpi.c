@@ -185,7 +185,7 @@ static int finish_semantic(const sem_opts *o, void **bufs, const size_t *lens, i
         uint64_t n_items, n_held;
         const char *tag;
         maskeval_semantic_get_shard(acc, &n_items, &n_held, &tag);
-        rc = cli_semantic_report(ctx, acc, o->json, o->quiet, o->strict, tag, NULL);
+        rc = cli_semantic_report(ctx, acc, o->json, o->quiet, o->strict, tag, &o->report, NULL);
     }
     maskeval_semantic_destroy(acc);
     maskeval_ctx_destroy(ctx);

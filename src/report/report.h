@@ -118,4 +118,28 @@ int maskeval_report_tide_md(FILE *f, const maskeval_report_tide *t);
 extern const char *const maskeval_report_tide_stat_names[3];
 int maskeval_report_tide_stat(const void *tide_report, const char *name, double *v);
 
+/* ---- semantic segmentation (maskeval semantic, merge) ---- */
+struct cJSON;
+typedef struct maskeval_report_semantic {
+    const maskeval_semantic *sem;               /* for the confusion matrix (JSON) */
+    const maskeval_semantic_summary *summary;
+    const maskeval_class_metrics *classes;      /* [summary->num_classes] */
+    const char *const *names;                   /* class names, NULL: numbered */
+    const struct cJSON *params;                 /* the run's parameters (JSON), may be NULL */
+} maskeval_report_semantic;
+/* mmsegmentation's per-class percent table (unless quiet) and the summary lines. */
+int maskeval_report_semantic_text(FILE *f, const maskeval_report_semantic *r, int quiet);
+/* The --json document: metrics (fractions), per-class counts, the confusion
+ * matrix (dense up to 4096 classes, else sparse cells), params. */
+int maskeval_report_semantic_json(FILE *f, const maskeval_report_semantic *r);
+/* CSV: a row "all" (the means, aAcc, fwIoU), then one row per class (its
+ * metrics and counts); fractions at round-trip precision, "nan" where the
+ * class is absent from both. */
+int maskeval_report_semantic_csv(FILE *f, const maskeval_report_semantic *r);
+/* Markdown: the summary and the per-class table in percent (mmseg's rounding). */
+int maskeval_report_semantic_md(FILE *f, const maskeval_report_semantic *r);
+/* aAcc mIoU mAcc mDice mFscore mPrecision mRecall fwIoU (fractions) for --min. */
+extern const char *const maskeval_report_semantic_stat_names[9];
+int maskeval_report_semantic_stat(const void *semantic_report, const char *name, double *v);
+
 #endif

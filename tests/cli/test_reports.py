@@ -370,6 +370,64 @@ def main():
         assert b"orphan.json" in p.stderr and b"annotations[3]" in p.stderr, p.stderr
         assert p.stdout == b"", "nothing may be printed for refused input"
 
+    sem_dir = os.path.join(ROOT, "tests", "data", "segmetrics", "semantic_small")
+
+    def semantic(extra):
+        return ["semantic", "--gt", "gt", "--pred", "pred", "--num-classes", "4",
+                "--backend", "cpu", "--quiet"] + extra
+
+    @case
+    def semantic_formats_golden():
+        with open(W("names.txt"), "w") as fh:
+            fh.write("road|lane\nsky\nc_d, \"e\"\nx\n")
+        names = ["--class-names", W("names.txt")]
+        out = run(exe, semantic(["--format", "csv"] + names), cwd=sem_dir).stdout
+        golden("semantic_small.csv", out)
+        md = run(exe, semantic(["--format", "md"] + names), cwd=sem_dir).stdout
+        golden("semantic_small.md", md)
+        check_md(md.decode())
+        doc = json.loads(run(exe, semantic(["--format", "json"] + names), cwd=sem_dir).stdout)
+        rows = list(csv.DictReader(io.StringIO(out.decode())))
+        allrow, per = rows[0], rows[1:]
+        assert allrow["name"] == "all" and allrow["class"] == "", allrow
+        for key, col in (("mIoU", "IoU"), ("mAcc", "Acc"), ("mDice", "Dice"), ("mFscore", "Fscore"),
+                         ("mPrecision", "Precision"), ("mRecall", "Recall"), ("aAcc", "aAcc"),
+                         ("fwIoU", "fwIoU")):
+            assert float(allrow[col]) == doc[key], (key, allrow[col], doc[key])
+        assert len(per) == doc["num_classes"] == 4
+        for c, (row, want) in enumerate(zip(per, doc["per_class"])):
+            assert int(row["class"]) == c and row["name"] == want["name"], (row, want)
+            for col in ("IoU", "Acc", "Dice", "Fscore", "Precision", "Recall"):
+                got = float(row[col])
+                assert (want[col] is None and got != got) or got == want[col], (c, col, got)
+            for col in ("intersect", "union", "pred", "label"):
+                assert int(row[col]) == want[col], (c, col)
+
+    @case
+    def semantic_gates_and_merge():
+        p = run(exe, semantic(["--min", "mIoU=0.99", "--json", W("sg.json")]), rc=3, cwd=sem_dir)
+        err = p.stderr.decode().strip().splitlines()
+        assert err[-1].startswith("maskeval: gate failed: mIoU = "), err
+        assert os.path.exists(W("sg.json")), "a failed gate must still write every output"
+        run(exe, semantic(["--min", "mIoU=0.4,aAcc=0.7,fwIoU=0.5"]), cwd=sem_dir)
+        p = run(exe, semantic(["--min-ap", "0.1"]), rc=2, cwd=sem_dir)
+        assert b"unknown statistic 'AP'" in p.stderr, p.stderr
+        p = run(exe, semantic(["--plot", W("x.svg")]), rc=2, cwd=sem_dir)
+        whole = run(exe, semantic(["--format", "csv"]), cwd=sem_dir).stdout
+        for i in range(3):
+            run(exe, semantic(["--shard", "%d/3" % i, "--partial", W("s%d.mep" % i)]), cwd=sem_dir)
+        p = run(exe, semantic(["--shard", "0/3", "--partial", W("sx.mep"), "--format", "csv"]),
+                rc=2, cwd=sem_dir)
+        parts = [W("s%d.mep" % i) for i in (2, 0, 1)]
+        merged = run(exe, ["merge"] + parts + ["--format", "csv", "--quiet"]).stdout
+        assert merged == whole, "merge --format csv differs from the unsharded run"
+        run(exe, ["merge"] + parts + ["--min", "mIoU=0.99", "--quiet"], rc=3)
+        run(exe, ["merge"] + parts + ["--min", "mIoU=0.1", "--quiet"], rc=0)
+        p = run(exe, ["merge"] + parts + ["--min", "AP=0.1"], rc=2)
+        assert b"not a statistic of semantic partials" in p.stderr, p.stderr
+        p = run(exe, ["merge", W("q0.mep"), W("q1.mep"), "--min", "mIoU=0.1"], rc=2)
+        assert b"not a statistic of COCO partials" in p.stderr, p.stderr
+
     failed = 0
     for fn in CASES:
         try:
