@@ -2,7 +2,8 @@
 # Installs everything maskeval needs on Debian 12, idempotently:
 #   .ci/deps.sh          system packages (compiler, CMake, cJSON, Check, libspng, zlib, OpenCL +
 #                        PoCL, Open MPI for maskeval-mpi, clang with libFuzzer for the fuzzers)
-#   .ci/deps.sh --venv   the above plus .venv with the reference tools (tests/requirements*.txt)
+#   .ci/deps.sh --venv   the above plus .venv with the reference tools (tests/requirements.txt,
+#                        requirements-nodeps.txt) and .venv-numpy22 (requirements-numpy22.txt)
 # Uses sudo when not run as root. Safe to run again: it only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,5 +33,13 @@ if [ "${1:-}" = "--venv" ]; then
         .venv/bin/pip install -q -r tests/requirements.txt
         .venv/bin/pip install -q --no-deps -r tests/requirements-nodeps.txt
         printf '%s\n' "$want" > "$stamp"
+    fi
+    stamp22=.venv-numpy22/.requirements
+    if [ ! -x .venv-numpy22/bin/python ] || ! cmp -s tests/requirements-numpy22.txt "$stamp22"; then
+        echo "deps: creating .venv-numpy22 with $(grep -v '^#' tests/requirements-numpy22.txt | tr '\n' ' ')"
+        /usr/bin/python3 -m venv .venv-numpy22
+        .venv-numpy22/bin/pip install -q --upgrade pip
+        .venv-numpy22/bin/pip install -q -r tests/requirements-numpy22.txt
+        cp tests/requirements-numpy22.txt "$stamp22"
     fi
 fi

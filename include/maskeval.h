@@ -369,6 +369,22 @@ MASKEVAL_API void maskeval_coco_result_counts(const maskeval_coco_result *res, s
 /* The IoU type and use_cats the result was computed with. */
 MASKEVAL_API maskeval_iou_type maskeval_coco_result_iou_type(const maskeval_coco_result *res);
 MASKEVAL_API int maskeval_coco_result_use_cats(const maskeval_coco_result *res);
+
+/* Which numpy's np.mean the statistics reproduce. pycocotools and lvis-api
+ * take np.mean of up to T*R*K entries: numpy >= 2.3 sums them pairwise in one
+ * pass; numpy < 2.3 (every 1.x) summed 8192-element chunks pairwise and
+ * added the chunk sums left to right, so the last bit of a statistic can
+ * differ once more than 8192 entries (9 or more categories) take part. */
+typedef enum maskeval_numpy_compat {
+    MASKEVAL_NUMPY_2_3 = 0,   /* numpy >= 2.3 (default) */
+    MASKEVAL_NUMPY_LEGACY = 1 /* numpy < 2.3 */
+} maskeval_numpy_compat;
+/* Recomputes the 12 statistics, per-category statistics and AP the way
+ * that numpy does (the arrays do not change). */
+MASKEVAL_API maskeval_status maskeval_coco_result_set_numpy_compat(maskeval_ctx *ctx,
+                                                                   maskeval_coco_result *res,
+                                                                   maskeval_numpy_compat mode);
+MASKEVAL_API maskeval_numpy_compat maskeval_coco_result_numpy_compat(const maskeval_coco_result *res);
 /* The ground truth's name of category index k, or NULL if it has none
  * (always NULL for the pooled K axis of use_cats = 0). Owned by res. */
 MASKEVAL_API const char *maskeval_coco_result_category_name(const maskeval_coco_result *res,

@@ -149,6 +149,8 @@ typedef struct cli_report_opts {
     const char *plot;
     int plot_per_category, have_format;
     maskeval_report_format format;
+    int have_numpy_compat;                 /* --numpy-compat given */
+    maskeval_numpy_compat numpy_compat;    /* COCO statistics */
     maskeval_gates gates;
 } cli_report_opts;
 /* 1 if name was one of them (value consumed), 0 if not, -(exit code) on a

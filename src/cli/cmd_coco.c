@@ -397,6 +397,9 @@ int cli_coco_run(const coco_opts *o)
                                            o->shard_count, &part);
     } else if (st == MASKEVAL_OK) {
         st = maskeval_coco_evaluate(ctx, gt, dets, &o->params, &res);
+        if (st == MASKEVAL_OK && o->report.numpy_compat != MASKEVAL_NUMPY_2_3) {
+            st = maskeval_coco_result_set_numpy_compat(ctx, res, o->report.numpy_compat);
+        }
     }
     t_eval = cli_now();
     cli_progress_done(&progress);

@@ -138,6 +138,9 @@ static int merge_coco(maskeval_ctx *ctx, const merge_opts *o, void **bufs, const
     if (st == MASKEVAL_OK) {
         st = maskeval_coco_accumulate(ctx, merged, &res);
     }
+    if (st == MASKEVAL_OK && o->report.numpy_compat != MASKEVAL_NUMPY_2_3) {
+        st = maskeval_coco_result_set_numpy_compat(ctx, res, o->report.numpy_compat);
+    }
     if (st != MASKEVAL_OK) {
         cli_report(ctx, st);
     } else {
@@ -166,6 +169,9 @@ static int merge_semantic(maskeval_ctx *ctx, const merge_opts *o, void **bufs, c
     }
     if (gates_for("semantic", &o->report.gates, maskeval_report_semantic_stat_names) != 0) {
         return CLI_ERR_USAGE;
+    }
+    if (o->report.have_numpy_compat) {
+        return cli_usage_error("merge", "--numpy-compat is for COCO partials");
     }
     st = maskeval_semantic_decode(ctx, o->files[0], bufs[0], lens[0], &acc);
     for (size_t i = 1; i < o->n && st == MASKEVAL_OK; i++) {

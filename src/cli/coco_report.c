@@ -111,6 +111,10 @@ static int write_result_json(FILE *f, void *arg)
     cli_json_key(&j, "use_cats");
     cli_json_bool(&j, maskeval_coco_result_use_cats(res));
     json_params(&j, res);
+    if (maskeval_coco_result_numpy_compat(res) == MASKEVAL_NUMPY_LEGACY) {
+        cli_json_key(&j, "numpy_compat"); /* absent: numpy >= 2.3 */
+        cli_json_string(&j, "legacy");
+    }
     cli_json_end_object(&j);
     cli_json_key(&j, "counts");
     cli_json_begin_object(&j);

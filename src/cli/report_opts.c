@@ -11,6 +11,8 @@ const char *const cli_report_help =
     "                         json: the --json document; csv / md: per-category tables)\n"
     "  --plot FILE.svg        COCO: PR curves per IoU threshold, all categories\n"
     "  --plot-per-category    COCO: with --plot, add a small chart per category\n"
+    "  --numpy-compat 2.3|legacy  COCO: the np.mean the statistics reproduce: numpy >= 2.3\n"
+    "                         (default) or numpy < 2.3 (8192-element chunks; every 1.x)\n"
     "  --min-ap X             exit 3 (after writing every output) when AP < X\n"
     "  --min STAT=X[,...]     the same for any reported statistic (COCO: AP AP50 AP75 APs\n"
     "                         APm APl AR1 AR10 AR100 ARs ARm ARl; semantic: aAcc mIoU mAcc\n"
@@ -29,7 +31,8 @@ int cli_report_option(cli_args *a, cli_report_opts *r, const char *name,
         return 1;
     }
     if (strcmp(name, "--format") != 0 && strcmp(name, "--plot") != 0 &&
-        strcmp(name, "--min-ap") != 0 && strcmp(name, "--min") != 0) {
+        strcmp(name, "--min-ap") != 0 && strcmp(name, "--min") != 0 &&
+        strcmp(name, "--numpy-compat") != 0) {
         return 0;
     }
     if ((v = cli_value(a)) == NULL) {
@@ -43,6 +46,15 @@ int cli_report_option(cli_args *a, cli_report_opts *r, const char *name,
         r->have_format = 1;
     } else if (strcmp(name, "--plot") == 0) {
         r->plot = v;
+    } else if (strcmp(name, "--numpy-compat") == 0) {
+        if (strcmp(v, "2.3") == 0) {
+            r->numpy_compat = MASKEVAL_NUMPY_2_3;
+        } else if (strcmp(v, "legacy") == 0) {
+            r->numpy_compat = MASKEVAL_NUMPY_LEGACY;
+        } else {
+            return -cli_usage_error(a->cmd, "--numpy-compat must be 2.3 or legacy (got '%s')", v);
+        }
+        r->have_numpy_compat = 1;
     } else {
         if (strcmp(name, "--min-ap") == 0) {
             if (strlen(v) > sizeof(spec) - 4) {
@@ -69,6 +81,9 @@ int cli_report_check(const char *cmd, const cli_report_opts *r, const char *json
         r->format != MASKEVAL_FORMAT_TEXT) {
         return cli_usage_error(cmd, "--json - and --format %s both write to stdout",
                                r->format == MASKEVAL_FORMAT_CSV ? "csv" : "md");
+    }
+    if (!coco && r->have_numpy_compat) {
+        return cli_usage_error(cmd, "--numpy-compat is for COCO statistics");
     }
     if (!coco && (r->plot != NULL || r->plot_per_category)) {
         return cli_usage_error(cmd, "--plot draws COCO PR curves");

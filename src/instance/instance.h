@@ -156,6 +156,7 @@ struct maskeval_coco_result {
     size_t n_images, n_gt, n_dt;
     uint64_t gt_digest, params_digest; /* identify the evaluation (as in partials) */
     double timing[4];
+    maskeval_numpy_compat numpy_compat; /* how summarize() takes np.mean */
 };
 
 /* summarize(): the 12 stats and per-category AP. (summarize.c) */

@@ -32,6 +32,12 @@ static int64_t stat_max_det(const maskeval_eparams *ep, const stat_def *d)
     return d->max_det_ix < 0 ? 100 : ep->max_dets[d->max_det_ix];
 }
 
+/* numpy < 2.3 reduced in 8192-element chunks (spec: lvis.md 5.4) */
+static size_t mean_block(const maskeval_coco_result *res)
+{
+    return res->numpy_compat == MASKEVAL_NUMPY_LEGACY ? 8192 : 0;
+}
+
 /* Mean of the selected entries > -1 of categories [k0, k1), gathered in C
  * order; -1 if none. */
 static double stat_value(const maskeval_coco_result *res, const stat_def *d, size_t k0,
@@ -68,7 +74,7 @@ static double stat_value(const maskeval_coco_result *res, const stat_def *d, siz
             }
         }
     }
-    return n == 0 ? -1.0 : maskeval_np_sum(buf, n, 0) / (double)n;
+    return n == 0 ? -1.0 : maskeval_np_sum(buf, n, mean_block(res)) / (double)n;
 }
 
 maskeval_status maskeval_summarize(maskeval_ctx *ctx, maskeval_coco_result *res)
@@ -98,10 +104,30 @@ maskeval_status maskeval_summarize(maskeval_ctx *ctx, maskeval_coco_result *res)
                 }
             }
         }
-        res->cat_ap[k] = n == 0 ? NAN : maskeval_np_sum(buf, n, 0) / (double)n;
+        res->cat_ap[k] = n == 0 ? NAN : maskeval_np_sum(buf, n, mean_block(res)) / (double)n;
     }
     maskeval_free(&ctx->alloc, buf);
     return MASKEVAL_OK;
+}
+
+maskeval_status maskeval_coco_result_set_numpy_compat(maskeval_ctx *ctx,
+                                                      maskeval_coco_result *res,
+                                                      maskeval_numpy_compat mode)
+{
+    if (ctx == NULL || res == NULL) {
+        return MASKEVAL_ERR_INVALID_ARG;
+    }
+    if (mode != MASKEVAL_NUMPY_2_3 && mode != MASKEVAL_NUMPY_LEGACY) {
+        return maskeval_fail(ctx, MASKEVAL_ERR_INVALID_ARG, "unknown numpy compatibility mode %d",
+                             (int)mode);
+    }
+    res->numpy_compat = mode;
+    return maskeval_summarize(ctx, res);
+}
+
+maskeval_numpy_compat maskeval_coco_result_numpy_compat(const maskeval_coco_result *res)
+{
+    return res != NULL ? res->numpy_compat : MASKEVAL_NUMPY_2_3;
 }
 
 maskeval_status maskeval_coco_result_summary(const maskeval_coco_result *res, char *buf,

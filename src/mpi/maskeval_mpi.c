@@ -143,6 +143,9 @@ static int finish_coco(const coco_opts *o, void **bufs, const size_t *lens, int 
     if (st == MASKEVAL_OK) {
         st = maskeval_coco_accumulate(ctx, m, &res);
     }
+    if (st == MASKEVAL_OK && o->report.numpy_compat != MASKEVAL_NUMPY_2_3) {
+        st = maskeval_coco_result_set_numpy_compat(ctx, res, o->report.numpy_compat);
+    }
     if (st != MASKEVAL_OK || parts == NULL) {
         cli_report(ctx, st);
     } else {

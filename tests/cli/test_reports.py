@@ -423,6 +423,21 @@ def main():
         assert merged == whole, "merge --format csv differs from the unsharded run"
         run(exe, ["merge"] + parts + ["--min", "mIoU=0.99", "--quiet"], rc=3)
         run(exe, ["merge"] + parts + ["--min", "mIoU=0.1", "--quiet"], rc=0)
+        p = run(exe, ["merge"] + parts + ["--numpy-compat", "legacy"], rc=2)
+        assert b"--numpy-compat is for COCO partials" in p.stderr, p.stderr
+        p = run(exe, semantic(["--numpy-compat", "legacy"]), rc=2, cwd=sem_dir)
+        assert b"--numpy-compat is for COCO statistics" in p.stderr, p.stderr
+        p = run(exe, tide(["--numpy-compat", "legacy"]), rc=2, cwd=DATA)
+        assert b"--numpy-compat is for COCO statistics" in p.stderr, p.stderr
+        p = run(exe, coco(["--numpy-compat", "1.26"]), rc=2, cwd=DATA)
+        assert b"--numpy-compat must be 2.3 or legacy" in p.stderr, p.stderr
+        # the sample has 4 categories (< 8193 entries): both modes agree, and
+        # the JSON says which one ran
+        a = json.loads(run(exe, coco(["--format", "json"]), cwd=DATA).stdout)
+        b = json.loads(run(exe, coco(["--format", "json", "--numpy-compat", "legacy"]),
+                           cwd=DATA).stdout)
+        assert a["stats"] == b["stats"] and "numpy_compat" not in a["params"], a["params"]
+        assert b["params"]["numpy_compat"] == "legacy", b["params"]
         p = run(exe, ["merge"] + parts + ["--min", "AP=0.1"], rc=2)
         assert b"not a statistic of semantic partials" in p.stderr, p.stderr
         p = run(exe, ["merge", W("q0.mep"), W("q1.mep"), "--min", "mIoU=0.1"], rc=2)
