@@ -227,8 +227,12 @@ typedef enum maskeval_iou_type {
 } maskeval_iou_type;
 
 /* What a load prepares. Segmentations are only read (and validated) with
- * MASKEVAL_LOAD_SEGM, boxes of ground truth only with MASKEVAL_LOAD_BBOX. */
-enum { MASKEVAL_LOAD_SEGM = 1u, MASKEVAL_LOAD_BBOX = 2u };
+ * MASKEVAL_LOAD_SEGM, boxes of ground truth only with MASKEVAL_LOAD_BBOX.
+ * MASKEVAL_LOAD_LVIS reads an LVIS file as lvis-api does: every image needs
+ * "neg_category_ids" and "not_exhaustive_category_ids" (arrays of ids),
+ * every category a "frequency" of "r", "c" or "f"; an annotation's "ignore"
+ * (default 0) is honoured and "iscrowd" never read (no crowds). */
+enum { MASKEVAL_LOAD_SEGM = 1u, MASKEVAL_LOAD_BBOX = 2u, MASKEVAL_LOAD_LVIS = 4u };
 
 /*
  * Loads a COCO ground-truth file (an object with "images", "categories" and
@@ -292,6 +296,15 @@ typedef struct maskeval_coco_params {
      * pycocotools' dtMatches) and that match's IoU. Default 0. Not part of
      * the parameters a merge compares. */
     int keep_matches;
+    /* 1: lvis-api's LVISEval instead of COCOeval (gt loaded with
+     * MASKEVAL_LOAD_LVIS; README "LVIS"): federated filtering by
+     * neg_category_ids / not_exhaustive_category_ids, ground truth and
+     * detections of area <= 0 dropped, no crowds, no maxDets axis (M = 1),
+     * the 13 results with APr / APc / APf. max_dets must then be NULL. */
+    int lvis;
+    /* LVIS: detections kept per image, all categories, at load (LVISResults'
+     * max_dets, and the "@300" of the AR keys); default 300, -1: no cap. */
+    int64_t lvis_max_dets;
 } maskeval_coco_params;
 
 MASKEVAL_API void maskeval_coco_params_init(maskeval_coco_params *p);
@@ -314,7 +327,8 @@ MASKEVAL_API void maskeval_coco_result_destroy(maskeval_coco_result *res);
 MASKEVAL_API void maskeval_coco_result_stats(const maskeval_coco_result *res,
                                              double stats[12] /* out */);
 
-/* The 12 summary lines exactly as pycocotools prints them, each ending in
+/* The 12 summary lines exactly as pycocotools prints them (for an LVIS
+ * result the 13 lines of lvis-api's print_results()), each ending in
  * "\n". Writes at most cap bytes including a NUL; *len gets the length. */
 MASKEVAL_API maskeval_status maskeval_coco_result_summary(const maskeval_coco_result *res,
                                                           char *buf, size_t cap,
@@ -385,6 +399,22 @@ MASKEVAL_API maskeval_status maskeval_coco_result_set_numpy_compat(maskeval_ctx 
                                                                    maskeval_coco_result *res,
                                                                    maskeval_numpy_compat mode);
 MASKEVAL_API maskeval_numpy_compat maskeval_coco_result_numpy_compat(const maskeval_coco_result *res);
+/* LVIS results (params.lvis): the 13 values of lvis-api's get_results(), in
+ * its order: AP, AP50, AP75, APs, APm, APl, APr, APc, APf, AR@N, ARs@N,
+ * ARm@N, ARl@N (N = lvis_max_dets); -1 where lvis-api reports -1.
+ * MASKEVAL_ERR_INVALID_ARG for a COCO result. */
+MASKEVAL_API int maskeval_coco_result_is_lvis(const maskeval_coco_result *res);
+MASKEVAL_API maskeval_status maskeval_lvis_result_stats(const maskeval_coco_result *res,
+                                                        double stats[13] /* out */);
+/* The 13 values of category index k alone (lvis-api with cat_ids = [it]:
+ * the frequency groups other than its own are -1). */
+MASKEVAL_API maskeval_status maskeval_lvis_result_category_stats(const maskeval_coco_result *res,
+                                                                 size_t k, double stats[13]);
+/* 'r', 'c' or 'f' for category index k of an LVIS result, else 0. */
+MASKEVAL_API char maskeval_lvis_result_frequency(const maskeval_coco_result *res, size_t k);
+/* The per-image cap the result was computed with (300 by default, -1: none). */
+MASKEVAL_API int64_t maskeval_lvis_result_max_dets(const maskeval_coco_result *res);
+
 /* The ground truth's name of category index k, or NULL if it has none
  * (always NULL for the pooled K axis of use_cats = 0). Owned by res. */
 MASKEVAL_API const char *maskeval_coco_result_category_name(const maskeval_coco_result *res,

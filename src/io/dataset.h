@@ -64,6 +64,14 @@ struct maskeval_gt {
                                 anns dict keeps only that one) */
     size_t n_dup_ids;        /* annotations whose id an earlier one also has */
     maskeval_maskset masks;  /* with MASKEVAL_LOAD_SEGM (empty for orphans) */
+    /* MASKEVAL_LOAD_LVIS (io/lvis_fields.c): per image its neg_category_ids
+     * and not_exhaustive_category_ids, sorted, as offsets into one array
+     * each; per category its frequency (0 r, 1 c, 2 f); per annotation its
+     * "ignore" (ann_crowd is then all 0: lvis-api never reads iscrowd) */
+    uint32_t *img_neg_off, *img_nel_off; /* [n_img + 1] */
+    int64_t *img_neg, *img_nel;
+    uint8_t *cat_freq;
+    uint8_t *ann_ignore;
 };
 
 struct maskeval_dets {

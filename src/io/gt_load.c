@@ -4,7 +4,9 @@
  * pycocotools semantics kept: duplicate image / category ids keep the last
  * entry; duplicate annotation ids make every lookup return the last
  * annotation with that id (recorded in ann_alias, applied at evaluation);
- * "ignore" is read by nobody (pycocotools overwrites it with iscrowd);
+ * "ignore" is read by nobody (pycocotools overwrites it with iscrowd),
+ * except with MASKEVAL_LOAD_LVIS, which reads "ignore" instead of "iscrowd"
+ * and the LVIS image and category fields (lvis_fields.c);
  * annotations on images missing from "images" are kept but never evaluated,
  * so their segmentation is not rasterized.
  * Stricter than pycocotools: every field has to have the right type, images
@@ -27,6 +29,7 @@
 #include "io/file_read.h"
 #include "io/json_elements.h"
 #include "io/json_util.h"
+#include "io/lvis_fields.h"
 #include "io/segm_parse.h"
 
 typedef struct id_index {
@@ -124,6 +127,12 @@ void maskeval_gt_destroy(maskeval_gt *gt)
     maskeval_free(a, gt->ann_bbox);
     maskeval_free(a, gt->ann_alias);
     maskeval_maskset_free(a, &gt->masks);
+    maskeval_free(a, gt->img_neg_off);
+    maskeval_free(a, gt->img_nel_off);
+    maskeval_free(a, gt->img_neg);
+    maskeval_free(a, gt->img_nel);
+    maskeval_free(a, gt->cat_freq);
+    maskeval_free(a, gt->ann_ignore);
     maskeval_free(a, gt);
 }
 
@@ -224,6 +233,12 @@ static maskeval_status load_images(maskeval_ctx *ctx, maskeval_gt *gt, const cJS
         gt->img_w[i] = ws[ids[i].index];
     }
     gt->n_img = m;
+    if (flags & MASKEVAL_LOAD_LVIS) {
+        for (i = 0; i < m; i++) {
+            hs[i] = ids[i].index; /* from here: the file entry of sorted image i */
+        }
+        st = maskeval_lvis_images(ctx, gt, images, file, hs);
+    }
 done:
     maskeval_free(a, ids);
     maskeval_free(a, hs);
@@ -232,7 +247,7 @@ done:
 }
 
 static maskeval_status load_categories(maskeval_ctx *ctx, maskeval_gt *gt, const cJSON *cats,
-                                       const char *file)
+                                       const char *file, unsigned flags)
 {
     const maskeval_alloc *a = &ctx->alloc;
     size_t n = maskeval_json_count(cats), i = 0, m, names_len = 0;
@@ -291,6 +306,15 @@ static maskeval_status load_categories(maskeval_ctx *ctx, maskeval_gt *gt, const
         names_len += l;
     }
     gt->n_cat = m;
+    if (flags & MASKEVAL_LOAD_LVIS) {
+        uint32_t *winner = maskeval_calloc(a, m + 1, sizeof(uint32_t));
+        for (i = 0; winner != NULL && i < m; i++) {
+            winner[i] = ids[i].index;
+        }
+        st = winner != NULL ? maskeval_lvis_categories(ctx, gt, cats, file, winner)
+                            : maskeval_nomem(ctx, "reading categories");
+        maskeval_free(a, winner);
+    }
 done:
     maskeval_free(a, ids);
     maskeval_free(a, nm);
@@ -309,6 +333,10 @@ static maskeval_status alloc_annotations(maskeval_ctx *ctx, maskeval_gt *gt, siz
     gt->ann_alias = maskeval_calloc(a, n, sizeof(int32_t));
     if (flags & MASKEVAL_LOAD_BBOX) {
         gt->ann_bbox = maskeval_calloc(a, n, 4 * sizeof(double));
+    }
+    if ((flags & MASKEVAL_LOAD_LVIS) &&
+        (gt->ann_ignore = maskeval_calloc(a, n > 0 ? n : 1, 1)) == NULL) {
+        return maskeval_nomem(ctx, "reading annotations");
     }
     if (gt->ann_id == NULL || gt->ann_img == NULL || gt->ann_cat_id == NULL ||
         gt->ann_crowd == NULL || gt->ann_area == NULL || gt->ann_alias == NULL ||
@@ -369,8 +397,18 @@ static maskeval_status annotation_element(void *arg, maskeval_ctx *ctx, size_t t
                              "%s: %s: category_id: expected an integer, got %s", file, where,
                              maskeval_json_int_type(j));
     }
-    j = maskeval_json_member(ann, "iscrowd");
-    if (cJSON_IsBool(j)) {
+    j = maskeval_json_member(ann, job->flags & MASKEVAL_LOAD_LVIS ? "ignore" : "iscrowd");
+    if (job->flags & MASKEVAL_LOAD_LVIS) {
+        /* lvis-api: `if g["ignore"]`, 0 when absent; iscrowd is never read */
+        double v = 0;
+        if (j != NULL && !cJSON_IsBool(j) && !maskeval_json_finite(j, &v)) {
+            return maskeval_fail(ctx, MASKEVAL_ERR_PARSE,
+                                 "%s: %s: ignore: expected a number or a boolean, got %s", file,
+                                 where, maskeval_json_type(j));
+        }
+        gt->ann_ignore[i] = cJSON_IsBool(j) ? (uint8_t)cJSON_IsTrue(j) : v != 0;
+        crowd = 0;
+    } else if (cJSON_IsBool(j)) {
         crowd = cJSON_IsTrue(j);
     } else if (!maskeval_json_int(j, &crowd)) {
         return maskeval_fail(ctx, MASKEVAL_ERR_PARSE,
@@ -682,7 +720,7 @@ static maskeval_status load_owned(maskeval_ctx *ctx, const char *name, char *buf
     gt->digest = digest;
     st = load_images(ctx, gt, jimages, name, flags);
     if (st == MASKEVAL_OK) {
-        st = load_categories(ctx, gt, jcats, name);
+        st = load_categories(ctx, gt, jcats, name, flags);
     }
     maskeval_json_arena_reset(&ar); /* drops the images and categories trees */
     jimages = jcats = NULL;
@@ -710,7 +748,7 @@ done:
 static int valid_flags(unsigned flags)
 {
     return (flags & (MASKEVAL_LOAD_SEGM | MASKEVAL_LOAD_BBOX)) != 0 &&
-           (flags & ~(unsigned)(MASKEVAL_LOAD_SEGM | MASKEVAL_LOAD_BBOX)) == 0;
+           (flags & ~(unsigned)(MASKEVAL_LOAD_SEGM | MASKEVAL_LOAD_BBOX | MASKEVAL_LOAD_LVIS)) == 0;
 }
 
 maskeval_status maskeval_gt_load_buffer(maskeval_ctx *ctx, const char *name, const char *json,
