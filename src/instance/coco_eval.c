@@ -143,8 +143,12 @@ maskeval_status maskeval_coco_accumulate(maskeval_ctx *ctx, const maskeval_coco_
     res->recall = maskeval_calloc(a, n_rec, sizeof(double));
     res->cat_ap = maskeval_calloc(a, p->ep.K, sizeof(double));
     res->cat_stats = maskeval_calloc(a, p->ep.K * MASKEVAL_N_STATS + 1, sizeof(double));
+    res->cat_lvis = p->ep.lvis ? maskeval_calloc(a, p->ep.K * MASKEVAL_LVIS_N_STATS + 1,
+                                                 sizeof(double))
+                               : NULL;
     if (res->precision == NULL || res->scores == NULL || res->recall == NULL ||
-        res->cat_ap == NULL || res->cat_stats == NULL || maskeval_eparams_copy(a, &p->ep, &res->ep) != MASKEVAL_OK ||
+        res->cat_ap == NULL || res->cat_stats == NULL || (p->ep.lvis && res->cat_lvis == NULL) ||
+        maskeval_eparams_copy(a, &p->ep, &res->ep) != MASKEVAL_OK ||
         copy_names(a, p, res) != MASKEVAL_OK) {
         st = maskeval_nomem(ctx, "allocating results");
         goto done;

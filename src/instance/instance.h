@@ -15,6 +15,7 @@
 
 #define MASKEVAL_N_AREAS 4
 #define MASKEVAL_N_STATS 12
+#define MASKEVAL_LVIS_N_STATS 13
 
 /* pycocotools Params after evaluate() normalised them. */
 typedef struct maskeval_eparams {
@@ -33,6 +34,11 @@ typedef struct maskeval_eparams {
     size_t K;                    /* n_cats, or 1 with use_cats = 0 */
     int64_t *k_ids;              /* [K]: cats, or {-1} */
     int keep_matches;            /* records keep match identities (not encoded) */
+    /* LVIS (params.lvis): M = 1 with max_dets {2^32-1} (no per-cell cap),
+     * the per-image cap at load, each K index's frequency (0 r, 1 c, 2 f) */
+    int lvis;
+    int64_t lvis_max_dets;
+    uint8_t *k_freq;             /* [K] with lvis, else NULL */
 } maskeval_eparams;
 
 /* Builds eparams from the caller's params (NULL = defaults) and gt. */
@@ -53,6 +59,9 @@ typedef struct maskeval_cell {
     uint32_t n_dt;     /* after truncation to maxDets[-1] */
     uint64_t iou_off;  /* into plan.ious: [n_dt][n_gt] */
     uint64_t st_off;   /* into plan.status: [n_dt][A][T] */
+    uint8_t not_exhaustive; /* LVIS: the category is in the image's
+                               not_exhaustive_category_ids (unmatched
+                               detections are ignored) */
 } maskeval_cell;
 
 typedef struct maskeval_plan {
@@ -157,9 +166,18 @@ struct maskeval_coco_result {
     uint64_t gt_digest, params_digest; /* identify the evaluation (as in partials) */
     double timing[4];
     maskeval_numpy_compat numpy_compat; /* how summarize() takes np.mean */
+    double lvis_stats[MASKEVAL_LVIS_N_STATS]; /* LVIS: get_results() */
+    double *cat_lvis;            /* LVIS: [K][13], each category alone */
 };
 
-/* summarize(): the 12 stats and per-category AP. (summarize.c) */
+/* summarize(): the 12 stats and per-category AP (and for LVIS its 13
+ * results). (summarize.c) */
 maskeval_status maskeval_summarize(maskeval_ctx *ctx, maskeval_coco_result *res);
+/* lvis-api's summarize() and print_results() lines (lvis_summary.c);
+ * the lines' total length, at most cap bytes written (no NUL). */
+maskeval_status maskeval_lvis_summarize(maskeval_ctx *ctx, maskeval_coco_result *res);
+size_t maskeval_lvis_summary_lines(const maskeval_coco_result *res, char *buf, size_t cap);
+/* lvis-api's result keys without the "@N" of the AR ones: AP ... APf, AR, ARs, ARm, ARl */
+extern const char *const maskeval_lvis_stat_keys[MASKEVAL_LVIS_N_STATS];
 
 #endif

@@ -14,6 +14,9 @@
  *  - a detection matched to a GT with id 0 counts as unmatched (id 0 is the
  *    "no match" sentinel), while that GT still counts as taken;
  *  - unmatched detections outside the area range are ignored.
+ * LVIS (spec lvis.md 3.2) differs only in what the flags hold: no GT is a
+ * crowd, a GT's "ignore" field counts, and an unmatched detection is also
+ * ignored when its category is not exhaustively annotated on the image.
  */
 #include <string.h>
 
@@ -89,7 +92,8 @@ static void match_cell(const maskeval_plan *plan, const maskeval_cell *c, size_t
         /* _ignore per GT and the stable order: non-ignored first. */
         for (size_t g = 0; g < G; g++) {
             double area = gt->ann_area[gi[g]];
-            ig[g] = gt->ann_crowd[gi[g]] || area < lo || area > hi;
+            ig[g] = gt->ann_crowd[gi[g]] || area < lo || area > hi ||
+                    (ep->lvis && gt->ann_ignore[gi[g]]);
             n_keep += !ig[g];
         }
         for (size_t g = 0; g < G; g++) {
@@ -135,7 +139,7 @@ static void match_cell(const maskeval_plan *plan, const maskeval_cell *c, size_t
                     matched_id = gt->ann_id[gi[g]] != 0;
                     taken[m] = 1; /* the detection's id (>= 1) is stored there */
                 }
-                if (!matched_id && (darea < lo || darea > hi)) {
+                if (!matched_id && (darea < lo || darea > hi || c->not_exhaustive)) {
                     dt_ig = 1;
                 }
                 status[d * MASKEVAL_N_AREAS * T + t] = dt_ig ? MASKEVAL_DT_IGNORED

@@ -18,6 +18,7 @@ void maskeval_coco_params_init(maskeval_coco_params *p)
     p->struct_size = sizeof(*p);
     p->iou_type = MASKEVAL_IOU_SEGM;
     p->use_cats = 1;
+    p->lvis_max_dets = 300;
 }
 
 static int i64_cmp(const void *pa, const void *pb)
@@ -47,6 +48,7 @@ void maskeval_eparams_free(const maskeval_alloc *a, maskeval_eparams *ep)
     maskeval_free(a, ep->img_ids);
     maskeval_free(a, ep->cats);
     maskeval_free(a, ep->k_ids);
+    maskeval_free(a, ep->k_freq);
     memset(ep, 0, sizeof(*ep));
 }
 
@@ -84,14 +86,34 @@ maskeval_status maskeval_eparams_resolve(maskeval_ctx *ctx, const maskeval_coco_
     ep->iou_type = p.iou_type;
     ep->use_cats = p.use_cats != 0;
     ep->keep_matches = p.keep_matches != 0;
+    ep->lvis = p.lvis != 0;
+    if (ep->lvis) {
+        /* lvis-api (spec lvis.md 1-3): no maxDets axis, the cap is per image
+         * at load; use_cats = 0 crashes its summarize */
+        if (gt == NULL || !(gt->flags & MASKEVAL_LOAD_LVIS)) {
+            return maskeval_fail(ctx, MASKEVAL_ERR_INVALID_ARG,
+                                 "LVIS evaluation needs ground truth loaded with "
+                                 "MASKEVAL_LOAD_LVIS");
+        }
+        if (!ep->use_cats || p.max_dets != NULL) {
+            return maskeval_fail(ctx, MASKEVAL_ERR_INVALID_ARG,
+                                 "LVIS evaluation has no maxDets list and needs use_cats = 1 "
+                                 "(lvis-api's summarize fails without categories)");
+        }
+        if (p.lvis_max_dets < -1) {
+            return maskeval_fail(ctx, MASKEVAL_ERR_INVALID_ARG,
+                                 "LVIS max_dets must be >= 0, or -1 for no cap");
+        }
+        ep->lvis_max_dets = p.lvis_max_dets;
+    }
 
     ep->T = p.iou_thrs != NULL ? p.n_iou_thrs : 10;
     ep->R = 101;
-    ep->M = p.max_dets != NULL ? p.n_max_dets : 3;
+    ep->M = ep->lvis ? 1 : p.max_dets != NULL ? p.n_max_dets : 3;
     if (ep->T == 0) {
         return maskeval_fail(ctx, MASKEVAL_ERR_INVALID_ARG, "at least one IoU threshold is needed");
     }
-    if (ep->M < 3) {
+    if (ep->M < 3 && !ep->lvis) {
         return maskeval_fail(ctx, MASKEVAL_ERR_INVALID_ARG,
                              "at least 3 maxDets values are needed (pycocotools' summary reads "
                              "maxDets[0..2])");
@@ -116,7 +138,9 @@ maskeval_status maskeval_eparams_resolve(maskeval_ctx *ctx, const maskeval_coco_
     }
     maskeval_linspace(0.0, 1.0, 101, ep->rec_thrs);
     for (size_t m = 0; m < ep->M; m++) {
-        ep->max_dets[m] = p.max_dets != NULL ? p.max_dets[m] : default_max_dets[m];
+        ep->max_dets[m] = ep->lvis             ? (int64_t)UINT32_MAX
+                          : p.max_dets != NULL ? p.max_dets[m]
+                                               : default_max_dets[m];
         if (ep->max_dets[m] < 1 || ep->max_dets[m] > UINT32_MAX) {
             maskeval_eparams_free(a, ep);
             return maskeval_fail(ctx, MASKEVAL_ERR_INVALID_ARG,
@@ -152,7 +176,14 @@ maskeval_status maskeval_eparams_resolve(maskeval_ctx *ctx, const maskeval_coco_
      * categories keep the caller's order (and repeats, which then count
      * twice, as in pycocotools). */
     if (ep->use_cats) {
+        const size_t given = ep->n_cats;
         ep->n_cats = sort_unique(ep->cats, ep->n_cats);
+        if (ep->lvis && ep->n_cats != given) {
+            maskeval_eparams_free(a, ep);
+            return maskeval_fail(ctx, MASKEVAL_ERR_INVALID_ARG,
+                                 "LVIS category ids must be unique (lvis-api does not unique "
+                                 "them and would evaluate a repeated one twice)");
+        }
     }
     if (ep->I > UINT32_MAX || ep->n_cats > UINT32_MAX) {
         maskeval_eparams_free(a, ep);
@@ -169,6 +200,32 @@ maskeval_status maskeval_eparams_resolve(maskeval_ctx *ctx, const maskeval_coco_
         }
     } else {
         ep->k_ids[0] = -1;
+    }
+    if (ep->lvis) {
+        ep->k_freq = maskeval_calloc(a, ep->K + 1, 1);
+        if (ep->k_freq == NULL) {
+            goto nomem;
+        }
+        for (size_t k = 0; k < ep->K; k++) {
+            /* a category id the ground truth lacks: lvis-api raises KeyError */
+            size_t lo = 0, hi = gt->n_cat;
+            while (lo < hi) {
+                const size_t mid = lo + (hi - lo) / 2;
+                if (gt->cat_id[mid] < ep->k_ids[k]) {
+                    lo = mid + 1;
+                } else {
+                    hi = mid;
+                }
+            }
+            if (lo == gt->n_cat || gt->cat_id[lo] != ep->k_ids[k]) {
+                const long long id = (long long)ep->k_ids[k];
+                maskeval_eparams_free(a, ep);
+                return maskeval_fail(ctx, MASKEVAL_ERR_INVALID_ARG,
+                                     "LVIS category id %lld is not a category of the ground truth",
+                                     id);
+            }
+            ep->k_freq[k] = gt->cat_freq[lo];
+        }
     }
     return MASKEVAL_OK;
 nomem:

@@ -36,8 +36,10 @@ maskeval_status maskeval_eparams_copy(const maskeval_alloc *a, const maskeval_ep
     dst->img_ids = maskeval_calloc(a, src->I + 1, sizeof(int64_t));
     dst->cats = maskeval_calloc(a, src->n_cats + 1, sizeof(int64_t));
     dst->k_ids = maskeval_calloc(a, src->K + 1, sizeof(int64_t));
+    dst->k_freq = src->k_freq != NULL ? maskeval_calloc(a, src->K + 1, 1) : NULL;
     if (dst->iou_thrs == NULL || dst->rec_thrs == NULL || dst->max_dets == NULL ||
-        dst->img_ids == NULL || dst->cats == NULL || dst->k_ids == NULL) {
+        dst->img_ids == NULL || dst->cats == NULL || dst->k_ids == NULL ||
+        (src->k_freq != NULL && dst->k_freq == NULL)) {
         maskeval_eparams_free(a, dst);
         return MASKEVAL_ERR_NOMEM;
     }
@@ -53,12 +55,17 @@ maskeval_status maskeval_eparams_copy(const maskeval_alloc *a, const maskeval_ep
     if (src->K > 0) {
         memcpy(dst->k_ids, src->k_ids, src->K * sizeof(int64_t));
     }
+    if (src->k_freq != NULL && src->K > 0) {
+        memcpy(dst->k_freq, src->k_freq, src->K);
+    }
     return MASKEVAL_OK;
 }
 
 static void put_params(maskeval_wbuf *w, const maskeval_eparams *ep)
 {
-    maskeval_put_u32(w, (uint32_t)ep->iou_type);
+    /* bit 8: LVIS, whose cap and frequencies follow the K ids (older
+     * readers refuse the type; older files read as COCO) */
+    maskeval_put_u32(w, (uint32_t)ep->iou_type | (ep->lvis ? 0x100u : 0u));
     maskeval_put_u32(w, (uint32_t)ep->use_cats);
     maskeval_put_u64(w, ep->T);
     maskeval_put_u64(w, ep->R);
@@ -87,6 +94,10 @@ static void put_params(maskeval_wbuf *w, const maskeval_eparams *ep)
     }
     for (size_t k = 0; k < ep->K; k++) {
         maskeval_put_u64(w, (uint64_t)ep->k_ids[k]);
+    }
+    if (ep->lvis) {
+        maskeval_put_u64(w, (uint64_t)ep->lvis_max_dets);
+        maskeval_put_bytes(w, ep->k_freq, ep->K);
     }
 }
 
@@ -226,6 +237,8 @@ static maskeval_status get_params(decoder *d, const maskeval_alloc *a, maskeval_
     uint64_t T, R, M, I, NC, K;
     memset(ep, 0, sizeof(*ep));
     type = maskeval_get_u32(&d->r);
+    ep->lvis = (type & 0x100u) != 0;
+    type &= ~0x100u;
     use_cats = maskeval_get_u32(&d->r);
     T = maskeval_get_u64(&d->r);
     R = maskeval_get_u64(&d->r);
@@ -236,8 +249,9 @@ static maskeval_status get_params(decoder *d, const maskeval_alloc *a, maskeval_
     if (d->r.short_read) {
         return bad(d, "parameters");
     }
-    if (type > 1 || use_cats > 1 || T == 0 || R == 0 || M < 3 || I > UINT32_MAX ||
-        NC > UINT32_MAX || K != (use_cats ? NC : 1)) {
+    if (type > 1 || use_cats > 1 || T == 0 || R == 0 || M < (ep->lvis ? 1u : 3u) ||
+        (ep->lvis && (M != 1 || !use_cats)) || I > UINT32_MAX || NC > UINT32_MAX ||
+        K != (use_cats ? NC : 1)) {
         return bad(d, "parameters out of range");
     }
     ep->iou_type = (maskeval_iou_type)type;
@@ -258,6 +272,23 @@ static maskeval_status get_params(decoder *d, const maskeval_alloc *a, maskeval_
     ep->n_cats = (size_t)NC;
     ep->k_ids = get_array64(d, a, K, 0);
     ep->K = (size_t)K;
+    if (ep->lvis) {
+        ep->lvis_max_dets = (int64_t)maskeval_get_u64(&d->r);
+        ep->k_freq = maskeval_calloc(a, K + 1, 1);
+        if (ep->k_freq == NULL) {
+            return maskeval_nomem(d->ctx, "reading a partial");
+        }
+        const uint8_t *f = maskeval_get_bytes(&d->r, (size_t)K);
+        for (size_t k = 0; f != NULL && k < K; k++) {
+            ep->k_freq[k] = f[k];
+            if (f[k] > 2) {
+                return bad(d, "LVIS frequencies");
+            }
+        }
+        if (ep->lvis_max_dets < -1) {
+            return bad(d, "LVIS max_dets");
+        }
+    }
     if (d->r.short_read) {
         return bad(d, "parameters");
     }

@@ -11,6 +11,12 @@
  *    score, truncated to maxDets[-1];
  *  - with use_cats = 0 a cell is a whole image, its members concatenated
  *    category by category in ascending category id.
+ *
+ * LVIS (ep.lvis; spec lvis.md 1.3, 2) changes what enters a cell: ground
+ * truth and detections need 0 < area; detections are first capped per image
+ * (all categories, the top lvis_max_dets by stable descending score) and then
+ * kept only in categories the image has ground truth of or lists in
+ * neg_category_ids; nothing is truncated per cell afterwards.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -19,6 +25,7 @@
 #include "core/sort.h"
 #include "core/threadpool.h"
 #include "instance/instance.h"
+#include "io/lvis_fields.h"
 
 typedef struct item {
     uint32_t img;  /* eval image index */
@@ -233,6 +240,9 @@ static maskeval_status gt_items(maskeval_ctx *ctx, const maskeval_plan *plan,
                     continue;
                 }
             }
+            if (ep->lvis && !(gt->ann_area[j] > 0)) {
+                continue; /* get_ann_ids: 0 < area < inf (the file's areas are finite) */
+            }
             t = (uint32_t)gt->ann_alias[j];
             if (gt->ann_img[t] < 0 || (ti = img_eval[gt->ann_img[t]]) < 0) {
                 continue;
@@ -262,25 +272,123 @@ done:
     return st;
 }
 
-static maskeval_status dt_items(maskeval_ctx *ctx, const maskeval_plan *plan,
-                                const cat_lookup *cl, const int32_t *img_eval, item **out,
-                                size_t *n_out)
+/* LVISResults' per-image cap: of each image's detections (every category),
+ * the first max_dets by stable descending score; keep[j] = 1 for those. */
+static maskeval_status lvis_cap(maskeval_ctx *ctx, const maskeval_plan *plan, uint8_t *keep)
 {
+    const maskeval_alloc *a = &ctx->alloc;
     const maskeval_dets *d = plan->dets;
-    item *items = maskeval_calloc(&ctx->alloc, d->n * (cl->max_mult > 0 ? cl->max_mult : 1),
-                                  sizeof(item));
+    const int64_t cap = plan->ep.lvis_max_dets;
+    const size_t n_img = plan->gt->n_img;
+    size_t *start = NULL;
+    uint32_t *by_img = NULL, *tmp = NULL;
+    maskeval_status st = MASKEVAL_OK;
+
+    if (cap < 0) {
+        memset(keep, 1, d->n);
+        return MASKEVAL_OK;
+    }
+    start = maskeval_calloc(a, n_img + 2, sizeof(size_t));
+    by_img = maskeval_calloc(a, d->n + 1, sizeof(uint32_t));
+    tmp = maskeval_calloc(a, d->n + 1, sizeof(uint32_t));
+    if (start == NULL || by_img == NULL || tmp == NULL) {
+        st = maskeval_nomem(ctx, "capping detections per image");
+        goto done;
+    }
+    for (size_t j = 0; j < d->n; j++) {
+        start[d->img[j] + 1]++;
+    }
+    for (size_t g = 0; g < n_img; g++) {
+        start[g + 1] += start[g];
+    }
+    for (size_t j = 0; j < d->n; j++) {
+        by_img[start[d->img[j]]++] = (uint32_t)j;
+    }
+    for (size_t g = n_img; g > 0; g--) {
+        start[g] = start[g - 1];
+    }
+    start[0] = 0;
+    for (size_t g = 0; g < n_img; g++) {
+        uint32_t *v = by_img + start[g];
+        const size_t n = start[g + 1] - start[g];
+        if ((int64_t)n > cap) {
+            maskeval_sort_desc_stable(v, n, d->score, tmp); /* Python's stable sorted() */
+        }
+        for (size_t p = 0; p < n && (int64_t)p < cap; p++) {
+            keep[v[p]] = 1;
+        }
+    }
+done:
+    maskeval_free(a, start);
+    maskeval_free(a, by_img);
+    maskeval_free(a, tmp);
+    return st;
+}
+
+/* LVIS: whether the sorted GT items hold (eval image i, category position
+ * kc): gi_img[i] .. gi_img[i + 1] is image i's range, sorted by kc. */
+static int lvis_has_gt(const item *gi, const size_t *gi_img, uint32_t i, uint32_t kc)
+{
+    size_t lo = gi_img[i], hi = gi_img[i + 1];
+    while (lo < hi) {
+        const size_t mid = lo + (hi - lo) / 2;
+        if (gi[mid].kc < kc) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return lo < gi_img[i + 1] && gi[lo].kc == kc;
+}
+
+static maskeval_status dt_items(maskeval_ctx *ctx, const maskeval_plan *plan,
+                                const cat_lookup *cl, const int32_t *img_eval, const item *gi,
+                                size_t ng, item **out, size_t *n_out)
+{
+    const maskeval_alloc *a = &ctx->alloc;
+    const maskeval_dets *d = plan->dets;
+    const maskeval_eparams *ep = &plan->ep;
+    item *items = maskeval_calloc(a, d->n * (cl->max_mult > 0 ? cl->max_mult : 1), sizeof(item));
+    uint8_t *keep = NULL;
+    size_t *gi_img = NULL;
     size_t n = 0;
+    maskeval_status st = MASKEVAL_OK;
+
     if (items == NULL) {
         return maskeval_nomem(ctx, "grouping detections");
+    }
+    if (ep->lvis) {
+        keep = maskeval_calloc(a, d->n + 1, 1);
+        gi_img = maskeval_calloc(a, ep->I + 1, sizeof(size_t));
+        if (keep == NULL || gi_img == NULL) {
+            st = maskeval_nomem(ctx, "grouping detections");
+            goto done;
+        }
+        for (size_t p = 0; p < ng; p++) {
+            gi_img[gi[p].img + 1]++;
+        }
+        for (size_t i = 0; i < ep->I; i++) {
+            gi_img[i + 1] += gi_img[i];
+        }
+        st = lvis_cap(ctx, plan, keep);
+        if (st != MASKEVAL_OK) {
+            goto done;
+        }
     }
     for (size_t j = 0; j < d->n; j++) {
         int32_t i = img_eval[d->img[j]];
         size_t first, count;
-        if (i < 0) {
+        if (i < 0 || (keep != NULL && (!keep[j] || !(d->area[j] > 0)))) {
             continue;
         }
         first = cat_find(cl, d->cat_id[j], &count);
         for (size_t r = 0; r < count; r++) {
+            /* the federated filter: a category the image has ground truth
+             * of, or one verified absent from it */
+            if (keep != NULL && !lvis_has_gt(gi, gi_img, (uint32_t)i, cl->pos[first + r]) &&
+                !maskeval_lvis_is_neg(plan->gt, d->img[j], d->cat_id[j])) {
+                continue;
+            }
             items[n].img = (uint32_t)i;
             items[n].kc = cl->pos[first + r];
             items[n].seq = (uint32_t)j;
@@ -288,13 +396,18 @@ static maskeval_status dt_items(maskeval_ctx *ctx, const maskeval_plan *plan,
             n++;
         }
     }
-    if (!sort_items(&ctx->alloc, items, n, plan->ep.I, plan->ep.n_cats)) {
-        maskeval_free(&ctx->alloc, items);
-        return maskeval_nomem(ctx, "grouping detections");
+    if (!sort_items(a, items, n, ep->I, ep->n_cats)) {
+        st = maskeval_nomem(ctx, "grouping detections");
+        goto done;
     }
     *out = items;
     *n_out = n;
-    return MASKEVAL_OK;
+    items = NULL;
+done:
+    maskeval_free(a, items);
+    maskeval_free(a, keep);
+    maskeval_free(a, gi_img);
+    return st;
 }
 
 typedef struct cell_sort_job {
@@ -417,6 +530,10 @@ static maskeval_status make_cells(maskeval_ctx *ctx, maskeval_plan *plan, const 
         c->n_gt = (uint32_t)(p - p0);
         c->dt_off = (uint32_t)q0;
         c->n_dt = (uint32_t)(q - q0); /* all of them until finish_cells */
+        c->not_exhaustive =
+            ep->lvis && (uint8_t)maskeval_lvis_is_not_exhaustive(
+                            plan->gt, maskeval_gt_find_image(plan->gt, ep->img_ids[img]),
+                            ep->cats[kc]);
         max_cell = q - q0 > max_cell ? q - q0 : max_cell;
         plan->img_cells[img + 1] = nc;
     }
@@ -464,7 +581,7 @@ maskeval_status maskeval_plan_build(maskeval_ctx *ctx, const maskeval_gt *gt,
     }
     st = gt_items(ctx, plan, &cl, img_eval, img_gt, &gi, &ng);
     if (st == MASKEVAL_OK) {
-        st = dt_items(ctx, plan, &cl, img_eval, &di, &nd);
+        st = dt_items(ctx, plan, &cl, img_eval, gi, ng, &di, &nd);
     }
     if (st == MASKEVAL_OK) {
         st = make_cells(ctx, plan, gi, ng, di, nd);

@@ -107,7 +107,7 @@ maskeval_status maskeval_summarize(maskeval_ctx *ctx, maskeval_coco_result *res)
         res->cat_ap[k] = n == 0 ? NAN : maskeval_np_sum(buf, n, mean_block(res)) / (double)n;
     }
     maskeval_free(&ctx->alloc, buf);
-    return MASKEVAL_OK;
+    return ep->lvis ? maskeval_lvis_summarize(ctx, res) : MASKEVAL_OK;
 }
 
 maskeval_status maskeval_coco_result_set_numpy_compat(maskeval_ctx *ctx,
@@ -139,7 +139,10 @@ maskeval_status maskeval_coco_result_summary(const maskeval_coco_result *res, ch
         return MASKEVAL_ERR_INVALID_ARG;
     }
     ep = &res->ep;
-    for (size_t i = 0; i < MASKEVAL_N_STATS; i++) {
+    if (ep->lvis) {
+        total = maskeval_lvis_summary_lines(res, buf, buf != NULL ? cap : 0);
+    }
+    for (size_t i = 0; i < MASKEVAL_N_STATS && !ep->lvis; i++) {
         const stat_def *d = &defs[i];
         char iou[32], line[256];
         int w;
