@@ -174,6 +174,7 @@ typedef struct coco_opts {
                 const maskeval_semantic *sem);
     void *sink_user;
     int iou_type; /* -1 unset */
+    int lvis;     /* `maskeval lvis`: lvis-api's LVISEval */
     int timing, quiet;
     cli_report_opts report;
     maskeval_options lib;
@@ -236,6 +237,7 @@ int cli_coco_run(const coco_opts *o);
 int cli_semantic_run(const sem_opts *o);
 
 int cmd_coco(int argc, char **argv);
+int cmd_lvis(int argc, char **argv);
 int cmd_semantic(int argc, char **argv);
 int cmd_devices(int argc, char **argv);
 int cmd_diff(int argc, char **argv);

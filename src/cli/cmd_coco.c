@@ -42,6 +42,46 @@ static void coco_help(FILE *f)
           "gate failed (every output was written)\n", f);
 }
 
+static void lvis_help(FILE *f)
+{
+    fprintf(f,
+            "usage: maskeval lvis --gt LVIS.json --dt RESULTS.json --iou-type segm|bbox [options]\n"
+            "\n"
+            "LVIS federated AP, bit-identical to lvis-api (LVISResults + LVISEval; README: LVIS):\n"
+            "results capped per image at load, detections kept only in categories the image\n"
+            "has ground truth of or lists in neg_category_ids, unmatched detections of\n"
+            "not_exhaustive_category_ids ignored, zero-area items dropped, no crowds. Prints\n"
+            "lvis-api's 13 result lines and per-category AP with each category's frequency.\n"
+            "\n"
+            "options:\n"
+            "  --gt FILE              ground truth (LVIS JSON: neg_category_ids,\n"
+            "                         not_exhaustive_category_ids on images, frequency on\n"
+            "                         categories)\n"
+            "  --dt FILE              results (JSON array, LVISResults format)\n"
+            "  --iou-type segm|bbox   mask IoU or box IoU\n"
+            "  --max-dets N           detections kept per image, all categories (default 300;\n"
+            "                         -1: no cap); also the N of the AR@N keys\n"
+            "  --iou-thrs T1,T2,...   params.iou_thrs (default np.linspace(.5, .95, 10))\n"
+            "  --area-rng L:H,L:H,L:H,L:H  all/small/medium/large (default 0:1e10,0:1024,...)\n"
+            "  --img-ids I1,I2,...    evaluate only these images\n"
+            "  --cat-ids C1,C2,...    evaluate only these categories\n"
+            "  --json FILE            also write the results as JSON ('-' = stdout)\n"
+            "  --dump-arrays DIR      write precision / recall as raw float64 + arrays.json\n"
+            "  --backend auto|cpu|opencl, --device N, --max-device-mem SIZE, --threads N\n"
+            "  --timing               print stage timings to stderr\n"
+            "  --quiet                only the 13 result lines\n"
+            "  --shard I/N, --partial FILE  sharded runs (combine with 'maskeval merge')\n"
+            "  --format text|json|csv|md  what stdout shows (csv / md: per-category tables)\n"
+            "  --numpy-compat 2.3|legacy  the np.mean the results reproduce (default 2.3;\n"
+            "                         legacy: numpy < 2.3, e.g. lvis 0.5.3 on numpy 1.23)\n"
+            "  --min-ap X, --min STAT=X[,...]  exit 3 (after writing every output) when a\n"
+            "                         result is below X (AP AP50 AP75 APs APm APl APr APc APf AR\n"
+            "                         ARs ARm ARl)\n"
+            "\n"
+            "exit status: 0 success, 1 bad input or runtime error, 2 usage error, 3 a --min\n"
+            "gate failed (every output was written)\n");
+}
+
 void cli_coco_opts_free(coco_opts *o)
 {
     free(o->max_dets);
@@ -154,19 +194,22 @@ int cli_coco_parse(int argc, char **argv, coco_opts *o)
     static const char *const value_options[] = {
         "--gt", "--dt", "--json", "--dump-arrays", "--iou-type", "--max-dets", "--iou-thrs",
         "--area-rng", "--img-ids", "--cat-ids", "--shard", "--partial", NULL};
+    const char *cmd = o->lvis ? "lvis" : "coco";
     cli_args a;
     const char *name, *v;
     int bad = 0, r;
 
-    cli_args_init(&a, "coco", argc, argv);
+    cli_args_init(&a, cmd, argc, argv);
     while ((name = cli_next(&a, &bad)) != NULL) {
         if (strcmp(name, "--help") == 0) {
-            coco_help(stdout);
+            (o->lvis ? lvis_help : coco_help)(stdout);
             return -1;
         }
         r = cli_common_option(&a, &o->lib, name);
         if (r == 0) {
-            r = cli_report_option(&a, &o->report, name, maskeval_report_coco_stat_names);
+            r = cli_report_option(&a, &o->report, name,
+                                  o->lvis ? maskeval_report_lvis_stat_names
+                                          : maskeval_report_coco_stat_names);
         }
         if (r < 0) {
             return -r;
@@ -174,7 +217,7 @@ int cli_coco_parse(int argc, char **argv, coco_opts *o)
         if (r > 0) {
             continue;
         }
-        if (strcmp(name, "--no-cats") == 0) {
+        if (strcmp(name, "--no-cats") == 0 && !o->lvis) {
             if (!cli_flag_ok(&a)) {
                 return CLI_ERR_USAGE;
             }
@@ -189,7 +232,7 @@ int cli_coco_parse(int argc, char **argv, coco_opts *o)
             continue;
         }
         if (!cli_known(name, value_options)) {
-            return cli_usage_error("coco", "unknown option %s", name);
+            return cli_usage_error(cmd, "unknown option %s", name);
         }
         if ((v = cli_value(&a)) == NULL) {
             return CLI_ERR_USAGE;
@@ -205,7 +248,7 @@ int cli_coco_parse(int argc, char **argv, coco_opts *o)
         } else if (strcmp(name, "--partial") == 0) {
             o->partial = v;
         } else if (strcmp(name, "--shard") == 0) {
-            if ((r = cli_parse_shard("coco", v, &o->shard_index, &o->shard_count)) != 0) {
+            if ((r = cli_parse_shard(cmd, v, &o->shard_index, &o->shard_count)) != 0) {
                 return r;
             }
         } else if (strcmp(name, "--iou-type") == 0) {
@@ -214,19 +257,25 @@ int cli_coco_parse(int argc, char **argv, coco_opts *o)
             } else if (strcmp(v, "bbox") == 0) {
                 o->iou_type = MASKEVAL_IOU_BBOX;
             } else {
-                return cli_usage_error("coco", "--iou-type must be segm or bbox (got '%s')", v);
+                return cli_usage_error(cmd, "--iou-type must be segm or bbox (got '%s')", v);
+            }
+        } else if (strcmp(name, "--max-dets") == 0 && o->lvis) {
+            if (!cli_parse_i64(v, &o->params.lvis_max_dets) || o->params.lvis_max_dets < -1) {
+                return cli_usage_error(cmd, "--max-dets needs an integer >= 0, or -1 for no cap "
+                                            "(got '%s')",
+                                       v);
             }
         } else if (strcmp(name, "--max-dets") == 0) {
             free(o->max_dets);
             o->max_dets = NULL;
             if (!cli_parse_i64_list(v, &o->max_dets, &o->params.n_max_dets) ||
                 o->params.n_max_dets < 3) {
-                return cli_usage_error("coco",
+                return cli_usage_error(cmd,
                                        "--max-dets needs at least 3 comma-separated integers");
             }
             for (size_t i = 0; i < o->params.n_max_dets; i++) {
                 if (o->max_dets[i] < 1 || o->max_dets[i] > UINT32_MAX) {
-                    return cli_usage_error("coco", "--max-dets values must be between 1 and "
+                    return cli_usage_error(cmd, "--max-dets values must be between 1 and "
                                                    "4294967295 (got %lld)",
                                            (long long)o->max_dets[i]);
                 }
@@ -236,7 +285,7 @@ int cli_coco_parse(int argc, char **argv, coco_opts *o)
             free(o->iou_thrs);
             o->iou_thrs = NULL;
             if (!cli_parse_f64_list(v, &o->iou_thrs, &o->params.n_iou_thrs)) {
-                return cli_usage_error("coco", "--iou-thrs needs comma-separated finite numbers "
+                return cli_usage_error(cmd, "--iou-thrs needs comma-separated finite numbers "
                                                "(got '%s')",
                                        v);
             }
@@ -246,13 +295,13 @@ int cli_coco_parse(int argc, char **argv, coco_opts *o)
                 if (!(o->iou_thrs[i] >= 0 && o->iou_thrs[i] <= 1)) {
                     char t[40];
                     cli_format_double(o->iou_thrs[i], t, sizeof(t));
-                    return cli_usage_error("coco", "--iou-thrs: %s is outside [0, 1]", t);
+                    return cli_usage_error(cmd, "--iou-thrs: %s is outside [0, 1]", t);
                 }
             }
             o->params.iou_thrs = o->iou_thrs;
         } else if (strcmp(name, "--area-rng") == 0) {
             if (!parse_area_rng(v, o->area)) {
-                return cli_usage_error("coco",
+                return cli_usage_error(cmd,
                                        "--area-rng needs 4 ranges lo:hi (all, small, medium, "
                                        "large), comma-separated");
             }
@@ -261,41 +310,42 @@ int cli_coco_parse(int argc, char **argv, coco_opts *o)
             free(o->img_ids);
             o->img_ids = NULL;
             if (!cli_parse_i64_list(v, &o->img_ids, &o->params.n_img_ids)) {
-                return cli_usage_error("coco", "--img-ids needs comma-separated integers");
+                return cli_usage_error(cmd, "--img-ids needs comma-separated integers");
             }
             o->params.img_ids = o->img_ids;
         } else if (strcmp(name, "--cat-ids") == 0) {
             free(o->cat_ids);
             o->cat_ids = NULL;
             if (!cli_parse_i64_list(v, &o->cat_ids, &o->params.n_cat_ids)) {
-                return cli_usage_error("coco", "--cat-ids needs comma-separated integers");
+                return cli_usage_error(cmd, "--cat-ids needs comma-separated integers");
             }
             o->params.cat_ids = o->cat_ids;
         } else {
-            return cli_usage_error("coco", "unknown option %s", name);
+            return cli_usage_error(cmd, "unknown option %s", name);
         }
     }
     if (bad) {
         return bad;
     }
     if (o->gt == NULL || o->dt == NULL || o->iou_type < 0) {
-        return cli_usage_error("coco", "--gt, --dt and --iou-type are required");
+        return cli_usage_error(cmd, "--gt, --dt and --iou-type are required");
     }
     if (o->shard_count > 1 && o->partial == NULL) {
-        return cli_usage_error("coco", "--shard needs --partial FILE (merge the partials with "
+        return cli_usage_error(cmd, "--shard needs --partial FILE (merge the partials with "
                                        "'maskeval merge')");
     }
     if (o->partial != NULL && (o->json != NULL || o->dump != NULL || o->report.plot != NULL ||
                                o->report.gates.n > 0 || o->report.have_format)) {
-        return cli_usage_error("coco", "--partial writes records, not results: give --json, "
+        return cli_usage_error(cmd, "--partial writes records, not results: give --json, "
                                        "--dump-arrays, --plot, --format and --min to "
                                        "'maskeval merge'");
     }
-    if ((bad = cli_report_check("coco", &o->report, o->json, 1)) != 0) {
+    if ((bad = cli_report_check(cmd, &o->report, o->json, 1)) != 0) {
         return bad;
     }
     o->params.iou_type = (maskeval_iou_type)o->iou_type;
-    return cli_env_device("coco", &o->lib);
+    o->params.lvis = o->lvis;
+    return cli_env_device(cmd, &o->lib);
 }
 
 /* --img-ids / --cat-ids values absent from the ground truth: pycocotools
@@ -303,6 +353,7 @@ int cli_coco_parse(int argc, char **argv, coco_opts *o)
  * they are refused, naming the first few. 1 if all are present. */
 static int ids_in_gt(const coco_opts *o, const maskeval_gt *gt)
 {
+    const char *cmd = o->lvis ? "lvis" : "coco";
     for (int c = 0; c < 2; c++) {
         const int64_t *ids = c == 0 ? o->params.img_ids : o->params.cat_ids;
         size_t n = c == 0 ? o->params.n_img_ids : o->params.n_cat_ids, bad = 0;
@@ -320,13 +371,15 @@ static int ids_in_gt(const coco_opts *o, const maskeval_gt *gt)
             bad++;
         }
         if (bad > 0) {
-            cli_usage_error("coco", "%s: %s%s %s not %s of %s (pycocotools would silently "
-                                    "evaluate %s as empty)",
+            cli_usage_error(cmd, "%s: %s%s %s not %s of %s (%s)",
                             c == 0 ? "--img-ids" : "--cat-ids", list, bad > 5 ? ", ..." : "",
                             bad > 1 ? "are" : "is",
                             c == 0 ? (bad > 1 ? "images" : "an image")
                                    : (bad > 1 ? "categories" : "a category"),
-                            o->gt, bad > 1 ? "them" : "it");
+                            o->gt,
+                            o->lvis ? "lvis-api raises KeyError"
+                            : bad > 1 ? "pycocotools would silently evaluate them as empty"
+                                      : "pycocotools would silently evaluate it as empty");
             return 0;
         }
     }
@@ -343,18 +396,20 @@ int cli_coco_run(const coco_opts *o)
     maskeval_status st;
     char backend[640] = "";
     int rc = CLI_ERR_INPUT;
-    unsigned flags = o->iou_type == MASKEVAL_IOU_SEGM ? MASKEVAL_LOAD_SEGM : MASKEVAL_LOAD_BBOX;
+    const char *cmd = o->lvis ? "lvis" : "coco";
+    unsigned flags = (o->iou_type == MASKEVAL_IOU_SEGM ? MASKEVAL_LOAD_SEGM : MASKEVAL_LOAD_BBOX) |
+                     (o->lvis ? MASKEVAL_LOAD_LVIS : 0u);
     double t0 = 0, t_gt, t_dt, t_eval;
     cli_progress_state progress;
 
     {
         /* every output path is checked before the work starts */
         const char *inputs[2] = {o->gt, o->dt};
-        if ((rc = cli_output_check("coco", "--json", o->json, 0, inputs, 2)) != 0 ||
-            (rc = cli_output_check("coco", "--plot", o->report.plot, 0, inputs, 2)) != 0 ||
-            (rc = cli_output_check("coco", "--dump-arrays", o->dump, 1, inputs, 2)) != 0 ||
+        if ((rc = cli_output_check(cmd, "--json", o->json, 0, inputs, 2)) != 0 ||
+            (rc = cli_output_check(cmd, "--plot", o->report.plot, 0, inputs, 2)) != 0 ||
+            (rc = cli_output_check(cmd, "--dump-arrays", o->dump, 1, inputs, 2)) != 0 ||
             (o->sink == NULL &&
-             (rc = cli_output_check("coco", "--partial", o->partial, 0, inputs, 2)) != 0)) {
+             (rc = cli_output_check(cmd, "--partial", o->partial, 0, inputs, 2)) != 0)) {
             return rc;
         }
         rc = CLI_ERR_INPUT;
@@ -466,6 +521,24 @@ int cmd_coco(int argc, char **argv)
     coco_opts o;
     int rc;
     cli_coco_opts_init(&o);
+    rc = cli_coco_parse(argc, argv, &o);
+    if (rc == -1) {
+        cli_coco_opts_free(&o);
+        return CLI_OK; /* --help */
+    }
+    if (rc == 0) {
+        rc = cli_coco_run(&o);
+    }
+    cli_coco_opts_free(&o);
+    return rc;
+}
+
+int cmd_lvis(int argc, char **argv)
+{
+    coco_opts o;
+    int rc;
+    cli_coco_opts_init(&o);
+    o.lvis = 1;
     rc = cli_coco_parse(argc, argv, &o);
     if (rc == -1) {
         cli_coco_opts_free(&o);

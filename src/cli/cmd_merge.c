@@ -45,7 +45,7 @@ typedef struct merge_opts {
 static const char *const merge_stat_names[] = {
     "AP",  "AP50", "AP75", "APs",   "APm",     "APl",        "AR1",     "AR10",  "AR100",
     "ARs", "ARm",  "ARl",  "aAcc",  "mIoU",    "mAcc",       "mDice",   "mFscore",
-    "mPrecision", "mRecall", "fwIoU", NULL};
+    "mPrecision", "mRecall", "fwIoU", "APr", "APc", "APf", "AR", NULL};
 
 static int parse_merge(int argc, char **argv, merge_opts *o)
 {
@@ -122,12 +122,7 @@ static int merge_coco(maskeval_ctx *ctx, const merge_opts *o, void **bufs, const
     maskeval_coco_partial *merged = NULL;
     maskeval_coco_result *res = NULL;
     maskeval_status st = parts != NULL ? MASKEVAL_OK : MASKEVAL_ERR_NOMEM;
-    int rc = gates_for("COCO", &o->report.gates, maskeval_report_coco_stat_names);
-    if (rc != 0) {
-        free(parts);
-        return rc;
-    }
-    rc = CLI_ERR_INPUT;
+    int rc = CLI_ERR_INPUT;
     for (size_t i = 0; i < o->n && st == MASKEVAL_OK; i++) {
         st = maskeval_coco_partial_decode(ctx, o->files[i], bufs[i], lens[i], &parts[i]);
     }
@@ -143,6 +138,10 @@ static int merge_coco(maskeval_ctx *ctx, const merge_opts *o, void **bufs, const
     }
     if (st != MASKEVAL_OK) {
         cli_report(ctx, st);
+    } else if (maskeval_coco_result_is_lvis(res)
+                   ? gates_for("LVIS", &o->report.gates, maskeval_report_lvis_stat_names) != 0
+                   : gates_for("COCO", &o->report.gates, maskeval_report_coco_stat_names) != 0) {
+        rc = CLI_ERR_USAGE;
     } else {
         rc = cli_coco_report(res, NULL, o->json, o->dump, o->quiet, &o->report);
         rc = rc == 0 ? CLI_OK : rc == CLI_GATE_FAILED ? rc : CLI_ERR_INPUT;

@@ -39,11 +39,15 @@ static void json_params(cli_json *j, const maskeval_coco_result *res)
     }
     cli_json_end_array(j);
     cli_json_key(j, "max_dets");
-    cli_json_begin_array(j);
-    for (size_t m = 0; m < dims[4]; m++) {
-        cli_json_int(j, md[m]);
+    if (maskeval_coco_result_is_lvis(res)) {
+        cli_json_int(j, maskeval_lvis_result_max_dets(res)); /* per image, at load */
+    } else {
+        cli_json_begin_array(j);
+        for (size_t m = 0; m < dims[4]; m++) {
+            cli_json_int(j, md[m]);
+        }
+        cli_json_end_array(j);
     }
-    cli_json_end_array(j);
     cli_json_key(j, "area_rng");
     cli_json_begin_array(j);
     for (size_t a = 0; a < dims[3]; a++) {
@@ -55,9 +59,35 @@ static void json_params(cli_json *j, const maskeval_coco_result *res)
     cli_json_end_array(j);
 }
 
+/* lvis-api's get_results(): its key names, in its order */
+static void json_lvis_results(cli_json *j, const maskeval_coco_result *res, const double *v)
+{
+    char key[32];
+    cli_json_begin_object(j);
+    for (int i = 0; i < 13; i++) {
+        if (i < 9) {
+            snprintf(key, sizeof(key), "%s", maskeval_report_lvis_stat_names[i]);
+        } else {
+            snprintf(key, sizeof(key), "%s@%lld", maskeval_report_lvis_stat_names[i],
+                     (long long)maskeval_lvis_result_max_dets(res));
+        }
+        cli_json_key(j, key);
+        cli_json_double(j, v[i]);
+    }
+    cli_json_end_object(j);
+}
+
 static void json_stats(cli_json *j, const maskeval_coco_result *res)
 {
-    double stats[12];
+    double stats[13];
+    if (maskeval_coco_result_is_lvis(res)) {
+        maskeval_lvis_result_stats(res, stats);
+        cli_json_key(j, "kind");
+        cli_json_string(j, "lvis");
+        cli_json_key(j, "results");
+        json_lvis_results(j, res, stats);
+        return;
+    }
     maskeval_coco_result_stats(res, stats);
     cli_json_key(j, "stats");
     cli_json_begin_array(j);
@@ -102,6 +132,15 @@ static int write_result_json(FILE *f, void *arg)
             cli_json_double(&j, ap);
         } else {
             cli_json_null(&j);
+        }
+        if (maskeval_coco_result_is_lvis(res)) {
+            double v[13];
+            char freq[2] = {maskeval_lvis_result_frequency(res, k), 0};
+            maskeval_lvis_result_category_stats(res, k, v);
+            cli_json_key(&j, "frequency");
+            cli_json_string(&j, freq);
+            cli_json_key(&j, "results");
+            json_lvis_results(&j, res, v);
         }
         cli_json_end_object(&j);
     }
@@ -252,16 +291,26 @@ static void print_categories(const maskeval_coco_result *res)
     const int64_t *md = maskeval_coco_result_max_dets(res);
     const double *thr = maskeval_coco_result_iou_thrs(res);
     maskeval_coco_result_dims(res, dims);
+    const int lvis = maskeval_coco_result_is_lvis(res);
     printf("\nPer-category AP @[ IoU=%0.2f:%0.2f | area=all | maxDets=%lld ]\n", thr[0],
-           thr[dims[0] - 1], (long long)md[dims[4] - 1]);
-    printf("%12s  %6s  %s\n", "category_id", "AP", "name");
+           thr[dims[0] - 1],
+           (long long)(lvis ? maskeval_lvis_result_max_dets(res) : md[dims[4] - 1]));
+    printf(lvis ? "%12s  %4s  %6s  %s\n" : "%12s  %6s  %s\n", "category_id", lvis ? "freq" : "AP",
+           lvis ? "AP" : "name", "name");
     for (size_t k = 0; k < dims[2]; k++) {
         double ap;
+        char num[32];
         const char *name = maskeval_coco_result_category_name(res, k);
         if (maskeval_coco_result_category_ap(res, k, &ap)) {
-            printf("%12lld  %6.3f  %s\n", (long long)cats[k], ap, name != NULL ? name : "");
+            snprintf(num, sizeof(num), "%6.3f", ap);
         } else {
-            printf("%12lld  %6s  %s\n", (long long)cats[k], "-", name != NULL ? name : "");
+            snprintf(num, sizeof(num), "%6s", "-");
+        }
+        if (lvis) {
+            printf("%12lld  %4c  %s  %s\n", (long long)cats[k],
+                   maskeval_lvis_result_frequency(res, k), num, name != NULL ? name : "");
+        } else {
+            printf("%12lld  %s  %s\n", (long long)cats[k], num, name != NULL ? name : "");
         }
     }
 }
@@ -279,6 +328,10 @@ static int write_svg(FILE *f, void *arg)
 
 static int write_table(FILE *f, const maskeval_coco_result *res, maskeval_report_format fmt)
 {
+    if (maskeval_coco_result_is_lvis(res)) {
+        return fmt == MASKEVAL_FORMAT_CSV ? maskeval_report_lvis_csv(f, res)
+                                          : maskeval_report_lvis_md(f, res);
+    }
     return fmt == MASKEVAL_FORMAT_CSV ? maskeval_report_coco_csv(f, res)
                                       : maskeval_report_coco_md(f, res);
 }
@@ -340,8 +393,10 @@ int cli_coco_report(const maskeval_coco_result *res, const char *backend, const 
     /* every file is complete: now they replace the old ones, together */
     rc = cli_outputs_commit(&outs);
     if (rc == 0 && report != NULL &&
-        maskeval_gates_check(&report->gates, maskeval_report_coco_stat, res, reason,
-                             sizeof(reason)) != 0) {
+        maskeval_gates_check(&report->gates,
+                             maskeval_coco_result_is_lvis(res) ? maskeval_report_lvis_stat
+                                                               : maskeval_report_coco_stat,
+                             res, reason, sizeof(reason)) != 0) {
         fprintf(stderr, "maskeval: gate failed: %s\n", reason);
         rc = CLI_GATE_FAILED;
     }

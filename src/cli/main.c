@@ -13,6 +13,7 @@ typedef struct command {
 
 static const command commands[] = {
     {"coco", "COCO mAP for segm or bbox results (pycocotools' COCOeval)", cmd_coco},
+    {"lvis", "LVIS federated AP for segm or bbox results (lvis-api's LVISEval)", cmd_lvis},
     {"semantic", "mIoU and friends from PNG label maps (mmsegmentation's IoUMetric)",
      cmd_semantic},
     {"tide", "TIDE error analysis of detections (tidecv 1.0.1)", cmd_tide},

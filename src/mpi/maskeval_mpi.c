@@ -50,11 +50,11 @@ static int keep_partial(void *user, maskeval_ctx *ctx, const maskeval_coco_parti
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: mpirun -np N maskeval-mpi coco --gt GT --dt DT --iou-type segm|bbox "
+            "usage: mpirun -np N maskeval-mpi coco|lvis --gt GT --dt DT --iou-type segm|bbox "
             "[--json OUT] [options]\n"
             "       mpirun -np N maskeval-mpi semantic --gt DIR --pred DIR --num-classes K "
             "[--json OUT] [options]\n"
-            "Options are those of 'maskeval coco' / 'maskeval semantic' except --shard and "
+            "Options are those of 'maskeval coco' / 'lvis' / 'semantic' except --shard and "
             "--partial:\nrank r evaluates shard r/N and rank 0 writes the results.\n"
             "  maskeval-mpi coco --help, maskeval-mpi semantic --help   their options\n"
             "  maskeval-mpi --version                                  version, commit, build\n");
@@ -209,7 +209,8 @@ int main(int argc, char **argv)
     MPI_Comm_size(MPI_COMM_WORLD, &size);
     cli_coco_opts_init(&co);
     cli_semantic_opts_init(&so);
-    is_coco = argc >= 2 && strcmp(argv[1], "coco") == 0;
+    is_coco = argc >= 2 && (strcmp(argv[1], "coco") == 0 || strcmp(argv[1], "lvis") == 0);
+    co.lvis = is_coco && strcmp(argv[1], "lvis") == 0;
     if (argc >= 2 && (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0 ||
                       strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
         if (rank == 0) {

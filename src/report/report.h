@@ -68,6 +68,15 @@ int maskeval_report_coco_pr_svg(FILE *f, const maskeval_coco_result *res, int pe
  * APm, APl, AR1, AR10, AR100, ARs, ARm, ARl; NULL after the last (the list
  * --min may name). */
 extern const char *const maskeval_report_coco_stat_names[13];
+/* LVIS results by their lvis-api names without "@N": AP AP50 AP75 APs APm
+ * APl APr APc APf AR ARs ARm ARl; NULL after the last. */
+extern const char *const maskeval_report_lvis_stat_names[14];
+int maskeval_report_lvis_stat(const void *coco_result, const char *name, double *v);
+/* LVIS per-category tables: CSV (a row "all", then a row per category with
+ * its frequency and 13 results, round-trip precision, -1 as lvis-api) and
+ * Markdown (AP, AP50, AP75, APs, APm, APl, AR per category, 3 decimals). */
+int maskeval_report_lvis_csv(FILE *f, const maskeval_coco_result *res);
+int maskeval_report_lvis_md(FILE *f, const maskeval_coco_result *res);
 
 /* ---- gates: --min STAT=VALUE ---- */
 #define MASKEVAL_MAX_GATES 32
