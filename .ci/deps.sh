@@ -35,11 +35,13 @@ if [ "${1:-}" = "--venv" ]; then
         printf '%s\n' "$want" > "$stamp"
     fi
     stamp22=.venv-numpy22/.requirements
-    if [ ! -x .venv-numpy22/bin/python ] || ! cmp -s tests/requirements-numpy22.txt "$stamp22"; then
-        echo "deps: creating .venv-numpy22 with $(grep -v '^#' tests/requirements-numpy22.txt | tr '\n' ' ')"
+    want22=$(cat tests/requirements-numpy22.txt tests/requirements-nodeps.txt)
+    if [ ! -x .venv-numpy22/bin/python ] || [ "$want22" != "$(cat "$stamp22" 2>/dev/null)" ]; then
+        echo "deps: creating .venv-numpy22 with $(grep -hv '^#' tests/requirements-numpy22.txt tests/requirements-nodeps.txt | tr '\n' ' ')"
         /usr/bin/python3 -m venv .venv-numpy22
         .venv-numpy22/bin/pip install -q --upgrade pip
         .venv-numpy22/bin/pip install -q -r tests/requirements-numpy22.txt
-        cp tests/requirements-numpy22.txt "$stamp22"
+        .venv-numpy22/bin/pip install -q --no-deps -r tests/requirements-nodeps.txt
+        printf '%s\n' "$want22" > "$stamp22"
     fi
 fi
