@@ -101,13 +101,16 @@ class Gen:
         images, anns, dets = [], [], []
         big = set(r.sample(ids, min(k["big_images"], len(ids))))
         for i in ids:
-            w, h = r.randrange(40, 101), r.randrange(40, 101)
+            w, h = r.randrange(40, 261), r.randrange(40, 261)
             img = {"id": i * 7, "width": w, "height": h, "file_name": "%d.jpg" % i}
             n_gt = r.randint(0, k["max_gt"])
             present = []
             for _ in range(n_gt):
                 c = r.choice(cat_ids)
-                bw, bh = r.randrange(3, max(4, w // 2)), r.randrange(3, max(4, h // 2))
+                if min(w, h) > 110 and r.random() < 0.35:  # large (area > 96^2)
+                    bw, bh = r.randrange(100, w), r.randrange(100, h)
+                else:
+                    bw, bh = r.randrange(3, max(4, w // 2)), r.randrange(3, max(4, h // 2))
                 x, y = r.randrange(0, w - bw + 1), r.randrange(0, h - bh + 1)
                 shape = r.random()
                 if shape < 0.5:

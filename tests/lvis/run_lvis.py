@@ -12,7 +12,8 @@ modules without the package __init__ (which pulls in OpenCV and matplotlib
 for visualisation only). It runs in a subprocess of the given interpreter,
 LVISResults(gt, dt, max_dets=N) and LVISEval with params.max_dets = N.
 
-Compared with ==: the 13 results (and their key names), the precision array
+Compared with ==: the 13 results (and their key names), the 13 lines
+print_results() prints (character for character), the precision array
 [T, R, K, A] and the recall array [T, K, A] byte for byte (--dump-arrays),
 for every backend, and for sharded runs merged with `maskeval merge`. With
 --legacy-python (a venv with numpy < 2.3) the same set is also checked
@@ -53,10 +54,14 @@ E = LVISEval(gt, dt, iou)
 E.params.max_dets = max_dets
 E.run()
 res = E.get_results()
+import contextlib, io
+buf = io.StringIO()
+with contextlib.redirect_stdout(buf):
+    E.print_results()
 np.save(out + ".precision.npy", E.eval["precision"])
 np.save(out + ".recall.npy", E.eval["recall"])
 with open(out, "w") as f:
-    json.dump({"numpy": np.__version__, "keys": list(res.keys()),
+    json.dump({"numpy": np.__version__, "keys": list(res.keys()), "printed": buf.getvalue(),
                "values": [float(v) for v in res.values()]}, f)
 """
 
@@ -128,8 +133,12 @@ def check(args, name, gt, dt, iou, max_dets, legacy=None):
             label = "%s %s %s shards=%d" % (name, iou, backend, shards)
             out = os.path.join(d, "%s_%d" % (backend, shards))
             if shards == 1:
-                run(args, base + ["--backend", backend, "--json", out + ".json",
-                                  "--dump-arrays", out])
+                p = run(args, base + ["--backend", backend, "--json", out + ".json",
+                                      "--dump-arrays", out])
+                if p.stdout != ref["printed"]:
+                    print("FAIL %s: the summary lines differ from print_results():\n%s\n%s"
+                          % (label, p.stdout, ref["printed"]))
+                    ok = False
             else:
                 parts = []
                 for i in range(shards):
