@@ -305,7 +305,16 @@ typedef struct maskeval_coco_params {
     /* LVIS: detections kept per image, all categories, at load (LVISResults'
      * max_dets, and the "@300" of the AR keys); default 300, -1: no cap. */
     int64_t lvis_max_dets;
+    /* LVIS: Dave et al. 2021's variants (README "LVIS"): MASKEVAL_LVIS_AP_FIXED
+     * keeps the top lvis_dets_per_cat detections of each category instead of
+     * a per-image cap (lvis_max_dets is then -1) and, for segm, ignores the
+     * results' boxes; MASKEVAL_LVIS_AP_POOLED does the same and also pools
+     * the categories of each frequency group into one curve (AP-pool). */
+    int lvis_ap;
+    int64_t lvis_dets_per_cat;    /* default 10000 */
 } maskeval_coco_params;
+
+enum { MASKEVAL_LVIS_AP_STANDARD = 0, MASKEVAL_LVIS_AP_FIXED = 1, MASKEVAL_LVIS_AP_POOLED = 2 };
 
 MASKEVAL_API void maskeval_coco_params_init(maskeval_coco_params *p);
 
@@ -414,6 +423,13 @@ MASKEVAL_API maskeval_status maskeval_lvis_result_category_stats(const maskeval_
 MASKEVAL_API char maskeval_lvis_result_frequency(const maskeval_coco_result *res, size_t k);
 /* The per-image cap the result was computed with (300 by default, -1: none). */
 MASKEVAL_API int64_t maskeval_lvis_result_max_dets(const maskeval_coco_result *res);
+/* MASKEVAL_LVIS_AP_* the result was computed with, and its per-category cap. */
+MASKEVAL_API int maskeval_lvis_result_ap_mode(const maskeval_coco_result *res,
+                                              int64_t *dets_per_cat /* out, may be NULL */);
+/* AP-pool (MASKEVAL_LVIS_AP_POOLED): AP-pooled-all, -r, -c, -f; -1 for a pool
+ * without ground truth. MASKEVAL_ERR_INVALID_ARG for other results. */
+MASKEVAL_API maskeval_status maskeval_lvis_result_pooled(const maskeval_coco_result *res,
+                                                         double pooled[4] /* out */);
 
 /* The ground truth's name of category index k, or NULL if it has none
  * (always NULL for the pooled K axis of use_cats = 0). Owned by res. */

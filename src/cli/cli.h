@@ -175,6 +175,7 @@ typedef struct coco_opts {
     void *sink_user;
     int iou_type; /* -1 unset */
     int lvis;     /* `maskeval lvis`: lvis-api's LVISEval */
+    int have_max_dets, have_dets_per_cat;
     int timing, quiet;
     cli_report_opts report;
     maskeval_options lib;

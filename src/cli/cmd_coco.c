@@ -61,6 +61,11 @@ static void lvis_help(FILE *f)
             "  --iou-type segm|bbox   mask IoU or box IoU\n"
             "  --max-dets N           detections kept per image, all categories (default 300;\n"
             "                         -1: no cap); also the N of the AR@N keys\n"
+            "  --ap standard|fixed|pooled  Dave et al. 2021: fixed = the top --dets-per-cat\n"
+            "                         detections of each category, no per-image cap (segm:\n"
+            "                         results' boxes ignored); pooled = the same, plus\n"
+            "                         AP-pooled-all/r/c/f (each group's categories as one)\n"
+            "  --dets-per-cat K       with --ap fixed|pooled (default 10000)\n"
             "  --iou-thrs T1,T2,...   params.iou_thrs (default np.linspace(.5, .95, 10))\n"
             "  --area-rng L:H,L:H,L:H,L:H  all/small/medium/large (default 0:1e10,0:1024,...)\n"
             "  --img-ids I1,I2,...    evaluate only these images\n"
@@ -193,7 +198,8 @@ int cli_coco_parse(int argc, char **argv, coco_opts *o)
 {
     static const char *const value_options[] = {
         "--gt", "--dt", "--json", "--dump-arrays", "--iou-type", "--max-dets", "--iou-thrs",
-        "--area-rng", "--img-ids", "--cat-ids", "--shard", "--partial", NULL};
+        "--area-rng", "--img-ids", "--cat-ids", "--shard", "--partial", "--ap", "--dets-per-cat",
+        NULL};
     const char *cmd = o->lvis ? "lvis" : "coco";
     cli_args a;
     const char *name, *v;
@@ -259,7 +265,26 @@ int cli_coco_parse(int argc, char **argv, coco_opts *o)
             } else {
                 return cli_usage_error(cmd, "--iou-type must be segm or bbox (got '%s')", v);
             }
+        } else if (strcmp(name, "--ap") == 0 && o->lvis) {
+            if (strcmp(v, "standard") == 0) {
+                o->params.lvis_ap = MASKEVAL_LVIS_AP_STANDARD;
+            } else if (strcmp(v, "fixed") == 0) {
+                o->params.lvis_ap = MASKEVAL_LVIS_AP_FIXED;
+            } else if (strcmp(v, "pooled") == 0) {
+                o->params.lvis_ap = MASKEVAL_LVIS_AP_POOLED;
+            } else {
+                return cli_usage_error(cmd, "--ap must be standard, fixed or pooled (got '%s')",
+                                       v);
+            }
+        } else if (strcmp(name, "--dets-per-cat") == 0 && o->lvis) {
+            if (!cli_parse_i64(v, &o->params.lvis_dets_per_cat) ||
+                o->params.lvis_dets_per_cat < 1) {
+                return cli_usage_error(cmd, "--dets-per-cat needs a positive integer (got '%s')",
+                                       v);
+            }
+            o->have_dets_per_cat = 1;
         } else if (strcmp(name, "--max-dets") == 0 && o->lvis) {
+            o->have_max_dets = 1;
             if (!cli_parse_i64(v, &o->params.lvis_max_dets) || o->params.lvis_max_dets < -1) {
                 return cli_usage_error(cmd, "--max-dets needs an integer >= 0, or -1 for no cap "
                                             "(got '%s')",
@@ -342,6 +367,13 @@ int cli_coco_parse(int argc, char **argv, coco_opts *o)
     }
     if ((bad = cli_report_check(cmd, &o->report, o->json, 1)) != 0) {
         return bad;
+    }
+    if (o->lvis && o->params.lvis_ap != MASKEVAL_LVIS_AP_STANDARD && o->have_max_dets) {
+        return cli_usage_error(cmd, "--ap fixed and pooled cap detections per category "
+                                    "(--dets-per-cat), not per image: drop --max-dets");
+    }
+    if (o->lvis && o->params.lvis_ap == MASKEVAL_LVIS_AP_STANDARD && o->have_dets_per_cat) {
+        return cli_usage_error(cmd, "--dets-per-cat needs --ap fixed or --ap pooled");
     }
     o->params.iou_type = (maskeval_iou_type)o->iou_type;
     o->params.lvis = o->lvis;

@@ -40,7 +40,16 @@ static void json_params(cli_json *j, const maskeval_coco_result *res)
     cli_json_end_array(j);
     cli_json_key(j, "max_dets");
     if (maskeval_coco_result_is_lvis(res)) {
+        static const char *const modes[3] = {"standard", "fixed", "pooled"};
+        int64_t per_cat = 0;
+        const int mode = maskeval_lvis_result_ap_mode(res, &per_cat);
         cli_json_int(j, maskeval_lvis_result_max_dets(res)); /* per image, at load */
+        cli_json_key(j, "ap");
+        cli_json_string(j, modes[mode]);
+        if (mode != MASKEVAL_LVIS_AP_STANDARD) {
+            cli_json_key(j, "dets_per_cat");
+            cli_json_int(j, per_cat);
+        }
     } else {
         cli_json_begin_array(j);
         for (size_t m = 0; m < dims[4]; m++) {
@@ -86,6 +95,17 @@ static void json_stats(cli_json *j, const maskeval_coco_result *res)
         cli_json_string(j, "lvis");
         cli_json_key(j, "results");
         json_lvis_results(j, res, stats);
+        if (maskeval_lvis_result_pooled(res, stats) == MASKEVAL_OK) {
+            static const char *const pools[4] = {"AP-pooled-all", "AP-pooled-r", "AP-pooled-c",
+                                                 "AP-pooled-f"};
+            cli_json_key(j, "pooled");
+            cli_json_begin_object(j);
+            for (int p = 0; p < 4; p++) {
+                cli_json_key(j, pools[p]);
+                cli_json_double(j, stats[p]);
+            }
+            cli_json_end_object(j);
+        }
         return;
     }
     maskeval_coco_result_stats(res, stats);

@@ -33,6 +33,7 @@ typedef struct acc_job {
     const maskeval_coco_partial *rec;
     const size_t *k_start;   /* [K+1] into k_cells */
     const uint32_t *k_cells; /* cells by category, image order */
+    size_t k_out;            /* the K of the output arrays: ep.K, or the 4 pools */
     double *precision, *recall, *scores;
     /* per-worker scratch */
     struct acc_scratch {
@@ -94,14 +95,15 @@ static int scratch_reserve(const maskeval_alloc *a, struct acc_scratch *s, size_
     return 1;
 }
 
-static size_t at5(const maskeval_eparams *ep, size_t t, size_t r, size_t k, size_t a, size_t m)
+static size_t at5(const maskeval_eparams *ep, size_t K, size_t t, size_t r, size_t k, size_t a,
+                  size_t m)
 {
-    return (((t * ep->R + r) * ep->K + k) * MASKEVAL_N_AREAS + a) * ep->M + m;
+    return (((t * ep->R + r) * K + k) * MASKEVAL_N_AREAS + a) * ep->M + m;
 }
 
-static size_t at4(const maskeval_eparams *ep, size_t t, size_t k, size_t a, size_t m)
+static size_t at4(const maskeval_eparams *ep, size_t K, size_t t, size_t k, size_t a, size_t m)
 {
-    return ((t * ep->K + k) * MASKEVAL_N_AREAS + a) * ep->M + m;
+    return ((t * K + k) * MASKEVAL_N_AREAS + a) * ep->M + m;
 }
 
 /*
@@ -259,9 +261,10 @@ static maskeval_status accumulate_category(void *arg, size_t k, int worker, char
             const uint8_t *st = s->st + (a * ep->T + t) * n;
             for (size_t m = 0; m < ep->M; m++) {
                 curve(ep, st, s->nsel[m] == n ? NULL : s->sel + m * n, s->nsel[m], s->sscore, npig,
-                      s, job->precision + at5(ep, t, 0, k, a, m),
-                      job->recall + at4(ep, t, k, a, m), job->scores + at5(ep, t, 0, k, a, m),
-                      ep->K * MASKEVAL_N_AREAS * ep->M);
+                      s, job->precision + at5(ep, job->k_out, t, 0, k, a, m),
+                      job->recall + at4(ep, job->k_out, t, k, a, m),
+                      job->scores + at5(ep, job->k_out, t, 0, k, a, m),
+                      job->k_out * MASKEVAL_N_AREAS * ep->M);
             }
         }
     }
@@ -311,6 +314,7 @@ maskeval_status maskeval_accumulate(maskeval_ctx *ctx, const maskeval_coco_parti
     job.rec = rec;
     job.k_start = k_start;
     job.k_cells = k_cells;
+    job.k_out = ep->K;
     job.precision = precision;
     job.recall = recall;
     job.scores = scores;
@@ -326,5 +330,68 @@ done:
     maskeval_free(a, job.ws);
     maskeval_free(a, k_start);
     maskeval_free(a, k_cells);
+    return st;
+}
+
+/*
+ * AP-pool: pool 0 holds every category, pools 1..3 those of frequency r, c,
+ * f. Each pool's cells are taken in record order, (image, category), which
+ * is the image-major concatenation of Dave et al.'s LVISPooledEval; then the
+ * one stable sort and the same curves as above.
+ */
+maskeval_status maskeval_accumulate_pooled(maskeval_ctx *ctx, const maskeval_coco_partial *rec,
+                                           double *precision)
+{
+    const maskeval_alloc *a = &ctx->alloc;
+    const maskeval_eparams *ep = &rec->ep;
+    const size_t P = 4, n_rec = ep->T * P * MASKEVAL_N_AREAS * ep->M, n_prec = n_rec * ep->R;
+    int workers = maskeval_parallel_workers(ctx, P);
+    size_t *k_start = maskeval_calloc(a, P + 1, sizeof(size_t));
+    uint32_t *k_cells = maskeval_calloc(a, 2 * rec->n_cells + 1, sizeof(uint32_t));
+    double *recall = maskeval_calloc(a, n_rec + 1, sizeof(double));
+    double *scores = maskeval_calloc(a, n_prec + 1, sizeof(double));
+    acc_job job;
+    size_t at = 0;
+    maskeval_status st = MASKEVAL_OK;
+
+    memset(&job, 0, sizeof(job));
+    job.ws = maskeval_calloc(a, workers, sizeof(*job.ws));
+    if (k_start == NULL || k_cells == NULL || recall == NULL || scores == NULL ||
+        job.ws == NULL || ep->k_freq == NULL) {
+        st = maskeval_nomem(ctx, "accumulating pools");
+        goto done;
+    }
+    for (size_t i = 0; i < n_prec; i++) {
+        precision[i] = -1;
+    }
+    for (size_t p = 0; p < P; p++) {
+        k_start[p] = at;
+        for (size_t c = 0; c < rec->n_cells; c++) {
+            if (p == 0 || ep->k_freq[rec->cells[c].k] == p - 1) {
+                k_cells[at++] = (uint32_t)c;
+            }
+        }
+    }
+    k_start[P] = at;
+    job.rec = rec;
+    job.k_start = k_start;
+    job.k_cells = k_cells;
+    job.k_out = P;
+    job.precision = precision;
+    job.recall = recall;
+    job.scores = scores;
+    st = maskeval_parallel_for(ctx, P, accumulate_category, &job);
+    if (st == MASKEVAL_ERR_NOMEM) {
+        st = maskeval_nomem(ctx, "accumulating pools");
+    }
+done:
+    for (int w = 0; w < workers && job.ws != NULL; w++) {
+        scratch_free(&rec->alloc, &job.ws[w]);
+    }
+    maskeval_free(a, job.ws);
+    maskeval_free(a, k_start);
+    maskeval_free(a, k_cells);
+    maskeval_free(a, recall);
+    maskeval_free(a, scores);
     return st;
 }

@@ -154,6 +154,13 @@ maskeval_status maskeval_coco_accumulate(maskeval_ctx *ctx, const maskeval_coco_
         goto done;
     }
     st = maskeval_accumulate(ctx, p, res->precision, res->recall, res->scores);
+    if (st == MASKEVAL_OK && p->ep.lvis && p->ep.lvis_ap == MASKEVAL_LVIS_AP_POOLED) {
+        res->pooled_precision =
+            maskeval_calloc(a, p->ep.T * p->ep.R * 4 * MASKEVAL_N_AREAS + 1, sizeof(double));
+        st = res->pooled_precision == NULL
+                 ? maskeval_nomem(ctx, "allocating results")
+                 : maskeval_accumulate_pooled(ctx, p, res->pooled_precision);
+    }
     if (st != MASKEVAL_OK) {
         goto done;
     }

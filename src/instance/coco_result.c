@@ -21,6 +21,7 @@ void maskeval_coco_result_destroy(maskeval_coco_result *res)
     maskeval_free(&a, res->cat_ap);
     maskeval_free(&a, res->cat_stats);
     maskeval_free(&a, res->cat_lvis);
+    maskeval_free(&a, res->pooled_precision);
     for (size_t k = 0; res->cat_names != NULL && k < res->ep.K; k++) {
         maskeval_free(&a, res->cat_names[k]);
     }

@@ -38,6 +38,8 @@ typedef struct maskeval_eparams {
      * the per-image cap at load, each K index's frequency (0 r, 1 c, 2 f) */
     int lvis;
     int64_t lvis_max_dets;
+    int lvis_ap;                 /* MASKEVAL_LVIS_AP_* */
+    int64_t lvis_dets_per_cat;   /* FIXED / POOLED: top detections per category */
     uint8_t *k_freq;             /* [K] with lvis, else NULL */
 } maskeval_eparams;
 
@@ -94,6 +96,11 @@ maskeval_status maskeval_plan_build(maskeval_ctx *ctx, const maskeval_gt *gt,
                                     const maskeval_dets *dets, uint32_t shard_index,
                                     uint32_t shard_count, maskeval_plan *plan);
 void maskeval_plan_free(const maskeval_alloc *a, maskeval_plan *plan);
+
+/* A detection's area for area ranges: the results' (w*h or the mask's), or
+ * for LVIS Fixed AP / AP-pool in segm mode always the mask's (Dave et al.'s
+ * scripts drop the results' boxes). (plan.c) */
+double maskeval_plan_dt_area(const maskeval_plan *plan, size_t j);
 
 /* Fills plan->ious with the backend the context uses. (backend/) */
 maskeval_status maskeval_plan_ious(maskeval_ctx *ctx, maskeval_plan *plan);
@@ -153,6 +160,11 @@ maskeval_status maskeval_eparams_copy(const maskeval_alloc *a, const maskeval_ep
  * records alone. (accumulate.c) */
 maskeval_status maskeval_accumulate(maskeval_ctx *ctx, const maskeval_coco_partial *rec,
                                     double *precision, double *recall, double *scores);
+/* AP-pool's accumulate (Dave et al. 2021): the categories of each pool (all,
+ * r, c, f) as one, their cells concatenated image-major (record order),
+ * into precision [T][R][4][A]. (accumulate.c) */
+maskeval_status maskeval_accumulate_pooled(maskeval_ctx *ctx, const maskeval_coco_partial *rec,
+                                           double *precision);
 
 struct maskeval_coco_result {
     maskeval_alloc alloc;
@@ -168,6 +180,8 @@ struct maskeval_coco_result {
     maskeval_numpy_compat numpy_compat; /* how summarize() takes np.mean */
     double lvis_stats[MASKEVAL_LVIS_N_STATS]; /* LVIS: get_results() */
     double *cat_lvis;            /* LVIS: [K][13], each category alone */
+    double *pooled_precision;    /* AP-pool: [T][R][4 pools][A] */
+    double pooled_ap[4];         /* AP-pool: all, r, c, f */
 };
 
 /* summarize(): the 12 stats and per-category AP (and for LVIS its 13

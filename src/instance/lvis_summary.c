@@ -66,7 +66,41 @@ maskeval_status maskeval_lvis_summarize(maskeval_ctx *ctx, maskeval_coco_result 
             res->cat_lvis[k * MASKEVAL_LVIS_N_STATS + i] = lvis_value(res, &defs[i], k, k + 1, buf);
         }
     }
+    /* AP-pooled-{all,r,c,f}: precision[:, :, pool, area all] over entries > -1 */
+    for (size_t p = 0; p < 4 && res->pooled_precision != NULL; p++) {
+        size_t n = 0;
+        for (size_t t = 0; t < ep->T; t++) {
+            for (size_t r = 0; r < ep->R; r++) {
+                const double v =
+                    res->pooled_precision[((t * ep->R + r) * 4 + p) * MASKEVAL_N_AREAS];
+                if (v > -1) {
+                    buf[n++] = v;
+                }
+            }
+        }
+        res->pooled_ap[p] =
+            n == 0 ? -1.0
+                   : maskeval_np_sum(buf, n, res->numpy_compat == MASKEVAL_NUMPY_LEGACY ? 8192 : 0) /
+                         (double)n;
+    }
     maskeval_free(&ctx->alloc, buf);
+    return MASKEVAL_OK;
+}
+
+int maskeval_lvis_result_ap_mode(const maskeval_coco_result *res, int64_t *dets_per_cat)
+{
+    if (dets_per_cat != NULL) {
+        *dets_per_cat = res != NULL && res->ep.lvis ? res->ep.lvis_dets_per_cat : 0;
+    }
+    return res != NULL && res->ep.lvis ? res->ep.lvis_ap : MASKEVAL_LVIS_AP_STANDARD;
+}
+
+maskeval_status maskeval_lvis_result_pooled(const maskeval_coco_result *res, double pooled[4])
+{
+    if (res == NULL || pooled == NULL || res->pooled_precision == NULL) {
+        return MASKEVAL_ERR_INVALID_ARG;
+    }
+    memcpy(pooled, res->pooled_ap, sizeof(res->pooled_ap));
     return MASKEVAL_OK;
 }
 
@@ -130,6 +164,17 @@ size_t maskeval_lvis_summary_lines(const maskeval_coco_result *res, char *buf, s
                      d->ap ? "Average Precision" : "Average Recall", d->ap ? "(AP)" : "(AR)", iou,
                      area_lbl[d->area], (long long)ep->lvis_max_dets,
                      d->freq >= 0 ? freq_lbl[d->freq] : "all", res->lvis_stats[i]);
+        if (w > 0 && buf != NULL && total < cap) {
+            const size_t room = cap - total;
+            memcpy(buf + total, line, (size_t)w < room ? (size_t)w : room);
+        }
+        total += w > 0 ? (size_t)w : 0;
+    }
+    for (size_t p = 0; p < 4 && res->pooled_precision != NULL; p++) {
+        static const char *const pool[4] = {"all", "r", "c", "f"};
+        char line[128];
+        const int w = snprintf(line, sizeof(line), " AP-pooled-%-3s = %0.3f\n", pool[p],
+                               res->pooled_ap[p]);
         if (w > 0 && buf != NULL && total < cap) {
             const size_t room = cap - total;
             memcpy(buf + total, line, (size_t)w < room ? (size_t)w : room);

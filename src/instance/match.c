@@ -61,7 +61,6 @@ static void match_cell(const maskeval_plan *plan, const maskeval_cell *c, size_t
 {
     const maskeval_eparams *ep = &plan->ep;
     const maskeval_gt *gt = plan->gt;
-    const maskeval_dets *dets = plan->dets;
     const uint32_t *gi = plan->gt_items + c->gt_off;
     const uint32_t *di = plan->dt_items + c->dt_off;
     const double *ious = plan->ious + c->iou_off;
@@ -113,7 +112,7 @@ static void match_cell(const maskeval_plan *plan, const maskeval_cell *c, size_t
             double start = ep->iou_thrs[t] < cap ? ep->iou_thrs[t] : cap;
             memset(taken, 0, G);
             for (size_t d = 0; d < D; d++) {
-                double best = start, darea = dets->area[di[d]];
+                double best = start, darea = maskeval_plan_dt_area(plan, di[d]);
                 long m = -1; /* position in gorder */
                 int matched_id = 0, dt_ig = 0;
                 if (G > 0 && !(rowmax[d] < best)) {

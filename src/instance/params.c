@@ -19,6 +19,7 @@ void maskeval_coco_params_init(maskeval_coco_params *p)
     p->iou_type = MASKEVAL_IOU_SEGM;
     p->use_cats = 1;
     p->lvis_max_dets = 300;
+    p->lvis_dets_per_cat = 10000;
 }
 
 static int i64_cmp(const void *pa, const void *pb)
@@ -104,7 +105,15 @@ maskeval_status maskeval_eparams_resolve(maskeval_ctx *ctx, const maskeval_coco_
             return maskeval_fail(ctx, MASKEVAL_ERR_INVALID_ARG,
                                  "LVIS max_dets must be >= 0, or -1 for no cap");
         }
-        ep->lvis_max_dets = p.lvis_max_dets;
+        if (p.lvis_ap < MASKEVAL_LVIS_AP_STANDARD || p.lvis_ap > MASKEVAL_LVIS_AP_POOLED ||
+            (p.lvis_ap != MASKEVAL_LVIS_AP_STANDARD && p.lvis_dets_per_cat < 1)) {
+            return maskeval_fail(ctx, MASKEVAL_ERR_INVALID_ARG,
+                                 "unknown LVIS AP mode, or dets_per_cat below 1");
+        }
+        ep->lvis_ap = p.lvis_ap;
+        /* Fixed AP and AP-pool: no per-image cap (LVISResults(max_dets=-1)) */
+        ep->lvis_max_dets = ep->lvis_ap != MASKEVAL_LVIS_AP_STANDARD ? -1 : p.lvis_max_dets;
+        ep->lvis_dets_per_cat = ep->lvis_ap != MASKEVAL_LVIS_AP_STANDARD ? p.lvis_dets_per_cat : 0;
     }
 
     ep->T = p.iou_thrs != NULL ? p.n_iou_thrs : 10;

@@ -97,6 +97,8 @@ static void put_params(maskeval_wbuf *w, const maskeval_eparams *ep)
     }
     if (ep->lvis) {
         maskeval_put_u64(w, (uint64_t)ep->lvis_max_dets);
+        maskeval_put_u32(w, (uint32_t)ep->lvis_ap);
+        maskeval_put_u64(w, (uint64_t)ep->lvis_dets_per_cat);
         maskeval_put_bytes(w, ep->k_freq, ep->K);
     }
 }
@@ -274,6 +276,11 @@ static maskeval_status get_params(decoder *d, const maskeval_alloc *a, maskeval_
     ep->K = (size_t)K;
     if (ep->lvis) {
         ep->lvis_max_dets = (int64_t)maskeval_get_u64(&d->r);
+        ep->lvis_ap = (int)maskeval_get_u32(&d->r);
+        ep->lvis_dets_per_cat = (int64_t)maskeval_get_u64(&d->r);
+        if (ep->lvis_ap < 0 || ep->lvis_ap > 2 || ep->lvis_dets_per_cat < 0) {
+            return bad(d, "LVIS AP mode");
+        }
         ep->k_freq = maskeval_calloc(a, K + 1, 1);
         if (ep->k_freq == NULL) {
             return maskeval_nomem(d->ctx, "reading a partial");

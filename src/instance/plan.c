@@ -272,6 +272,50 @@ done:
     return st;
 }
 
+typedef struct cat_rank {
+    int64_t cat;
+    double score;
+    uint32_t j;
+} cat_rank;
+
+static int cat_rank_cmp(const void *pa, const void *pb)
+{
+    const cat_rank *a = pa, *b = pb;
+    if (a->cat != b->cat) {
+        return a->cat < b->cat ? -1 : 1;
+    }
+    if (a->score != b->score) {
+        return a->score > b->score ? -1 : 1;
+    }
+    return a->j < b->j ? -1 : a->j > b->j;
+}
+
+/* Fixed AP / AP-pool's preprocessing (Dave et al. 2021): of each
+ * category's detections (every image), the first dets_per_cat by stable
+ * descending score. */
+static maskeval_status lvis_top_per_cat(maskeval_ctx *ctx, const maskeval_plan *plan,
+                                        uint8_t *keep)
+{
+    const maskeval_dets *d = plan->dets;
+    cat_rank *v = maskeval_calloc(&ctx->alloc, d->n + 1, sizeof(cat_rank));
+    int64_t run = 0;
+    if (v == NULL) {
+        return maskeval_nomem(ctx, "keeping the top detections per category");
+    }
+    for (size_t j = 0; j < d->n; j++) {
+        v[j].cat = d->cat_id[j];
+        v[j].score = d->score[j];
+        v[j].j = (uint32_t)j;
+    }
+    qsort(v, d->n, sizeof(cat_rank), cat_rank_cmp);
+    for (size_t i = 0; i < d->n; i++) {
+        run = i > 0 && v[i].cat == v[i - 1].cat ? run + 1 : 0;
+        keep[v[i].j] = run < plan->ep.lvis_dets_per_cat;
+    }
+    maskeval_free(&ctx->alloc, v);
+    return MASKEVAL_OK;
+}
+
 /* LVISResults' per-image cap: of each image's detections (every category),
  * the first max_dets by stable descending score; keep[j] = 1 for those. */
 static maskeval_status lvis_cap(maskeval_ctx *ctx, const maskeval_plan *plan, uint8_t *keep)
@@ -284,6 +328,9 @@ static maskeval_status lvis_cap(maskeval_ctx *ctx, const maskeval_plan *plan, ui
     uint32_t *by_img = NULL, *tmp = NULL;
     maskeval_status st = MASKEVAL_OK;
 
+    if (plan->ep.lvis_ap != MASKEVAL_LVIS_AP_STANDARD) {
+        return lvis_top_per_cat(ctx, plan, keep); /* and no per-image cap */
+    }
     if (cap < 0) {
         memset(keep, 1, d->n);
         return MASKEVAL_OK;
@@ -378,7 +425,7 @@ static maskeval_status dt_items(maskeval_ctx *ctx, const maskeval_plan *plan,
     for (size_t j = 0; j < d->n; j++) {
         int32_t i = img_eval[d->img[j]];
         size_t first, count;
-        if (i < 0 || (keep != NULL && (!keep[j] || !(d->area[j] > 0)))) {
+        if (i < 0 || (keep != NULL && (!keep[j] || !(maskeval_plan_dt_area(plan, j) > 0)))) {
             continue;
         }
         first = cat_find(cl, d->cat_id[j], &count);
@@ -595,4 +642,14 @@ done:
     maskeval_free(a, gi);
     maskeval_free(a, di);
     return st;
+}
+
+double maskeval_plan_dt_area(const maskeval_plan *plan, size_t j)
+{
+    const maskeval_dets *d = plan->dets;
+    if (plan->ep.lvis && plan->ep.lvis_ap != MASKEVAL_LVIS_AP_STANDARD &&
+        plan->ep.iou_type == MASKEVAL_IOU_SEGM && d->masks.area != NULL) {
+        return (double)d->masks.area[j];
+    }
+    return d->area[j];
 }
