@@ -20,6 +20,9 @@ sys.path.insert(0, HERE)
 import gen_coco  # noqa: E402
 import test_partials  # noqa: E402
 
+sys.path.insert(0, os.path.join(HERE, "..", "lvis"))
+import gen_lvis  # noqa: E402
+
 TIMEOUT = 120
 
 
@@ -96,6 +99,24 @@ def main(argv=None):
                                            (os.path.join(d, "one"), os.path.join(d, "mpi"))])
         print("%s coco %s seed %d: 4 ranks vs one process%s" % ("FAIL" if problems else "ok  ", iou, seed,
                                                                  ": " + "; ".join(problems) if problems else ""))
+        failed += bool(problems)
+
+    # LVIS (and AP-pool): the partials carry the LVIS parameters
+    for seed, iou, extra in ((1, "segm", []), (2, "bbox", ["--ap", "pooled", "--dets-per-cat", "9"])):
+        total += 1
+        d = os.path.join(work, "lvis%d" % seed)
+        gen_lvis.write(seed, d)
+        base = ["lvis", "--gt", os.path.join(d, "gt.json"), "--dt", os.path.join(d, "dt.json"),
+                "--iou-type", iou] + extra
+        one = run([args.maskeval] + base + ["--json", os.path.join(d, "one.json"),
+                                            "--dump-arrays", os.path.join(d, "one")]).stdout
+        mpi = run(mpirun + base + ["--json", os.path.join(d, "mpi.json"),
+                                   "--dump-arrays", os.path.join(d, "mpi")]).stdout
+        problems = same_outputs(one, mpi, [(os.path.join(d, "one.json"), os.path.join(d, "mpi.json")),
+                                           (os.path.join(d, "one"), os.path.join(d, "mpi"))])
+        print("%s lvis %s seed %d %s: 4 ranks vs one process%s" % (
+            "FAIL" if problems else "ok  ", iou, seed, " ".join(extra),
+            ": " + "; ".join(problems) if problems else ""))
         failed += bool(problems)
 
     total += 1
