@@ -1,7 +1,8 @@
 /*
  * diff.c - `maskeval diff A.json B.json`: per-metric and per-category deltas
  * (B - A) of two evaluations of the same ground truth with the same
- * parameters, largest change first.
+ * parameters, largest change first. Both COCO results (the 12 "stats") or
+ * both LVIS results ("kind": "lvis", the 13 "results" under lvis-api's keys).
  */
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -72,10 +73,43 @@ static const char *first_difference(const cJSON *a, const cJSON *b)
     return NULL;
 }
 
+static int is_lvis(const cJSON *doc)
+{
+    const cJSON *k = cJSON_GetObjectItemCaseSensitive(doc, "kind");
+    return cJSON_IsString(k) && strcmp(k->valuestring, "lvis") == 0;
+}
+
+#define MAX_STATS 13
+
+/* The headline statistics: COCO's 12 "stats" or LVIS's 13 "results". */
+static size_t stat_list(const cJSON *doc, delta *out, int b)
+{
+    size_t n = 0;
+    const cJSON *x;
+    if (is_lvis(doc)) {
+        cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(doc, "results")) {
+            if (n < MAX_STATS) {
+                out[n].label = x->string;
+                *(b ? &out[n].b : &out[n].a) = measured(x);
+                out[n].order = n;
+                n++;
+            }
+        }
+        return n;
+    }
+    for (int i = 0; i < 12; i++) {
+        out[i].label = maskeval_report_coco_stat_names[i];
+        *(b ? &out[i].b : &out[i].a) =
+            measured(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(doc, "stats"), i));
+        out[i].order = (size_t)i;
+    }
+    return 12;
+}
+
 static int load(const char *name, const char *text, size_t len, cJSON **out, char *err,
                 size_t cap)
 {
-    const cJSON *stats, *iou;
+    const cJSON *stats, *iou, *res;
     *out = cJSON_ParseWithLength(text, len);
     if (*out == NULL) {
         snprintf(err, cap, "%s: not JSON (near byte %ld)", name,
@@ -83,13 +117,18 @@ static int load(const char *name, const char *text, size_t len, cJSON **out, cha
         return -1;
     }
     stats = cJSON_GetObjectItemCaseSensitive(*out, "stats");
+    res = cJSON_GetObjectItemCaseSensitive(*out, "results");
     iou = cJSON_GetObjectItemCaseSensitive(*out, "iou_type");
-    if (!cJSON_IsObject(*out) || !cJSON_IsArray(stats) || cJSON_GetArraySize(stats) != 12 ||
+    if (!cJSON_IsObject(*out) ||
+        (is_lvis(*out) ? !cJSON_IsObject(res) || cJSON_GetArraySize(res) != MAX_STATS
+                       : !cJSON_IsArray(stats) || cJSON_GetArraySize(stats) != 12) ||
         !cJSON_IsString(iou) ||
         !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(*out, "per_category")) ||
         !cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(*out, "params"))) {
-        snprintf(err, cap, "%s: not the --json output of maskeval coco or merge (it needs "
-                           "\"iou_type\", 12 \"stats\", \"per_category\" and \"params\")", name);
+        snprintf(err, cap, "%s: not the --json output of maskeval coco, lvis or merge (it needs "
+                           "\"iou_type\", 12 \"stats\" or LVIS's 13 \"results\", "
+                           "\"per_category\" and \"params\")",
+                 name);
         return -1;
     }
     return 0;
@@ -102,12 +141,17 @@ int maskeval_report_diff(FILE *f, maskeval_report_format fmt, int quiet, const c
     cJSON *a = NULL, *b = NULL;
     const cJSON *x, *ga, *gb;
     const char *kind, *differs;
-    delta stats[12], *cats = NULL;
-    size_t n_cats = 0;
+    delta stats[MAX_STATS], *cats = NULL;
+    size_t n_cats = 0, n_stats = 0;
     int rc = -1;
 
     if (load(name_a, text_a, len_a, &a, err, cap) != 0 ||
         load(name_b, text_b, len_b, &b, err, cap) != 0) {
+        goto done;
+    }
+    if (is_lvis(a) != is_lvis(b)) {
+        snprintf(err, cap, "%s is %s evaluation, %s %s one", name_a,
+                 is_lvis(a) ? "an LVIS" : "a COCO", name_b, is_lvis(b) ? "an LVIS" : "a COCO");
         goto done;
     }
     kind = cJSON_GetObjectItemCaseSensitive(a, "iou_type")->valuestring;
@@ -135,12 +179,11 @@ int maskeval_report_diff(FILE *f, maskeval_report_format fmt, int quiet, const c
                  name_a, name_b, differs);
         goto done;
     }
-    for (int i = 0; i < 12; i++) {
-        stats[i].label = maskeval_report_coco_stat_names[i];
-        stats[i].id = 0;
-        stats[i].a = measured(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(a, "stats"), i));
-        stats[i].b = measured(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(b, "stats"), i));
-        stats[i].order = (size_t)i;
+    memset(stats, 0, sizeof(stats));
+    n_stats = stat_list(a, stats, 0);
+    if (stat_list(b, stats, 1) != n_stats) {
+        snprintf(err, cap, "%s and %s report different statistics", name_a, name_b);
+        goto done;
     }
     {
         const cJSON *pa = cJSON_GetObjectItemCaseSensitive(a, "per_category");
@@ -171,7 +214,7 @@ int maskeval_report_diff(FILE *f, maskeval_report_format fmt, int quiet, const c
             d->order = n_cats++;
         }
     }
-    qsort(stats, 12, sizeof(delta), by_magnitude);
+    qsort(stats, n_stats, sizeof(delta), by_magnitude);
     qsort(cats, n_cats, sizeof(delta), by_magnitude);
 
     if (fmt == MASKEVAL_FORMAT_JSON) {
@@ -184,9 +227,13 @@ int maskeval_report_diff(FILE *f, maskeval_report_format fmt, int quiet, const c
         cli_json_string(&j, name_b);
         cli_json_key(&j, "iou_type");
         cli_json_string(&j, kind);
+        if (is_lvis(a)) {
+            cli_json_key(&j, "kind");
+            cli_json_string(&j, "lvis");
+        }
         for (int part = 0; part < 2; part++) {
             const delta *v = part == 0 ? stats : cats;
-            size_t n = part == 0 ? 12 : n_cats;
+            size_t n = part == 0 ? n_stats : n_cats;
             cli_json_key(&j, part == 0 ? "stats" : "per_category");
             cli_json_begin_array(&j);
             for (size_t i = 0; i < n; i++) {
@@ -224,7 +271,7 @@ int maskeval_report_diff(FILE *f, maskeval_report_format fmt, int quiet, const c
         }
         for (int part = 0; part < (quiet ? 1 : 2); part++) {
             const delta *v = part == 0 ? stats : cats;
-            size_t n = part == 0 ? 12 : n_cats;
+            size_t n = part == 0 ? n_stats : n_cats;
             if (md && part == 1) {
                 fputs("\n| category_id | name | AP A | AP B | Δ |\n|---:|:---|---:|---:|---:|\n", f);
             }
@@ -267,7 +314,7 @@ int maskeval_report_diff(FILE *f, maskeval_report_format fmt, int quiet, const c
     } else {
         fprintf(f, "%s: %s -> %s (the same ground truth and parameters)\n\n%-8s %8s %8s %8s\n",
                 kind, name_a, name_b, "metric", "A", "B", "delta");
-        for (int i = 0; i < 12; i++) {
+        for (size_t i = 0; i < n_stats; i++) {
             fprintf(f, "%-8s", stats[i].label);
             num(f, stats[i].a, 0);
             num(f, stats[i].b, 0);

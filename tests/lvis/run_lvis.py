@@ -178,7 +178,43 @@ def run_generated(args):
     for iou in ("bbox", "segm"):
         ok &= check(args, "%s_%d" % (args.profile, args.seed), gt, dt, iou, args.max_dets,
                     args.legacy_python)
+    ok &= check_diff(args, d, gt, dt)
     return ok
+
+
+def check_diff(args, d, gt, dt):
+    """maskeval diff of two LVIS evaluations: the 13 results and per-category AP."""
+    with open(dt) as f:
+        dets = json.load(f)
+    half = os.path.join(d, "half.json")
+    with open(half, "w") as f:
+        json.dump(dets[::2], f)
+    outs = []
+    for path, tag in ((dt, "a"), (half, "b")):
+        outs.append(os.path.join(d, "diff_%s.json" % tag))
+        run(args, ["lvis", "--gt", gt, "--dt", path, "--iou-type", "bbox", "--max-dets",
+                   str(args.max_dets), "--quiet", "--json", outs[-1]])
+    doc = json.loads(run(args, ["diff", outs[0], outs[1], "--format", "json"]).stdout)
+    with open(outs[0]) as f:
+        ra = json.load(f)["results"]
+    with open(outs[1]) as f:
+        rb = json.load(f)["results"]
+    got = {s["stat"]: (s["a"], s["b"]) for s in doc["stats"]}
+    want = {k: (None if ra[k] == -1 else ra[k], None if rb[k] == -1 else rb[k]) for k in ra}
+    deltas = [abs(s["delta"]) for s in doc["stats"] if s["delta"] is not None]
+    if doc.get("kind") != "lvis" or got != want or deltas != sorted(deltas, reverse=True):
+        print("FAIL diff of two LVIS results: %r" % doc["stats"])
+        return False
+    coco = os.path.join(d, "coco.json")
+    run(args, ["coco", "--gt", os.path.join(HERE, "..", "..", "data", "gt.json"), "--dt",
+               os.path.join(HERE, "..", "..", "data", "results.json"), "--iou-type", "bbox",
+               "--quiet", "--json", coco])
+    p = run(args, ["diff", outs[0], coco], rc=1)
+    if "an LVIS evaluation" not in p.stderr:
+        print("FAIL diff LVIS vs COCO: %r" % p.stderr)
+        return False
+    print("ok   diff of two LVIS results (13 results sorted by |delta|), LVIS vs COCO refused")
+    return True
 
 
 # ----------------------------------------------------------------------------
