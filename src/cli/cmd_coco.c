@@ -548,11 +548,12 @@ void cli_coco_opts_init(coco_opts *o)
     o->shard_count = 1;
 }
 
-int cmd_coco(int argc, char **argv)
+static int run_command(int argc, char **argv, int lvis)
 {
     coco_opts o;
     int rc;
     cli_coco_opts_init(&o);
+    o.lvis = lvis;
     rc = cli_coco_parse(argc, argv, &o);
     if (rc == -1) {
         cli_coco_opts_free(&o);
@@ -565,20 +566,12 @@ int cmd_coco(int argc, char **argv)
     return rc;
 }
 
+int cmd_coco(int argc, char **argv)
+{
+    return run_command(argc, argv, 0);
+}
+
 int cmd_lvis(int argc, char **argv)
 {
-    coco_opts o;
-    int rc;
-    cli_coco_opts_init(&o);
-    o.lvis = 1;
-    rc = cli_coco_parse(argc, argv, &o);
-    if (rc == -1) {
-        cli_coco_opts_free(&o);
-        return CLI_OK; /* --help */
-    }
-    if (rc == 0) {
-        rc = cli_coco_run(&o);
-    }
-    cli_coco_opts_free(&o);
-    return rc;
+    return run_command(argc, argv, 1);
 }

@@ -187,6 +187,9 @@ struct maskeval_coco_result {
 /* summarize(): the 12 stats and per-category AP (and for LVIS its 13
  * results). (summarize.c) */
 maskeval_status maskeval_summarize(maskeval_ctx *ctx, maskeval_coco_result *res);
+/* np.mean of buf[0..n) the way res->numpy_compat's numpy takes it, or -1
+ * when n = 0 (pycocotools' and lvis-api's "no entry > -1"). */
+double maskeval_result_mean(const maskeval_coco_result *res, const double *buf, size_t n);
 /* lvis-api's summarize() and print_results() lines (lvis_summary.c);
  * the lines' total length, at most cap bytes written (no NUL). */
 maskeval_status maskeval_lvis_summarize(maskeval_ctx *ctx, maskeval_coco_result *res);

@@ -47,9 +47,7 @@ static double lvis_value(const maskeval_coco_result *res, const lvis_def *d, siz
             }
         }
     }
-    return n == 0 ? -1.0
-                  : maskeval_np_sum(buf, n, res->numpy_compat == MASKEVAL_NUMPY_LEGACY ? 8192 : 0) /
-                        (double)n;
+    return maskeval_result_mean(res, buf, n);
 }
 
 maskeval_status maskeval_lvis_summarize(maskeval_ctx *ctx, maskeval_coco_result *res)
@@ -78,10 +76,7 @@ maskeval_status maskeval_lvis_summarize(maskeval_ctx *ctx, maskeval_coco_result 
                 }
             }
         }
-        res->pooled_ap[p] =
-            n == 0 ? -1.0
-                   : maskeval_np_sum(buf, n, res->numpy_compat == MASKEVAL_NUMPY_LEGACY ? 8192 : 0) /
-                         (double)n;
+        res->pooled_ap[p] = maskeval_result_mean(res, buf, n);
     }
     maskeval_free(&ctx->alloc, buf);
     return MASKEVAL_OK;

@@ -74,6 +74,11 @@ static double stat_value(const maskeval_coco_result *res, const stat_def *d, siz
             }
         }
     }
+    return maskeval_result_mean(res, buf, n);
+}
+
+double maskeval_result_mean(const maskeval_coco_result *res, const double *buf, size_t n)
+{
     return n == 0 ? -1.0 : maskeval_np_sum(buf, n, mean_block(res)) / (double)n;
 }
 
@@ -86,9 +91,11 @@ maskeval_status maskeval_summarize(maskeval_ctx *ctx, maskeval_coco_result *res)
         return maskeval_nomem(ctx, "summarizing");
     }
     for (size_t i = 0; i < MASKEVAL_N_STATS; i++) {
-        res->stats[i] = stat_value(res, &defs[i], 0, ep->K, buf);
+        /* LVIS has no maxDets axis to slice: its 13 results replace these */
+        res->stats[i] = ep->lvis ? -1.0 : stat_value(res, &defs[i], 0, ep->K, buf);
         for (size_t k = 0; k < ep->K; k++) {
-            res->cat_stats[k * MASKEVAL_N_STATS + i] = stat_value(res, &defs[i], k, k + 1, buf);
+            res->cat_stats[k * MASKEVAL_N_STATS + i] =
+                ep->lvis ? -1.0 : stat_value(res, &defs[i], k, k + 1, buf);
         }
     }
     /* Per-category AP: precision[:, :, k, all, last maxDets] over entries > -1. */

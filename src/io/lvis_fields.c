@@ -58,7 +58,9 @@ static maskeval_status id_list(maskeval_ctx *ctx, const cJSON *img, const char *
         }
         (*ids)[(*n)++] = v;
     }
-    qsort(*ids + start, *n - start, sizeof(int64_t), i64_cmp);
+    if (*n - start > 1) { /* (an empty list may have no array yet: qsort(NULL) is undefined) */
+        qsort(*ids + start, *n - start, sizeof(int64_t), i64_cmp);
+    }
     return MASKEVAL_OK;
 }
 
@@ -153,11 +155,11 @@ static int in_sorted(const int64_t *v, size_t n, int64_t x)
 int maskeval_lvis_is_neg(const maskeval_gt *gt, int32_t img, int64_t cat_id)
 {
     const uint32_t lo = gt->img_neg_off[img], hi = gt->img_neg_off[img + 1];
-    return in_sorted(gt->img_neg + lo, hi - lo, cat_id);
+    return hi > lo && in_sorted(gt->img_neg + lo, hi - lo, cat_id);
 }
 
 int maskeval_lvis_is_not_exhaustive(const maskeval_gt *gt, int32_t img, int64_t cat_id)
 {
     const uint32_t lo = gt->img_nel_off[img], hi = gt->img_nel_off[img + 1];
-    return in_sorted(gt->img_nel + lo, hi - lo, cat_id);
+    return hi > lo && in_sorted(gt->img_nel + lo, hi - lo, cat_id);
 }

@@ -57,7 +57,7 @@ void maskeval_report_md_cell(FILE *f, const char *s)
     }
 }
 
-static void csv_number(FILE *f, double v)
+void maskeval_report_csv_number(FILE *f, double v)
 {
     char buf[40];
     cli_format_double(v, buf, sizeof(buf));
@@ -84,7 +84,7 @@ int maskeval_report_coco_csv(FILE *f, const maskeval_coco_result *res)
     maskeval_coco_result_stats(res, stats);
     for (int i = 0; i < 12; i++) {
         fputc(',', f);
-        csv_number(f, stats[i]);
+        maskeval_report_csv_number(f, stats[i]);
     }
     fputs("\r\n", f);
     for (size_t k = 0; k < dims[2]; k++) {
@@ -93,14 +93,14 @@ int maskeval_report_coco_csv(FILE *f, const maskeval_coco_result *res)
         maskeval_coco_result_category_stats(res, k, stats);
         for (int i = 0; i < 12; i++) {
             fputc(',', f);
-            csv_number(f, stats[i]);
+            maskeval_report_csv_number(f, stats[i]);
         }
         fputs("\r\n", f);
     }
     return ferror(f) ? -1 : 0;
 }
 
-static void md_number(FILE *f, double v)
+void maskeval_report_md_number(FILE *f, double v)
 {
     if (v == -1 || v != v) {
         fputs(" - |", f);
@@ -127,7 +127,7 @@ int maskeval_report_coco_md(FILE *f, const maskeval_coco_result *res)
     }
     fputs("\n|", f);
     for (int i = 0; i < 12; i++) {
-        md_number(f, stats[i]);
+        maskeval_report_md_number(f, stats[i]);
     }
     fputs("\n\n| category_id | name | AP | AP50 | AP75 | APs | APm | APl |\n"
           "|---:|:---|---:|---:|---:|---:|---:|---:|\n", f);
@@ -137,7 +137,7 @@ int maskeval_report_coco_md(FILE *f, const maskeval_coco_result *res)
         fputs(" |", f);
         maskeval_coco_result_category_stats(res, k, stats);
         for (int i = 0; i < 6; i++) {
-            md_number(f, stats[i]);
+            maskeval_report_md_number(f, stats[i]);
         }
         fputc('\n', f);
     }

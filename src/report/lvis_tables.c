@@ -34,13 +34,6 @@ static void key_name(const maskeval_coco_result *res, int i, char *buf, size_t c
     }
 }
 
-static void csv_number(FILE *f, double v)
-{
-    char buf[40];
-    cli_format_double(v, buf, sizeof(buf));
-    fputs(buf, f);
-}
-
 int maskeval_report_lvis_csv(FILE *f, const maskeval_coco_result *res)
 {
     size_t dims[5];
@@ -59,7 +52,7 @@ int maskeval_report_lvis_csv(FILE *f, const maskeval_coco_result *res)
     fputs("\r\n,all,", f);
     for (int i = 0; i < 13; i++) {
         fputc(',', f);
-        csv_number(f, stats[i]);
+        maskeval_report_csv_number(f, stats[i]);
     }
     fputs("\r\n", f);
     for (size_t k = 0; k < dims[2]; k++) {
@@ -70,20 +63,11 @@ int maskeval_report_lvis_csv(FILE *f, const maskeval_coco_result *res)
         maskeval_lvis_result_category_stats(res, k, stats);
         for (int i = 0; i < 13; i++) {
             fputc(',', f);
-            csv_number(f, stats[i]);
+            maskeval_report_csv_number(f, stats[i]);
         }
         fputs("\r\n", f);
     }
     return ferror(f) ? -1 : 0;
-}
-
-static void md_number(FILE *f, double v)
-{
-    if (v == -1 || v != v) {
-        fputs(" - |", f);
-    } else {
-        fprintf(f, " %.3f |", v);
-    }
 }
 
 int maskeval_report_lvis_md(FILE *f, const maskeval_coco_result *res)
@@ -109,7 +93,7 @@ int maskeval_report_lvis_md(FILE *f, const maskeval_coco_result *res)
     }
     fputs("\n|", f);
     for (int i = 0; i < 13; i++) {
-        md_number(f, stats[i]);
+        maskeval_report_md_number(f, stats[i]);
     }
     fputs("\n\n| category_id | name | freq |", f);
     for (int i = 0; i < 7; i++) {
@@ -124,7 +108,7 @@ int maskeval_report_lvis_md(FILE *f, const maskeval_coco_result *res)
         fprintf(f, " | %c |", maskeval_lvis_result_frequency(res, k));
         maskeval_lvis_result_category_stats(res, k, stats);
         for (int i = 0; i < 7; i++) {
-            md_number(f, stats[per_cat[i]]);
+            maskeval_report_md_number(f, stats[per_cat[i]]);
         }
         fputc('\n', f);
     }

@@ -127,6 +127,11 @@ int maskeval_report_coco_pr_svg(FILE *f, const maskeval_coco_result *res, int pe
     }
     maskeval_coco_result_array(res, MASKEVAL_ARRAY_PRECISION, prec, n, &n);
     maskeval_coco_result_stats(res, stats);
+    if (maskeval_coco_result_is_lvis(res)) {
+        double lv[13];
+        maskeval_lvis_result_stats(res, lv);
+        stats[0] = lv[0];
+    }
     rows = per_category ? (d[2] + cols - 1) / cols : 0;
     H = main_h + (double)rows * cell_h;
 
@@ -139,7 +144,9 @@ int maskeval_report_coco_pr_svg(FILE *f, const maskeval_coco_result *res, int pe
                "%s, all categories (area all, maxDets %lld): AP %.3f</text>\n",
             main.x + main.w / 2,
             maskeval_coco_result_iou_type(res) == MASKEVAL_IOU_SEGM ? "segm" : "bbox",
-            (long long)md[d[4] - 1], stats[0]);
+            (long long)(maskeval_coco_result_is_lvis(res) ? maskeval_lvis_result_max_dets(res)
+                                                          : md[d[4] - 1]),
+            stats[0]);
     axes(f, &main, 1, 12);
     curves(f, &main, prec, d, rec, 0, d[2], 2.0);
     /* legend: one entry per IoU threshold */

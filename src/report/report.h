@@ -57,6 +57,10 @@ int maskeval_report_coco_md(FILE *f, const maskeval_coco_result *res);
 /* A CSV field / a Markdown table cell, escaped. */
 void maskeval_report_csv_field(FILE *f, const char *s);
 void maskeval_report_md_cell(FILE *f, const char *s);
+/* A number at round-trip precision (CSV); " x.xxx |", or " - |" for -1 and
+ * NaN (a Markdown cell). */
+void maskeval_report_csv_number(FILE *f, double v);
+void maskeval_report_md_number(FILE *f, double v);
 
 /* SVG of the PR curves: one curve per IoU threshold (precision at each
  * recall threshold, the mean over categories of the entries > -1, area all,

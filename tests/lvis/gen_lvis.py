@@ -28,6 +28,7 @@ import argparse
 import json
 import os
 import random
+import sys
 
 import numpy as np
 from pycocotools import mask as mask_utils
@@ -47,35 +48,12 @@ def knobs(profile):
     return k
 
 
-def rect(h, w, x, y, bw, bh):
-    m = np.zeros((h, w), dtype=np.uint8)
-    m[max(y, 0):max(min(y + bh, h), 0), max(x, 0):max(min(x + bw, w), 0)] = 1
-    return m
-
-
-def ellipse(h, w, x, y, bw, bh):
-    yy, xx = np.mgrid[0:h, 0:w]
-    cx, cy = x + bw / 2.0, y + bh / 2.0
-    m = ((xx + 0.5 - cx) / max(bw / 2.0, 0.5)) ** 2 + ((yy + 0.5 - cy) / max(bh / 2.0, 0.5)) ** 2 <= 1
-    return m.astype(np.uint8)
-
-
-def crle(m):
-    r = mask_utils.encode(np.asfortranarray(m))
-    r["counts"] = r["counts"].decode("ascii")
-    return r
-
-
-def urle(m):
-    flat = m.flatten(order="F")
-    counts, cur, run = [], 0, 0
-    for v in flat:
-        if v != cur:
-            counts.append(run)
-            cur, run = v, 0
-        run += 1
-    counts.append(run)
-    return {"size": [int(m.shape[0]), int(m.shape[1])], "counts": counts}
+# the mask helpers of the TIDE generator (the same shapes and encodings)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tide"))
+from gen_tide import compressed as crle  # noqa: E402
+from gen_tide import ellipse_mask as ellipse  # noqa: E402
+from gen_tide import rect_mask as rect  # noqa: E402
+from gen_tide import uncompressed as urle  # noqa: E402
 
 
 class Gen:
