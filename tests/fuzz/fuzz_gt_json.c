@@ -9,7 +9,10 @@
  * checked for consistency (fuzz_dataset.h), then a small valid results
  * array is made for it (on its own images and categories, options picked
  * by a hash of the input), which must load, and maskeval_coco_evaluate runs
- * for every IoU type the load prepared (its result checked by fuzz_eval.h)
+ * for every IoU type the load prepared (its result checked by fuzz_eval.h).
+ * A fourth load reads it as an LVIS file (MASKEVAL_LOAD_LVIS); what loads is
+ * evaluated as LVIS (standard, Fixed AP or AP-pool, caps picked by the hash)
+ * and its 13 results and summary lines are checked
  * and must refuse the other one. A ground truth that loads must also be a
  * file json.load reads (pycocotools could not read it otherwise), and what
  * was loaded must be what pycocotools gets from json.load (fuzz_pyjson.h:
@@ -233,6 +236,66 @@ static void evaluate_all(maskeval_ctx *ctx, const maskeval_gt *gt, uint64_t sel)
     fuzz_sb_free(&res);
 }
 
+/* The same input as an LVIS file: a load either fails with a message or gives
+ * an evaluation (standard, Fixed AP or AP-pool) whose 13 results read back and
+ * whose summary has lvis-api's 13 lines (4 more with AP-pool). */
+static void lvis_load_evaluate(maskeval_ctx *ctx, const uint8_t *data, size_t size, uint64_t sel)
+{
+    const unsigned flags = MASKEVAL_LOAD_SEGM | MASKEVAL_LOAD_BBOX | MASKEVAL_LOAD_LVIS;
+    maskeval_gt *gt = NULL;
+    maskeval_dets *dets = NULL;
+    fuzz_sb res = {0};
+    maskeval_status st = maskeval_gt_load_buffer(ctx, "gt.json", (const char *)data, size, flags,
+                                                 &gt);
+    if (st != MASKEVAL_OK) {
+        FUZZ_CHECK(st == MASKEVAL_ERR_PARSE || st == MASKEVAL_ERR_LIMIT, "LVIS load status %d: %s",
+                   (int)st, maskeval_errmsg(ctx));
+        FUZZ_CHECK(gt == NULL && maskeval_errmsg(ctx)[0] != '\0', "LVIS load failure");
+        return;
+    }
+    make_results(gt, sel, &res);
+    st = maskeval_dets_load_buffer(ctx, gt, "dt.json", res.s, res.n, &dets);
+    FUZZ_CHECK(st == MASKEVAL_OK, "valid results refused (LVIS): %s", maskeval_errmsg(ctx));
+    for (int t = 0; t < 2; t++) {
+        maskeval_coco_params p;
+        maskeval_coco_result *r = NULL;
+        double v[13], pooled[4];
+        maskeval_coco_params_init(&p);
+        p.iou_type = t == 0 ? MASKEVAL_IOU_SEGM : MASKEVAL_IOU_BBOX;
+        p.lvis = 1;
+        p.lvis_max_dets = (int64_t)((sel >> 8) % 5) - 1; /* -1 .. 3 */
+        p.lvis_ap = (int)((sel >> 16) % 3);
+        p.lvis_dets_per_cat = 1 + (int64_t)((sel >> 24) % 4);
+        st = maskeval_coco_evaluate(ctx, gt, dets, &p, &r);
+        FUZZ_CHECK(st == MASKEVAL_OK, "LVIS evaluation failed: %s", maskeval_errmsg(ctx));
+        FUZZ_CHECK(maskeval_coco_result_is_lvis(r) && maskeval_lvis_result_stats(r, v) ==
+                       MASKEVAL_OK, "LVIS results");
+        for (int i = 0; i < 13; i++) {
+            FUZZ_CHECK(v[i] == -1 || (v[i] >= 0 && v[i] <= 1), "LVIS result %d = %g", i, v[i]);
+        }
+        FUZZ_CHECK((maskeval_lvis_result_pooled(r, pooled) == MASKEVAL_OK) ==
+                       (p.lvis_ap == MASKEVAL_LVIS_AP_POOLED), "pooled results");
+        {
+            size_t len = 0, n = 0, lines = 0;
+            char *sum;
+            (void)maskeval_coco_result_summary(r, NULL, 0, &len);
+            sum = fuzz_xmalloc(len + 1);
+            FUZZ_CHECK(maskeval_coco_result_summary(r, sum, len + 1, &n) == MASKEVAL_OK &&
+                           n == len, "LVIS summary");
+            for (size_t i = 0; i < len; i++) {
+                lines += sum[i] == '\n';
+            }
+            FUZZ_CHECK(lines == (p.lvis_ap == MASKEVAL_LVIS_AP_POOLED ? 17u : 13u),
+                       "LVIS summary has %zu lines", lines);
+            free(sum);
+        }
+        maskeval_coco_result_destroy(r);
+    }
+    maskeval_dets_destroy(dets);
+    maskeval_gt_destroy(gt);
+    fuzz_sb_free(&res);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const unsigned flag_sets[3] = {MASKEVAL_LOAD_SEGM | MASKEVAL_LOAD_BBOX,
@@ -264,5 +327,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         evaluate_all(ctx, gt, sel);
         maskeval_gt_destroy(gt);
     }
+    lvis_load_evaluate(ctx, data, size, sel);
     return 0;
 }

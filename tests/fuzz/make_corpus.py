@@ -235,6 +235,18 @@ def gt_corpus(c, rng):
         ("rle_bad_sum", gt_doc([ann(segmentation={"size": [4, 5], "counts": [3, 4]})])),
         ("rle_wrong_size", gt_doc([ann(segmentation={"size": [5, 4], "counts": "d0"})])),
     ]
+    # LVIS files (the harness also loads every input with MASKEVAL_LOAD_LVIS)
+    lvis_img = dict(IMG, neg_category_ids=[2], not_exhaustive_category_ids=[1])
+    lvis_cats = [{"id": 1, "name": "a", "frequency": "f"}, {"id": 2, "name": "b", "frequency": "r"},
+                 {"id": 3, "name": "c", "frequency": "c"}]
+    lvis_ann = {"id": 3, "image_id": 7, "category_id": 1, "area": 4, "bbox": [0, 0, 2, 2],
+                "segmentation": poly}
+    cases += [
+        ("lvis", gt_doc([lvis_ann, dict(lvis_ann, id=4, category_id=3, ignore=1),
+                         dict(lvis_ann, id=5, area=0)], images=[lvis_img], cats=lvis_cats)),
+        ("lvis_bad_freq", gt_doc([lvis_ann], images=[lvis_img],
+                                 cats=[{"id": 1, "name": "a", "frequency": "x"}])),
+    ]
     for name, text in cases:
         c.add("gt_json", name, text)
 
