@@ -9,11 +9,11 @@
  * checked for consistency (fuzz_dataset.h), then a small valid results
  * array is made for it (on its own images and categories, options picked
  * by a hash of the input), which must load, and maskeval_coco_evaluate runs
- * for every IoU type the load prepared (its result checked by fuzz_eval.h).
- * A fourth load reads it as an LVIS file (MASKEVAL_LOAD_LVIS); what loads is
- * evaluated as LVIS (standard, Fixed AP or AP-pool, caps picked by the hash)
- * and its 13 results and summary lines are checked
- * and must refuse the other one. A ground truth that loads must also be a
+ * for every IoU type the load prepared (its result checked by fuzz_eval.h)
+ * and must refuse the other one. A fourth load reads it as an LVIS file
+ * (MASKEVAL_LOAD_LVIS); what loads is evaluated as LVIS (standard, Fixed AP
+ * or AP-pool, caps picked by the hash) and its 13 results and summary lines
+ * are checked. A ground truth that loads must also be a
  * file json.load reads (pycocotools could not read it otherwise), and what
  * was loaded must be what pycocotools gets from json.load (fuzz_pyjson.h:
  * the last member of a repeated key, keys compared after unescaping with
