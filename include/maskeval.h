@@ -441,6 +441,35 @@ MASKEVAL_API const char *maskeval_coco_result_category_name(const maskeval_coco_
 MASKEVAL_API void maskeval_coco_result_timing(const maskeval_coco_result *res,
                                               double seconds[4] /* out */);
 
+/*
+ * maskeval_dets_load_file + maskeval_coco_evaluate in `passes` passes over
+ * the images (pass i = the images at positions p % passes == i, as
+ * maskeval_coco_evaluate_images), each streaming the results file (plain or
+ * gzip) and loading only its images' results, so that memory holds about
+ * 1/passes of them at a time; the records merge, and the result is the same
+ * bytes as one pass. passes <= 1 is one pass. A file the streaming split
+ * does not expect (invalid JSON, an element without an integer image_id, an
+ * unknown image) is evaluated in one pass, whose loader then reports it.
+ * Not for LVIS Fixed AP / AP-pool (their cap spans all images).
+ */
+/* How many passes keep an evaluation of the results file within `available`
+ * more bytes (a budget less what the process holds already): one streaming
+ * read counts the results; what no pass count shrinks (every result's
+ * records, twice while they merge, and the accumulated arrays) must fit, else
+ * MASKEVAL_ERR_LIMIT with the sizes in the message. */
+MASKEVAL_API maskeval_status maskeval_coco_passes_for_budget(maskeval_ctx *ctx,
+                                                             const maskeval_gt *gt,
+                                                             const char *results_path,
+                                                             const maskeval_coco_params *params,
+                                                             uint64_t available,
+                                                             uint32_t *passes /* out */);
+MASKEVAL_API maskeval_status maskeval_coco_evaluate_file_passes(maskeval_ctx *ctx,
+                                                                const maskeval_gt *gt,
+                                                                const char *results_path,
+                                                                const maskeval_coco_params *params,
+                                                                uint32_t passes,
+                                                                maskeval_coco_result **out);
+
 /* ------------------------------------------------------------------------ */
 /* COCO partial evaluations: sharding and merging                            */
 /* ------------------------------------------------------------------------ */

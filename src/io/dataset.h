@@ -88,6 +88,13 @@ struct maskeval_dets {
     maskeval_maskset masks;  /* with MASKEVAL_LOAD_SEGM */
 };
 
+/* Loads buf (owned from here on: a JSON array of some of a results file's
+ * elements, the file's first element first, which decides loadRes' branch)
+ * naming element i as "result index_map[i]". (results_load.c) */
+maskeval_status maskeval_dets_load_subset(maskeval_ctx *ctx, const maskeval_gt *gt,
+                                          const char *name, char *buf, size_t len,
+                                          const uint64_t *index_map, maskeval_dets **out);
+
 /* Index of image id in gt (binary search), or -1. */
 int32_t maskeval_gt_find_image(const maskeval_gt *gt, int64_t id);
 

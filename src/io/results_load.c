@@ -84,6 +84,7 @@ typedef struct res_job {
     const char *file;
     const char *pool_base;
     res_task *tasks;
+    const uint64_t *index_map; /* element -> its index in the whole file, or NULL */
 } res_job;
 
 static maskeval_status store_mask(maskeval_ctx *ctx, res_job *job, res_task *t, size_t i,
@@ -200,7 +201,7 @@ static maskeval_status result_element(void *arg, maskeval_ctx *ctx, size_t task,
     int32_t img;
     uint32_t h, w;
 
-    result_where(where, i);
+    result_where(where, job->index_map != NULL ? (size_t)job->index_map[i] : i);
     if (!cJSON_IsObject(res)) {
         return maskeval_fail(ctx, MASKEVAL_ERR_PARSE, "%s: %s: expected an object, got %s", file,
                              where, maskeval_json_type(res));
@@ -278,7 +279,8 @@ static maskeval_status choose_branch(maskeval_ctx *ctx, const char *name, const 
 
 /* Loads from buf, which it owns (and keeps as the mask string pool). */
 static maskeval_status load_owned(maskeval_ctx *ctx, const maskeval_gt *gt, const char *name,
-                                  char *buf, size_t len, maskeval_dets **out)
+                                  char *buf, size_t len, const uint64_t *index_map,
+                                  maskeval_dets **out)
 {
     const maskeval_alloc *a = &ctx->alloc;
     maskeval_json_span *spans = NULL;
@@ -377,6 +379,7 @@ static maskeval_status load_owned(maskeval_ctx *ctx, const maskeval_gt *gt, cons
     job.gt = gt;
     job.file = name;
     job.pool_base = buf;
+    job.index_map = index_map;
     job.tasks = maskeval_calloc(a, el.ntasks, sizeof(res_task));
     if (job.tasks == NULL) {
         st = maskeval_nomem(ctx, "loading results");
@@ -435,7 +438,7 @@ maskeval_status maskeval_dets_load_buffer(maskeval_ctx *ctx, const maskeval_gt *
     if (maskeval_text_copy(ctx, json, len, "loading results", &copy) != MASKEVAL_OK) {
         return MASKEVAL_ERR_NOMEM;
     }
-    return load_owned(ctx, gt, name != NULL ? name : "<results>", copy, len, out);
+    return load_owned(ctx, gt, name != NULL ? name : "<results>", copy, len, NULL, out);
 }
 
 maskeval_status maskeval_dets_load_file(maskeval_ctx *ctx, const maskeval_gt *gt, const char *path,
@@ -457,5 +460,13 @@ maskeval_status maskeval_dets_load_file(maskeval_ctx *ctx, const maskeval_gt *gt
     if (st != MASKEVAL_OK) {
         return st;
     }
-    return load_owned(ctx, gt, path, buf, len, out);
+    return load_owned(ctx, gt, path, buf, len, NULL, out);
+}
+
+maskeval_status maskeval_dets_load_subset(maskeval_ctx *ctx, const maskeval_gt *gt,
+                                          const char *name, char *buf, size_t len,
+                                          const uint64_t *index_map, maskeval_dets **out)
+{
+    *out = NULL;
+    return load_owned(ctx, gt, name, buf, len, index_map, out);
 }
