@@ -176,6 +176,8 @@ typedef struct coco_opts {
     int iou_type; /* -1 unset */
     int lvis;     /* `maskeval lvis`: lvis-api's LVISEval */
     int have_max_dets, have_dets_per_cat;
+    uint64_t max_memory; /* --max-memory SIZE in bytes (0: none) */
+    int64_t passes;      /* --passes N (0: none) */
     int timing, quiet;
     cli_report_opts report;
     maskeval_options lib;

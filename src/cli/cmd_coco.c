@@ -1,8 +1,11 @@
 /*
  * cmd_coco.c - `maskeval coco`: pycocotools' COCOeval from the command line.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -36,7 +39,10 @@ static void coco_help(FILE *f)
             "  --shard I/N            evaluate only the images at positions p of the sorted image ids\n"
             "                         with p %% N == I (needs --partial)\n"
             "  --partial FILE         write the per-image records to FILE instead of results\n"
-            "                         (combine with 'maskeval merge')\n");
+            "                         (combine with 'maskeval merge')\n"
+            "  --max-memory SIZE      keep the peak memory under SIZE (e.g. 2G): results are\n"
+            "                         read in passes over the images when they would not fit\n"
+            "  --passes N             read and match the results in N passes over the images\n");
     fputs(cli_report_help, f);
     fputs("\nexit status: 0 success, 1 bad input or runtime error, 2 usage error, 3 a --min\n"
           "gate failed (every output was written)\n", f);
@@ -76,6 +82,9 @@ static void lvis_help(FILE *f)
             "  --timing               print stage timings to stderr\n"
             "  --quiet                only the 13 result lines\n"
             "  --shard I/N, --partial FILE  sharded runs (combine with 'maskeval merge')\n"
+            "  --max-memory SIZE      keep the peak memory under SIZE (e.g. 2G): results are\n"
+            "                         read in passes over the images when they would not fit\n"
+            "  --passes N             read and match the results in N passes over the images\n"
             "  --format text|json|csv|md  what stdout shows (csv / md: per-category tables)\n"
             "  --numpy-compat 2.3|legacy  the np.mean the results reproduce (default 2.3;\n"
             "                         legacy: numpy < 2.3, e.g. lvis 0.5.3 on numpy 1.23)\n"
@@ -199,7 +208,7 @@ int cli_coco_parse(int argc, char **argv, coco_opts *o)
     static const char *const value_options[] = {
         "--gt", "--dt", "--json", "--dump-arrays", "--iou-type", "--max-dets", "--iou-thrs",
         "--area-rng", "--img-ids", "--cat-ids", "--shard", "--partial", "--ap", "--dets-per-cat",
-        NULL};
+        "--max-memory", "--passes", NULL};
     const char *cmd = o->lvis ? "lvis" : "coco";
     cli_args a;
     const char *name, *v;
@@ -264,6 +273,18 @@ int cli_coco_parse(int argc, char **argv, coco_opts *o)
                 o->iou_type = MASKEVAL_IOU_BBOX;
             } else {
                 return cli_usage_error(cmd, "--iou-type must be segm or bbox (got '%s')", v);
+            }
+        } else if (strcmp(name, "--max-memory") == 0) {
+            if (!cli_parse_u64_size(v, &o->max_memory) || o->max_memory < ((uint64_t)1 << 20)) {
+                return cli_usage_error(cmd, "--max-memory needs a size of at least 1M (K/M/G "
+                                            "suffixes; got '%s')",
+                                       v);
+            }
+        } else if (strcmp(name, "--passes") == 0) {
+            if (!cli_parse_i64(v, &o->passes) || o->passes < 1 || o->passes > 4096) {
+                return cli_usage_error(cmd, "--passes needs an integer between 1 and 4096 "
+                                            "(got '%s')",
+                                       v);
             }
         } else if (strcmp(name, "--ap") == 0 && o->lvis) {
             if (strcmp(v, "standard") == 0) {
@@ -368,6 +389,19 @@ int cli_coco_parse(int argc, char **argv, coco_opts *o)
     if ((bad = cli_report_check(cmd, &o->report, o->json, 1)) != 0) {
         return bad;
     }
+    if (o->max_memory > 0 && o->passes > 0) {
+        return cli_usage_error(cmd, "--max-memory chooses the passes: give one of --max-memory "
+                                    "and --passes");
+    }
+    if ((o->max_memory > 0 || o->passes > 0) && (o->partial != NULL || o->shard_count > 1)) {
+        return cli_usage_error(cmd, "--max-memory and --passes run their own passes over the "
+                                    "images: drop --shard and --partial");
+    }
+    if ((o->max_memory > 0 || o->passes > 1) && o->lvis &&
+        o->params.lvis_ap != MASKEVAL_LVIS_AP_STANDARD) {
+        return cli_usage_error(cmd, "--max-memory and --passes cannot apply --ap fixed|pooled "
+                                    "(their per-category cap spans every image)");
+    }
     if (o->lvis && o->params.lvis_ap != MASKEVAL_LVIS_AP_STANDARD && o->have_max_dets) {
         return cli_usage_error(cmd, "--ap fixed and pooled cap detections per category "
                                     "(--dets-per-cat), not per image: drop --max-dets");
@@ -418,6 +452,48 @@ static int ids_in_gt(const coco_opts *o, const maskeval_gt *gt)
     return 1;
 }
 
+/* Resident memory now, from /proc/self/statm (0 if unknown). */
+static uint64_t resident_bytes(void)
+{
+    unsigned long long size = 0, res = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f == NULL) {
+        return 0;
+    }
+    if (fscanf(f, "%llu %llu", &size, &res) != 2) {
+        res = 0;
+    }
+    fclose(f);
+    return (uint64_t)res * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+/* --max-memory: the passes that keep the peak under the budget, given what
+ * the process holds now (the ground truth); maskeval_coco_passes_for_budget
+ * sizes the rest. 0, or an exit code (reported). */
+static int memory_passes(maskeval_ctx *ctx, const maskeval_gt *gt, const coco_opts *o,
+                         uint32_t *passes)
+{
+    const char *cmd = o->lvis ? "lvis" : "coco";
+    const uint64_t now = resident_bytes();
+    maskeval_status st;
+    if (now >= o->max_memory) {
+        return cli_usage_error(cmd, "--max-memory %llu MB: the ground truth alone holds %llu MB",
+                               (unsigned long long)(o->max_memory >> 20),
+                               (unsigned long long)(now >> 20));
+    }
+    st = maskeval_coco_passes_for_budget(ctx, gt, o->dt, &o->params, o->max_memory - now,
+                                         passes);
+    if (st == MASKEVAL_ERR_LIMIT) {
+        return cli_usage_error(cmd, "--max-memory %llu MB is too small: %s",
+                               (unsigned long long)(o->max_memory >> 20), maskeval_errmsg(ctx));
+    }
+    if (st != MASKEVAL_OK) {
+        cli_report(ctx, st);
+        return st == MASKEVAL_ERR_INVALID_ARG ? CLI_ERR_USAGE : CLI_ERR_INPUT;
+    }
+    return 0;
+}
+
 int cli_coco_run(const coco_opts *o)
 {
     maskeval_ctx *ctx = NULL;
@@ -428,6 +504,7 @@ int cli_coco_run(const coco_opts *o)
     maskeval_status st;
     char backend[640] = "";
     int rc = CLI_ERR_INPUT;
+    uint32_t passes = 1;
     const char *cmd = o->lvis ? "lvis" : "coco";
     unsigned flags = (o->iou_type == MASKEVAL_IOU_SEGM ? MASKEVAL_LOAD_SEGM : MASKEVAL_LOAD_BBOX) |
                      (o->lvis ? MASKEVAL_LOAD_LVIS : 0u);
@@ -469,7 +546,17 @@ int cli_coco_run(const coco_opts *o)
         rc = CLI_ERR_USAGE;
         goto done;
     }
-    if (st == MASKEVAL_OK) {
+    if (o->passes > 0) {
+        passes = (uint32_t)o->passes;
+    }
+    if (st == MASKEVAL_OK && o->max_memory > 0) {
+        if ((rc = memory_passes(ctx, gt, o, &passes)) != 0) {
+            cli_progress_done(&progress);
+            goto done;
+        }
+        rc = CLI_ERR_INPUT;
+    }
+    if (st == MASKEVAL_OK && passes <= 1) {
         st = maskeval_dets_load_file(ctx, gt, o->dt, &dets);
     }
     t_dt = cli_now();
@@ -483,7 +570,9 @@ int cli_coco_run(const coco_opts *o)
         st = maskeval_coco_evaluate_images(ctx, gt, dets, &o->params, o->shard_index,
                                            o->shard_count, &part);
     } else if (st == MASKEVAL_OK) {
-        st = maskeval_coco_evaluate(ctx, gt, dets, &o->params, &res);
+        st = passes > 1 ? maskeval_coco_evaluate_file_passes(ctx, gt, o->dt, &o->params, passes,
+                                                             &res)
+                        : maskeval_coco_evaluate(ctx, gt, dets, &o->params, &res);
         if (st == MASKEVAL_OK && o->report.numpy_compat != MASKEVAL_NUMPY_2_3) {
             st = maskeval_coco_result_set_numpy_compat(ctx, res, o->report.numpy_compat);
         }
@@ -527,6 +616,11 @@ int cli_coco_run(const coco_opts *o)
                 "evaluate total %.3f s [%s]\n",
                 t_gt - t0, t_dt - t_gt, stage[0], stage[1], stage[2], stage[3], t_eval - t_dt,
                 backend);
+        if (passes > 1) {
+            fprintf(stderr, "maskeval: --max-memory: results read and matched in %u passes over "
+                            "the images (inside \"evaluate total\")\n",
+                    passes);
+        }
     }
     rc = CLI_OK;
 done:

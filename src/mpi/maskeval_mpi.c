@@ -234,6 +234,11 @@ int main(int argc, char **argv)
             rc = cli_usage_error(argv[1], "maskeval-mpi shards by rank: drop --shard and "
                                           "--partial");
         }
+        if (rc == 0 && is_coco && (co.max_memory > 0 || co.passes > 0)) {
+            rc = cli_usage_error(argv[1], "maskeval-mpi shards by rank: --max-memory and "
+                                          "--passes are for one process (more ranks use less "
+                                          "memory each)");
+        }
         rc = rc == -1 ? CLI_OK : rc; /* --help */
     }
     if (rc == 0 && (is_coco ? co.gt != NULL : so.gt != NULL)) {
