@@ -21,34 +21,19 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "core/sort.h"
 #include "instance/instance.h"
 #include "io/json_util.h"
 
-typedef struct bytes {
-    char *v;
-    size_t n, cap;
-} bytes;
-
-static int bytes_put(const maskeval_alloc *a, bytes *b, const char *s, size_t n)
+/* Appends n bytes to a growable buffer (the project's maskeval_bytevec). */
+static int bytes_put(const maskeval_alloc *a, maskeval_bytevec *b, const void *src, size_t n)
 {
-    if (b->n + n + 1 > b->cap) {
-        size_t cap = b->cap > 0 ? b->cap : 4096;
-        char *v;
-        while (cap < b->n + n + 1) {
-            cap *= 2;
-        }
-        v = maskeval_malloc(a, cap);
-        if (v == NULL) {
-            return 0;
-        }
-        if (b->n > 0) {
-            memcpy(v, b->v, b->n);
-        }
-        maskeval_free(a, b->v);
-        b->v = v;
-        b->cap = cap;
+    void *p = b->v;
+    if (maskeval_grow(a, &p, &b->cap, b->n + n + 1, 1) != MASKEVAL_OK) {
+        return 0;
     }
-    memcpy(b->v + b->n, s, n);
+    b->v = p;
+    memcpy(b->v + b->n, src, n);
     b->n += n;
     return 1;
 }
@@ -90,7 +75,7 @@ static int refill(splitter *s)
 
 /* 1: an element in *e; 0: the array ended (and only whitespace followed);
  * -1: not what a valid results file holds; -2: out of memory. */
-static int next_element(const maskeval_alloc *a, splitter *s, bytes *e)
+static int next_element(const maskeval_alloc *a, splitter *s, maskeval_bytevec *e)
 {
     int c, depth = 0, in_str = 0, esc = 0;
     e->n = 0;
@@ -191,7 +176,7 @@ static int next_element(const maskeval_alloc *a, splitter *s, bytes *e)
 
 /* A fast look for "image_id": <integer> among the object's own members:
  * 1 found, 0 not found this way (escaped keys, other number forms). */
-static int quick_image(const bytes *e, int64_t *id)
+static int quick_image(const maskeval_bytevec *e, int64_t *id)
 {
     static const char key[] = "\"image_id\"";
     const size_t kl = sizeof(key) - 1;
@@ -256,7 +241,7 @@ static int quick_image(const bytes *e, int64_t *id)
 }
 
 /* The element's image_id (1), or 0 when it has none that is an integer. */
-static int element_image(const bytes *e, int64_t *id)
+static int element_image(const maskeval_bytevec *e, int64_t *id)
 {
     cJSON *root;
     if (quick_image(e, id)) {
@@ -269,21 +254,6 @@ static int element_image(const bytes *e, int64_t *id)
     return ok;
 }
 
-/* Position of id in the sorted list, or -1. */
-static long position(const int64_t *ids, size_t n, int64_t id)
-{
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        const size_t mid = lo + (hi - lo) / 2;
-        if (ids[mid] < id) {
-            lo = mid + 1;
-        } else {
-            hi = mid;
-        }
-    }
-    return lo < n && ids[lo] == id ? (long)lo : -1;
-}
-
 /* One pass: 1 done (records in *part), 0 fall back to one pass, <0 failed (status -r). */
 static int one_pass(maskeval_ctx *ctx, const maskeval_gt *gt, const char *path,
                     const maskeval_coco_params *params, const maskeval_eparams *ep, uint32_t pass,
@@ -291,7 +261,7 @@ static int one_pass(maskeval_ctx *ctx, const maskeval_gt *gt, const char *path,
 {
     const maskeval_alloc *a = &ctx->alloc;
     splitter *s = maskeval_calloc(a, 1, sizeof(*s));
-    bytes e = {0}, buf = {0}, map = {0};
+    maskeval_bytevec e = {0}, buf = {0}, map = {0};
     maskeval_dets *dets = NULL;
     uint64_t g = 0;
     int r, rc = 1;
@@ -313,14 +283,14 @@ static int one_pass(maskeval_ctx *ctx, const maskeval_gt *gt, const char *path,
             rc = 0;
             break;
         }
-        p = position(ep->img_ids, ep->I, id);
+        p = maskeval_find_i64(ep->img_ids, ep->I, id);
         if (p < 0 && !maskeval_gt_has_image(gt, id)) {
             rc = 0;
             break;
         }
         mine = g == 0 || (p >= 0 ? (uint32_t)((size_t)p % passes) == pass : pass == 0);
         if (mine && ((buf.n > 1 && !bytes_put(a, &buf, ",", 1)) || !bytes_put(a, &buf, e.v, e.n) ||
-                     !bytes_put(a, &map, (const char *)&g, sizeof(g)))) {
+                     !bytes_put(a, &map, &g, sizeof(g)))) {
             rc = -(int)MASKEVAL_ERR_NOMEM;
         }
         g++;
@@ -423,7 +393,7 @@ maskeval_status maskeval_coco_passes_for_budget(maskeval_ctx *ctx, const maskeva
     const maskeval_alloc *a;
     maskeval_eparams ep;
     splitter *s;
-    bytes e = {0};
+    maskeval_bytevec e = {0};
     uint64_t n = 0, text = 0, fixed, arrays;
     int r;
     maskeval_status st;
