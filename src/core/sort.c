@@ -55,3 +55,17 @@ void maskeval_sort_desc_stable(uint32_t *idx, size_t n, const double *keys, uint
         memcpy(idx, src, n * sizeof(uint32_t));
     }
 }
+
+long maskeval_find_i64(const int64_t *v, size_t n, int64_t x)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        const size_t mid = lo + (hi - lo) / 2;
+        if (v[mid] < x) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return lo < n && v[lo] == x ? (long)lo : -1;
+}

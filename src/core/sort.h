@@ -14,4 +14,7 @@
  */
 void maskeval_sort_desc_stable(uint32_t *idx, size_t n, const double *keys, uint32_t *tmp);
 
+/* Index of x in the ascending v[0..n) (the first if it repeats), or -1. */
+long maskeval_find_i64(const int64_t *v, size_t n, int64_t x);
+
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/npcompat.h"
+#include "core/sort.h"
 #include "instance/instance.h"
 
 void maskeval_coco_params_init(maskeval_coco_params *p)
@@ -217,16 +218,8 @@ maskeval_status maskeval_eparams_resolve(maskeval_ctx *ctx, const maskeval_coco_
         }
         for (size_t k = 0; k < ep->K; k++) {
             /* a category id the ground truth lacks: lvis-api raises KeyError */
-            size_t lo = 0, hi = gt->n_cat;
-            while (lo < hi) {
-                const size_t mid = lo + (hi - lo) / 2;
-                if (gt->cat_id[mid] < ep->k_ids[k]) {
-                    lo = mid + 1;
-                } else {
-                    hi = mid;
-                }
-            }
-            if (lo == gt->n_cat || gt->cat_id[lo] != ep->k_ids[k]) {
+            const long lo = maskeval_find_i64(gt->cat_id, gt->n_cat, ep->k_ids[k]);
+            if (lo < 0) {
                 const long long id = (long long)ep->k_ids[k];
                 maskeval_eparams_free(a, ep);
                 return maskeval_fail(ctx, MASKEVAL_ERR_INVALID_ARG,

@@ -187,6 +187,31 @@ void maskeval_plan_free(const maskeval_alloc *a, maskeval_plan *plan)
     memset(plan, 0, sizeof(*plan));
 }
 
+/* Objects grouped by image, in their order (a stable counting sort):
+ * by_img[start[g] .. start[g + 1]) are the objects j with img[j] == g;
+ * objects with img[j] < 0 are left out. start holds n_img + 1 entries. */
+static void group_by_image(const int32_t *img, size_t n, size_t n_img, size_t *start,
+                           uint32_t *by_img)
+{
+    for (size_t j = 0; j < n; j++) {
+        if (img[j] >= 0) {
+            start[img[j] + 1]++;
+        }
+    }
+    for (size_t g = 0; g < n_img; g++) {
+        start[g + 1] += start[g];
+    }
+    for (size_t j = 0; j < n; j++) {
+        if (img[j] >= 0) {
+            by_img[start[img[j]]++] = (uint32_t)j;
+        }
+    }
+    for (size_t g = n_img; g > 0; g--) {
+        start[g] = start[g - 1];
+    }
+    start[0] = 0;
+}
+
 /* Ground-truth items in pycocotools' _prepare order (see the file banner). */
 static maskeval_status gt_items(maskeval_ctx *ctx, const maskeval_plan *plan,
                                 const cat_lookup *cl, const int32_t *img_eval,
@@ -207,23 +232,7 @@ static maskeval_status gt_items(maskeval_ctx *ctx, const maskeval_plan *plan,
         goto done;
     }
     /* Annotations per image, in file order (pycocotools' imgToAnns). */
-    for (size_t j = 0; j < gt->n_ann; j++) {
-        if (gt->ann_img[j] >= 0) {
-            start[gt->ann_img[j] + 1]++;
-        }
-    }
-    for (size_t g = 0; g < gt->n_img; g++) {
-        start[g + 1] += start[g];
-    }
-    for (size_t j = 0; j < gt->n_ann; j++) {
-        if (gt->ann_img[j] >= 0) {
-            by_img[start[gt->ann_img[j]]++] = (uint32_t)j;
-        }
-    }
-    for (size_t g = gt->n_img; g > 0; g--) {
-        start[g] = start[g - 1];
-    }
-    start[0] = 0;
+    group_by_image(gt->ann_img, gt->n_ann, gt->n_img, start, by_img);
 
     for (size_t i = 0; i < ep->I; i++) {
         int32_t g = img_gt[i];
@@ -342,19 +351,7 @@ static maskeval_status lvis_cap(maskeval_ctx *ctx, const maskeval_plan *plan, ui
         st = maskeval_nomem(ctx, "capping detections per image");
         goto done;
     }
-    for (size_t j = 0; j < d->n; j++) {
-        start[d->img[j] + 1]++;
-    }
-    for (size_t g = 0; g < n_img; g++) {
-        start[g + 1] += start[g];
-    }
-    for (size_t j = 0; j < d->n; j++) {
-        by_img[start[d->img[j]]++] = (uint32_t)j;
-    }
-    for (size_t g = n_img; g > 0; g--) {
-        start[g] = start[g - 1];
-    }
-    start[0] = 0;
+    group_by_image(d->img, d->n, n_img, start, by_img);
     for (size_t g = 0; g < n_img; g++) {
         uint32_t *v = by_img + start[g];
         const size_t n = start[g + 1] - start[g];

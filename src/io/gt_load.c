@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "core/digest.h"
+#include "core/sort.h"
 #include "io/dataset.h"
 #include "io/file_read.h"
 #include "io/json_elements.h"
@@ -48,30 +49,12 @@ static int id_index_cmp(const void *pa, const void *pb)
 
 int32_t maskeval_gt_find_image(const maskeval_gt *gt, int64_t id)
 {
-    size_t lo = 0, hi = gt->n_img;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (gt->img_id[mid] < id) {
-            lo = mid + 1;
-        } else {
-            hi = mid;
-        }
-    }
-    return (lo < gt->n_img && gt->img_id[lo] == id) ? (int32_t)lo : -1;
+    return (int32_t)maskeval_find_i64(gt->img_id, gt->n_img, id);
 }
 
 static int32_t find_category(const maskeval_gt *gt, int64_t id)
 {
-    size_t lo = 0, hi = gt->n_cat;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (gt->cat_id[mid] < id) {
-            lo = mid + 1;
-        } else {
-            hi = mid;
-        }
-    }
-    return (lo < gt->n_cat && gt->cat_id[lo] == id) ? (int32_t)lo : -1;
+    return (int32_t)maskeval_find_i64(gt->cat_id, gt->n_cat, id);
 }
 
 const char *maskeval_gt_category_name(const maskeval_gt *gt, int64_t category_id)

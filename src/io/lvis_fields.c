@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/sort.h"
 #include "io/lvis_fields.h"
 #include "io/json_util.h"
 
@@ -138,28 +139,14 @@ done:
     return st;
 }
 
-static int in_sorted(const int64_t *v, size_t n, int64_t x)
-{
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        const size_t mid = lo + (hi - lo) / 2;
-        if (v[mid] < x) {
-            lo = mid + 1;
-        } else {
-            hi = mid;
-        }
-    }
-    return lo < n && v[lo] == x;
-}
-
 int maskeval_lvis_is_neg(const maskeval_gt *gt, int32_t img, int64_t cat_id)
 {
     const uint32_t lo = gt->img_neg_off[img], hi = gt->img_neg_off[img + 1];
-    return hi > lo && in_sorted(gt->img_neg + lo, hi - lo, cat_id);
+    return hi > lo && maskeval_find_i64(gt->img_neg + lo, hi - lo, cat_id) >= 0;
 }
 
 int maskeval_lvis_is_not_exhaustive(const maskeval_gt *gt, int32_t img, int64_t cat_id)
 {
     const uint32_t lo = gt->img_nel_off[img], hi = gt->img_nel_off[img + 1];
-    return hi > lo && in_sorted(gt->img_nel + lo, hi - lo, cat_id);
+    return hi > lo && maskeval_find_i64(gt->img_nel + lo, hi - lo, cat_id) >= 0;
 }

@@ -30,16 +30,7 @@ static int first_cmp(const void *pa, const void *pb)
 
 static int32_t dense_class(const tide_data *d, int64_t id)
 {
-    size_t lo = 0, hi = d->n_cls;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (d->cls_id[mid] < id) {
-            lo = mid + 1;
-        } else {
-            hi = mid;
-        }
-    }
-    return (int32_t)lo; /* always found: every id is in the table */
+    return (int32_t)maskeval_find_i64(d->cls_id, d->n_cls, id); /* every id is in the table */
 }
 
 static maskeval_status make_classes(maskeval_ctx *ctx, tide_data *d)
