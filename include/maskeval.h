@@ -214,6 +214,82 @@ MASKEVAL_API double maskeval_rle_iou(const uint32_t *dt, size_t dt_n, const uint
 /* pycocotools box IoU of [x, y, w, h] boxes, in its exact order of operations. */
 MASKEVAL_API double maskeval_box_iou(const double dt[4], const double gt[4], int gt_crowd);
 
+/*
+ * Many masks at once, as compressed strings (what pycocotools.mask offers).
+ * A maskeval_rles is a list of compressed strings back to back in one
+ * buffer: string i is str[off[i] .. off[i + 1]) (maskeval_rles_strings; the
+ * pointers stay valid until the list changes). The maskeval_rles_* calls that
+ * produce masks append to one; those that read masks take such a buffer and
+ * offsets (n + 1 of them) from anywhere.
+ */
+typedef struct maskeval_rles maskeval_rles;
+
+MASKEVAL_API maskeval_status maskeval_rles_create(maskeval_ctx *ctx, maskeval_rles **out);
+MASKEVAL_API void maskeval_rles_destroy(maskeval_rles *r);
+MASKEVAL_API void maskeval_rles_clear(maskeval_rles *r);
+MASKEVAL_API size_t maskeval_rles_count(const maskeval_rles *r);
+MASKEVAL_API const char *maskeval_rles_strings(const maskeval_rles *r,
+                                               const uint64_t **off /* out */);
+
+/* Layout of dense masks: column-major (pycocotools' Fortran-order H x W x N:
+ * pixel (y, x) at x*h + y) or row-major (numpy's C-order N x H x W); any
+ * nonzero byte is foreground, unless MASKEVAL_MASK_RAW_VALUES asks for
+ * pycocotools' rleEncode, where a run also ends where a nonzero value
+ * changes (1 then 2). */
+enum { MASKEVAL_MASK_COL_MAJOR = 0u, MASKEVAL_MASK_ROW_MAJOR = 1u, MASKEVAL_MASK_RAW_VALUES = 2u };
+
+/* Encodes n masks of h x w bytes each, back to back, on the context's threads. */
+MASKEVAL_API maskeval_status maskeval_rles_encode(maskeval_ctx *ctx, maskeval_rles *r,
+                                                  const uint8_t *masks, size_t n, uint32_t h,
+                                                  uint32_t w, unsigned layout);
+/* pycocotools' frPoly: polygon i is xy[poly_off[i] .. poly_off[i + 1]) (x, y
+ * pairs; an odd last coordinate is ignored), each one mask of h x w. */
+MASKEVAL_API maskeval_status maskeval_rles_polygons(maskeval_ctx *ctx, maskeval_rles *r,
+                                                    const double *xy, const uint64_t *poly_off,
+                                                    size_t n, uint32_t h, uint32_t w);
+/* annToRLE of polygon annotations: group i is polygons [group_off[i],
+ * group_off[i + 1]) of poly_off at h[i] x w[i], rasterized and merged into
+ * one string (frPyObjects + merge). */
+MASKEVAL_API maskeval_status maskeval_rles_polygon_groups(maskeval_ctx *ctx, maskeval_rles *r,
+                                                          const double *xy,
+                                                          const uint64_t *poly_off,
+                                                          const uint64_t *group_off,
+                                                          size_t n_groups, const uint32_t *h,
+                                                          const uint32_t *w);
+/* frUncompressedRLE: counts[off[i] .. off[i + 1]) to string i. */
+MASKEVAL_API maskeval_status maskeval_rles_counts(maskeval_ctx *ctx, maskeval_rles *r,
+                                                  const uint32_t *counts, const uint64_t *off,
+                                                  size_t n);
+/* merge(intersect): one string appended, of size *out_h x *out_w (0 x 0
+ * when the sizes h[i] x w[i] differ, or n = 0, as pycocotools). */
+MASKEVAL_API maskeval_status maskeval_rles_merge(maskeval_ctx *ctx, maskeval_rles *r,
+                                                 const char *str, const uint64_t *off, size_t n,
+                                                 const uint32_t *h, const uint32_t *w,
+                                                 int intersect, uint32_t *out_h, uint32_t *out_w);
+/* area (uint32) and toBbox (4 doubles) of each string (either may be NULL).
+ * Strings whose counts do not sum to h x w are refused. */
+MASKEVAL_API maskeval_status maskeval_rles_info(maskeval_ctx *ctx, const char *str,
+                                                const uint64_t *off, size_t n, const uint32_t *h,
+                                                const uint32_t *w, uint32_t *area /* out */,
+                                                double *bbox /* out */);
+/* decode: n masks of h x w, column-major, into out (n*h*w bytes of 0/1). */
+MASKEVAL_API maskeval_status maskeval_rles_decode(maskeval_ctx *ctx, const char *str,
+                                                  const uint64_t *off, size_t n, uint32_t h,
+                                                  uint32_t w, uint8_t *out /* out */);
+/* pycocotools' iou of nd detection and ng ground-truth masks: out[g*nd + d]
+ * (a column-major nd x ng matrix), -1 for overlapping boxes of masks of
+ * different sizes; iscrowd may be NULL. */
+MASKEVAL_API maskeval_status maskeval_rles_iou(maskeval_ctx *ctx, const char *dt,
+                                               const uint64_t *dt_off, size_t nd,
+                                               const uint32_t *dt_h, const uint32_t *dt_w,
+                                               const char *gt, const uint64_t *gt_off, size_t ng,
+                                               const uint32_t *gt_h, const uint32_t *gt_w,
+                                               const uint8_t *iscrowd, double *out /* out */);
+/* The same for [x, y, w, h] boxes (bbIou). */
+MASKEVAL_API void maskeval_box_iou_matrix(const double *dt, size_t nd, const double *gt,
+                                          size_t ng, const uint8_t *iscrowd,
+                                          double *out /* out */);
+
 /* ------------------------------------------------------------------------ */
 /* COCO ground truth and results                                             */
 /* ------------------------------------------------------------------------ */
@@ -272,6 +348,55 @@ MASKEVAL_API maskeval_status maskeval_dets_load_buffer(maskeval_ctx *ctx, const 
 MASKEVAL_API void maskeval_dets_destroy(maskeval_dets *dets);
 MASKEVAL_API size_t maskeval_dets_count(const maskeval_dets *dets);
 
+/*
+ * Ground truth and detections from column arrays in memory (the Python
+ * package builds them from its dicts). Values are taken as given - "area"
+ * and boxes are never recomputed, crowd flags are pycocotools' iscrowd - and
+ * masks are compressed RLE strings (pycocotools' counts, no NUL needed) of
+ * their image's size, back to back in one buffer: mask i is
+ * rle[rle_off[i] .. rle_off[i + 1]). Ids of images and of categories must be
+ * unique; a repeated annotation id behaves as in the JSON loader (the last
+ * one wins). flags are MASKEVAL_LOAD_SEGM and/or MASKEVAL_LOAD_BBOX (LVIS
+ * fields are not taken from arrays); heights/widths, masks and boxes are read
+ * only where the flags need them. Errors name the element by its index.
+ */
+typedef struct maskeval_gt_arrays {
+    size_t struct_size;           /* = sizeof(maskeval_gt_arrays) */
+    size_t n_images;
+    const int64_t *image_ids;
+    const uint32_t *heights, *widths;
+    size_t n_categories;
+    const int64_t *category_ids;
+    const char *category_names;   /* n_categories NUL-terminated names back to back, or NULL */
+    size_t n_annotations;
+    const int64_t *ann_ids, *ann_image_ids, *ann_category_ids;
+    const uint8_t *ann_iscrowd;   /* NULL: none */
+    const double *ann_area;
+    const double *ann_bbox;       /* [4 n] x, y, w, h */
+    const char *ann_rle;
+    const uint64_t *ann_rle_off;  /* [n + 1] */
+} maskeval_gt_arrays;
+
+MASKEVAL_API maskeval_status maskeval_gt_from_arrays(maskeval_ctx *ctx,
+                                                     const maskeval_gt_arrays *in, unsigned flags,
+                                                     maskeval_gt **out /* out */);
+
+/* Detections of gt's images (an unknown image id is an error). bbox may be
+ * NULL with masks (then toBbox of each mask). */
+typedef struct maskeval_dets_arrays {
+    size_t struct_size;           /* = sizeof(maskeval_dets_arrays) */
+    size_t n;
+    const int64_t *image_ids, *category_ids;
+    const double *scores, *areas;
+    const double *bbox;           /* [4 n] */
+    const char *rle;
+    const uint64_t *rle_off;      /* [n + 1] */
+} maskeval_dets_arrays;
+
+MASKEVAL_API maskeval_status maskeval_dets_from_arrays(maskeval_ctx *ctx, const maskeval_gt *gt,
+                                                       const maskeval_dets_arrays *in,
+                                                       maskeval_dets **out /* out */);
+
 /* ------------------------------------------------------------------------ */
 /* COCO evaluation                                                           */
 /* ------------------------------------------------------------------------ */
@@ -312,6 +437,10 @@ typedef struct maskeval_coco_params {
      * the categories of each frequency group into one curve (AP-pool). */
     int lvis_ap;
     int64_t lvis_dets_per_cat;    /* default 10000 */
+    /* Recall thresholds (pycocotools' recThrs, used verbatim, any finite
+     * values); default np.linspace(0, 1, 101). */
+    const double *rec_thrs;
+    size_t n_rec_thrs;
 } maskeval_coco_params;
 
 enum { MASKEVAL_LVIS_AP_STANDARD = 0, MASKEVAL_LVIS_AP_FIXED = 1, MASKEVAL_LVIS_AP_POOLED = 2 };

@@ -150,11 +150,18 @@ static void curve(const maskeval_eparams *ep, const uint8_t *st, const uint32_t 
         }
     }
     {
+        /* np.searchsorted(rc, recThrs, 'left') per threshold; pycocotools'
+         * loop stops at the first index past the end (its bare except), so
+         * every later threshold stays 0 even if it is smaller. */
         size_t j = 0;
+        int past_end = 0;
         for (size_t r = 0; r < ep->R; r++) {
             double *o = prec + r * stride, *so = scores + r * stride;
             const double thr = ep->rec_thrs[r];
-            if (!any) {
+            if (r > 0 && thr < ep->rec_thrs[r - 1]) {
+                j = 0; /* unsorted thresholds: search again from the start */
+            }
+            if (!any || past_end) {
                 *o = 0;
                 *so = 0;
                 continue;
@@ -176,6 +183,7 @@ static void curve(const maskeval_eparams *ep, const uint8_t *st, const uint32_t 
             } else {
                 *o = 0;
                 *so = 0;
+                past_end = 1;
             }
         }
     }

@@ -118,8 +118,12 @@ maskeval_status maskeval_eparams_resolve(maskeval_ctx *ctx, const maskeval_coco_
     }
 
     ep->T = p.iou_thrs != NULL ? p.n_iou_thrs : 10;
-    ep->R = 101;
+    ep->R = p.rec_thrs != NULL ? p.n_rec_thrs : 101;
     ep->M = ep->lvis ? 1 : p.max_dets != NULL ? p.n_max_dets : 3;
+    if (ep->R == 0) {
+        return maskeval_fail(ctx, MASKEVAL_ERR_INVALID_ARG,
+                             "at least one recall threshold is needed");
+    }
     if (ep->T == 0) {
         return maskeval_fail(ctx, MASKEVAL_ERR_INVALID_ARG, "at least one IoU threshold is needed");
     }
@@ -146,7 +150,18 @@ maskeval_status maskeval_eparams_resolve(maskeval_ctx *ctx, const maskeval_coco_
     } else {
         maskeval_linspace(.5, .95, 10, ep->iou_thrs);
     }
-    maskeval_linspace(0.0, 1.0, 101, ep->rec_thrs);
+    if (p.rec_thrs != NULL) {
+        for (size_t r = 0; r < ep->R; r++) {
+            if (!isfinite(p.rec_thrs[r])) {
+                maskeval_eparams_free(a, ep);
+                return maskeval_fail(ctx, MASKEVAL_ERR_INVALID_ARG,
+                                     "recall thresholds must be finite numbers");
+            }
+            ep->rec_thrs[r] = p.rec_thrs[r];
+        }
+    } else {
+        maskeval_linspace(0.0, 1.0, 101, ep->rec_thrs);
+    }
     for (size_t m = 0; m < ep->M; m++) {
         ep->max_dets[m] = ep->lvis             ? (int64_t)UINT32_MAX
                           : p.max_dets != NULL ? p.max_dets[m]

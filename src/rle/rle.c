@@ -88,8 +88,8 @@ void maskeval_rle_bbox(const uint32_t *counts, size_t n, uint32_t h, uint32_t w,
  * either operand's run ends; a count is emitted whenever the merged value
  * changes or both operands are exhausted.
  */
-size_t maskeval_rle_union(const uint32_t *a, size_t na, const uint32_t *b, size_t nb,
-                          uint32_t *out)
+size_t maskeval_rle_merge2(const uint32_t *a, size_t na, const uint32_t *b, size_t nb,
+                           int intersect, uint32_t *out)
 {
     size_t ia = 1, ib = 1, m = 0;
     uint32_t ca, cb, cc = 0, ct = 1;
@@ -124,13 +124,19 @@ size_t maskeval_rle_union(const uint32_t *a, size_t na, const uint32_t *b, size_
         }
         ct += cb;
         vp = v;
-        v = va || vb;
+        v = intersect ? (va && vb) : (va || vb);
         if (v != vp || ct == 0) {
             out[m++] = cc;
             cc = 0;
         }
     }
     return m;
+}
+
+size_t maskeval_rle_union(const uint32_t *a, size_t na, const uint32_t *b, size_t nb,
+                          uint32_t *out)
+{
+    return maskeval_rle_merge2(a, na, b, nb, 0, out);
 }
 
 /* Advances a cursor to the next non-empty 1-run [*s, *e); returns 0 at the end. */

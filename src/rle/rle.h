@@ -152,6 +152,10 @@ maskeval_rle_strerr maskeval_rle_str_scan(const char *s, size_t len, uint32_t h,
 size_t maskeval_rle_union(const uint32_t *a, size_t na, const uint32_t *b, size_t nb,
                           uint32_t *out);
 
+/* The same loop with intersect != 0: rleMerge(intersect = 1)'s intersection. */
+size_t maskeval_rle_merge2(const uint32_t *a, size_t na, const uint32_t *b, size_t nb,
+                           int intersect, uint32_t *out);
+
 /* Number of pixels set in both masks (which must have the same size). */
 uint64_t maskeval_rle_intersection(const uint32_t *a, size_t na, const uint32_t *b, size_t nb);
 
