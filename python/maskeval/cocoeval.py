@@ -1,0 +1,500 @@
+"""pycocotools.cocoeval.COCOeval and Params, evaluated by the maskeval C library.
+
+evaluate() builds column arrays from the COCO dicts (after pycocotools'
+_prepare rules) and runs the C matcher, which keeps per-image evaluation
+records; accumulate() integrates them in C into precision / recall / scores
+arrays of pycocotools' shapes; summarize() prints and computes the 12 (or 10)
+statistics with numpy exactly as pycocotools does, so `stats` equals
+pycocotools' under whatever numpy is installed.
+
+`evalImgs` and `ious` are computed on first access (they cost more than the
+evaluation itself: pycocotools always builds them, few callers read them),
+with pycocotools' layout, types and dtypes. `_gts` / `_dts` are filled by
+evaluate() as pycocotools fills them, for subclasses such as detectron2's
+COCOeval_opt.
+
+Any number of area ranges is supported (the C engine evaluates four per pass;
+more ranges take more passes), any IoU and recall thresholds, any maxDets list
+(fewer than three only fails in summarize(), as in pycocotools).
+iouType="keypoints" is not evaluated yet (NotImplementedError at evaluate()).
+"""
+import copy
+import ctypes as C
+import datetime
+import os
+import time
+from collections import defaultdict
+
+import numpy as np
+
+from . import _ingest, _lib
+from . import mask as maskUtils
+from ._lib import lib
+
+__all__ = ["COCOeval", "Params"]
+
+_N_AREAS = 4  # area ranges per C evaluation (MASKEVAL_N_AREAS)
+
+
+class Params:
+    """pycocotools' evaluation parameters (same fields, defaults and dtypes)."""
+
+    def setDetParams(self):
+        self.imgIds = []
+        self.catIds = []
+        self.iouThrs = np.linspace(.5, 0.95, int(np.round((0.95 - .5) / .05)) + 1, endpoint=True)
+        self.recThrs = np.linspace(.0, 1.00, int(np.round((1.00 - .0) / .01)) + 1, endpoint=True)
+        self.maxDets = [1, 10, 100]
+        self.areaRng = [[0 ** 2, 1e5 ** 2], [0 ** 2, 32 ** 2], [32 ** 2, 96 ** 2],
+                        [96 ** 2, 1e5 ** 2]]
+        self.areaRngLbl = ["all", "small", "medium", "large"]
+        self.useCats = 1
+
+    def setKpParams(self):
+        self.imgIds = []
+        self.catIds = []
+        self.iouThrs = np.linspace(.5, 0.95, int(np.round((0.95 - .5) / .05)) + 1, endpoint=True)
+        self.recThrs = np.linspace(.0, 1.00, int(np.round((1.00 - .0) / .01)) + 1, endpoint=True)
+        self.maxDets = [20]
+        self.areaRng = [[0 ** 2, 1e5 ** 2], [32 ** 2, 96 ** 2], [96 ** 2, 1e5 ** 2]]
+        self.areaRngLbl = ["all", "medium", "large"]
+        self.useCats = 1
+        self.kpt_oks_sigmas = np.array([.26, .25, .25, .35, .35, .79, .79, .72, .72, .62, .62,
+                                        1.07, 1.07, .87, .87, .89, .89]) / 10.0
+
+    def __init__(self, iouType="segm"):
+        if iouType == "segm" or iouType == "bbox":
+            self.setDetParams()
+        elif iouType == "keypoints":
+            self.setKpParams()
+        else:
+            raise Exception("iouType not supported")
+        self.iouType = iouType
+        self.useSegm = None
+
+
+def _default_backend():
+    return os.environ.get("MASKEVAL_BACKEND", "cpu")
+
+
+class COCOeval:
+    def __init__(self, cocoGt=None, cocoDt=None, iouType="segm", *, backend=None):
+        if not iouType:
+            print("iouType not specified. use default iouType segm")
+        self.cocoGt = cocoGt
+        self.cocoDt = cocoDt
+        self._evalImgs = defaultdict(list)
+        self._evalImgs_pending = False
+        self.eval = {}
+        self._gts = defaultdict(list)
+        self._dts = defaultdict(list)
+        self.params = Params(iouType=iouType)
+        self._paramsEval = {}
+        self.stats = []
+        self._ious = {}
+        self._ious_pending = False
+        self._backend = backend or _default_backend()
+        self._run = None
+        if cocoGt is not None:
+            self.params.imgIds = sorted(cocoGt.getImgIds())
+            self.params.catIds = sorted(cocoGt.getCatIds())
+
+    # --- lazily computed pycocotools attributes -------------------------------------
+
+    @property
+    def evalImgs(self):
+        if self._evalImgs_pending:
+            self._evalImgs_pending = False
+            self._evalImgs = self._build_eval_imgs()
+        return self._evalImgs
+
+    @evalImgs.setter
+    def evalImgs(self, v):
+        self._evalImgs_pending = False
+        self._evalImgs = v
+
+    @property
+    def ious(self):
+        if self._ious_pending:
+            self._ious_pending = False
+            p = self._paramsEval
+            cat_ids = p.catIds if p.useCats else [-1]
+            self._ious = {(i, k): self._compute_iou(i, k, p) for i in p.imgIds for k in cat_ids}
+        return self._ious
+
+    @ious.setter
+    def ious(self, v):
+        self._ious_pending = False
+        self._ious = v
+
+    # --- pycocotools' steps ---------------------------------------------------------
+
+    def _prepare(self):
+        p = self.params
+        gts, dts = _ingest.prepare(self.cocoGt, self.cocoDt, p)
+        self._gts = defaultdict(list)
+        self._dts = defaultdict(list)
+        for gt in gts:
+            self._gts[gt["image_id"], gt["category_id"]].append(gt)
+        for dt in dts:
+            self._dts[dt["image_id"], dt["category_id"]].append(dt)
+        self.evalImgs = defaultdict(list)
+        self.eval = {}
+        return gts, dts
+
+    def evaluate(self):
+        tic = time.time()
+        print("Running per image evaluation...")
+        p = self.params
+        if p.useSegm is not None:
+            p.iouType = "segm" if p.useSegm == 1 else "bbox"
+            print("useSegm (deprecated) is not None. Running {} evaluation".format(p.iouType))
+        print("Evaluate annotation type *{}*".format(p.iouType))
+        p.imgIds = list(np.unique(p.imgIds))
+        if p.useCats:
+            p.catIds = list(np.unique(p.catIds))
+        p.maxDets = sorted(p.maxDets)
+        self.params = p
+        if p.iouType == "keypoints":
+            raise NotImplementedError("maskeval.COCOeval: iouType='keypoints' is not "
+                                      "evaluated yet")
+        if p.iouType not in ("segm", "bbox"):
+            raise Exception("unknown iouType for iou computation")
+        self._run = None
+        gts, dts = self._prepare()
+        self._run = _Run(self._backend, self.cocoGt, gts, dts, p)
+        self._paramsEval = copy.deepcopy(self.params)
+        self._evalImgs_pending = True
+        self._ious_pending = True
+        print("DONE (t={:0.2f}s).".format(time.time() - tic))
+
+    def computeIoU(self, imgId, catId):
+        return self._compute_iou(imgId, catId, self.params)
+
+    def _compute_iou(self, imgId, catId, p):
+        if p.useCats:
+            gt = self._gts[imgId, catId]
+            dt = self._dts[imgId, catId]
+        else:
+            gt = [g for cId in p.catIds for g in self._gts[imgId, cId]]
+            dt = [d for cId in p.catIds for d in self._dts[imgId, cId]]
+        if len(gt) == 0 and len(dt) == 0:
+            return []
+        order = np.argsort([-d["score"] for d in dt], kind="mergesort")
+        dt = [dt[i] for i in order][:p.maxDets[-1]]
+        if p.iouType == "segm":
+            g = [o["segmentation"] for o in gt]
+            d = [o["segmentation"] for o in dt]
+        elif p.iouType == "bbox":
+            g = [o["bbox"] for o in gt]
+            d = [o["bbox"] for o in dt]
+        else:
+            raise Exception("unknown iouType for iou computation")
+        return maskUtils.iou(d, g, [int(o["iscrowd"]) for o in gt])
+
+    def accumulate(self, p=None):
+        print("Accumulating evaluation results...")
+        tic = time.time()
+        if self._eval_imgs_empty():
+            print("Please run evaluate() first")
+        if self._run is None:
+            raise RuntimeError("maskeval.COCOeval.accumulate: evaluate() has not run")
+        if p is None:
+            p = self.params
+        p.catIds = p.catIds if p.useCats == 1 else [-1]
+        pe = self._paramsEval
+        if (list(p.catIds) != (list(pe.catIds) if pe.useCats else [-1])
+                or list(p.imgIds) != list(pe.imgIds) or list(p.maxDets) != list(pe.maxDets)
+                or [list(a) for a in p.areaRng] != [list(a) for a in pe.areaRng]
+                or not np.array_equal(np.asarray(p.iouThrs), np.asarray(pe.iouThrs))
+                or not np.array_equal(np.asarray(p.recThrs), np.asarray(pe.recThrs))):
+            raise NotImplementedError("maskeval.COCOeval.accumulate: parameters other than "
+                                      "the evaluated ones (a subset) are not supported")
+        precision, recall, scores = self._run.accumulate()
+        T, R, K, A, M = precision.shape
+        self.eval = {"params": p, "counts": [T, R, K, A, M],
+                     "date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M:%S"),
+                     "precision": precision, "recall": recall, "scores": scores}
+        print("DONE (t={:0.2f}s).".format(time.time() - tic))
+
+    def _eval_imgs_empty(self):
+        """`not self.evalImgs`, without building it: K * A * I entries."""
+        if not self._evalImgs_pending:
+            return not self._evalImgs
+        pe = self._paramsEval
+        k = len(pe.catIds) if pe.useCats else 1
+        return k * len(pe.areaRng) * len(pe.imgIds) == 0
+
+    def summarize(self):
+        def _summarize(ap=1, iouThr=None, areaRng="all", maxDets=100):
+            p = self.params
+            line = " {:<18} {} @[ IoU={:<9} | area={:>6s} | maxDets={:>3d} ] = {:0.3f}"
+            title = "Average Precision" if ap == 1 else "Average Recall"
+            kind = "(AP)" if ap == 1 else "(AR)"
+            if iouThr is None:
+                iou = "{:0.2f}:{:0.2f}".format(p.iouThrs[0], p.iouThrs[-1])
+            else:
+                iou = "{:0.2f}".format(iouThr)
+            aind = [i for i, lbl in enumerate(p.areaRngLbl) if lbl == areaRng]
+            mind = [i for i, m in enumerate(p.maxDets) if m == maxDets]
+            s = self.eval["precision"] if ap == 1 else self.eval["recall"]
+            if iouThr is not None:
+                s = s[np.where(iouThr == p.iouThrs)[0]]
+            s = s[:, :, :, aind, mind] if ap == 1 else s[:, :, aind, mind]
+            valid = s[s > -1]
+            mean_s = -1 if len(valid) == 0 else np.mean(valid)
+            print(line.format(title, kind, iou, areaRng, maxDets, mean_s))
+            return mean_s
+
+        def _dets():
+            md = self.params.maxDets
+            stats = np.zeros((12,))
+            stats[0] = _summarize(1)
+            stats[1] = _summarize(1, iouThr=.5, maxDets=md[2])
+            stats[2] = _summarize(1, iouThr=.75, maxDets=md[2])
+            stats[3] = _summarize(1, areaRng="small", maxDets=md[2])
+            stats[4] = _summarize(1, areaRng="medium", maxDets=md[2])
+            stats[5] = _summarize(1, areaRng="large", maxDets=md[2])
+            stats[6] = _summarize(0, maxDets=md[0])
+            stats[7] = _summarize(0, maxDets=md[1])
+            stats[8] = _summarize(0, maxDets=md[2])
+            stats[9] = _summarize(0, areaRng="small", maxDets=md[2])
+            stats[10] = _summarize(0, areaRng="medium", maxDets=md[2])
+            stats[11] = _summarize(0, areaRng="large", maxDets=md[2])
+            return stats
+
+        def _kps():
+            stats = np.zeros((10,))
+            stats[0] = _summarize(1, maxDets=20)
+            stats[1] = _summarize(1, maxDets=20, iouThr=.5)
+            stats[2] = _summarize(1, maxDets=20, iouThr=.75)
+            stats[3] = _summarize(1, maxDets=20, areaRng="medium")
+            stats[4] = _summarize(1, maxDets=20, areaRng="large")
+            stats[5] = _summarize(0, maxDets=20)
+            stats[6] = _summarize(0, maxDets=20, iouThr=.5)
+            stats[7] = _summarize(0, maxDets=20, iouThr=.75)
+            stats[8] = _summarize(0, maxDets=20, areaRng="medium")
+            stats[9] = _summarize(0, maxDets=20, areaRng="large")
+            return stats
+
+        if not self.eval:
+            raise Exception("Please run accumulate() first")
+        iouType = self.params.iouType
+        if iouType == "segm" or iouType == "bbox":
+            self.stats = _dets()
+        elif iouType == "keypoints":
+            self.stats = _kps()
+
+    def run(self):
+        """evaluate(), accumulate(), summarize() (pycocotools has no run(); lvis-api does)."""
+        self.evaluate()
+        self.accumulate()
+        self.summarize()
+        return self.stats
+
+    # --- partials, for distributed evaluation -------------------------------------------
+
+    def partial(self):
+        """The per-image records of evaluate(), as bytes (maskeval's partial format)."""
+        if self._run is None:
+            raise RuntimeError("evaluate() has not run")
+        return self._run.encode()
+
+    # --- evalImgs from the C records -------------------------------------------------------
+
+    def _build_eval_imgs(self):
+        p = self._paramsEval
+        cat_ids = p.catIds if p.useCats else [-1]
+        records = self._run.match_records()  # per area chunk: {(img code, cat): Record}
+        codes = self._run.codes
+        T = len(p.iouThrs)
+        maxDet = p.maxDets[-1]
+        out = []
+        for catId in cat_ids:
+            for a, aRng in enumerate(p.areaRng):
+                chunk, local = divmod(a, _N_AREAS)
+                recs = records[chunk]
+                for imgId in p.imgIds:
+                    out.append(self._eval_img(imgId, catId, aRng, maxDet, T, local,
+                                              recs.get((int(codes.encode([imgId])[0]),
+                                                        int(catId)))))
+        return out
+
+    def _eval_img(self, imgId, catId, aRng, maxDet, T, local, rec):
+        p = self._paramsEval
+        if p.useCats:
+            gt = self._gts[imgId, catId]
+            dt = self._dts[imgId, catId]
+        else:
+            gt = [g for cId in p.catIds for g in self._gts[imgId, cId]]
+            dt = [d for cId in p.catIds for d in self._dts[imgId, cId]]
+        if len(gt) == 0 and len(dt) == 0:
+            return None
+        for g in gt:
+            g["_ignore"] = 1 if (g["ignore"] or g["area"] < aRng[0] or g["area"] > aRng[1]) \
+                else 0
+        gtind = np.argsort([g["_ignore"] for g in gt], kind="mergesort")
+        gt = [gt[i] for i in gtind]
+        dtind = np.argsort([-d["score"] for d in dt], kind="mergesort")
+        dt = [dt[i] for i in dtind[0:maxDet]]
+        G, D = len(gt), len(dt)
+        gtm = np.zeros((T, G))
+        dtm = np.zeros((T, D))
+        gtIg = np.array([g["_ignore"] for g in gt])
+        dtIg = np.zeros((T, D), dtype=bool)
+        if rec is not None and D > 0:
+            if rec.n_dt != D:
+                raise AssertionError("maskeval: record of image %r category %r holds %d "
+                                     "detections, expected %d" % (imgId, catId, rec.n_dt, D))
+            n = D * _N_AREAS * T
+            status = np.ctypeslib.as_array(rec.status, shape=(n,)).reshape(D, _N_AREAS, T)
+            match = np.ctypeslib.as_array(rec.match_gt, shape=(n,)).reshape(D, _N_AREAS, T)
+            dtm[:] = match[:, local, :].T
+            dtIg[:] = status[:, local, :].T == 2
+            gpos = {}
+            for gi, g in enumerate(gt):
+                gpos.setdefault(g["id"], gi)
+            for t in range(T):
+                for di in range(D):
+                    m = match[di, local, t]
+                    if m != 0:
+                        gtm[t, gpos[m]] = dt[di]["id"]
+        return {"image_id": imgId, "category_id": catId, "aRng": aRng, "maxDet": maxDet,
+                "dtIds": [d["id"] for d in dt], "gtIds": [g["id"] for g in gt],
+                "dtMatches": dtm, "gtMatches": gtm, "dtScores": [d["score"] for d in dt],
+                "gtIgnore": gtIg, "dtIgnore": dtIg}
+
+
+class _Run:
+    """One evaluate(): the C ground truth, detections and per-area-chunk partials."""
+
+    def __init__(self, backend, cocoGt, gts, dts, p):
+        self.c = _lib.Context(backend)
+        img_codes_src = list(cocoGt.imgs.keys())
+        known = set(img_codes_src)
+        extra = [i for i in p.imgIds if i not in known]
+        self.codes = _ingest.IdCodes(img_codes_src + extra)
+        segm = p.iouType == "segm"
+        self.gt = _ingest.GtHandle(self.c, cocoGt, gts, p, self.codes, extra, segm)
+        self.dets = _ingest.DetsHandle(self.c, self.gt, dts, self.codes)
+        self.p = p
+        self.n_max = len(p.maxDets)
+        md = [int(m) for m in p.maxDets]
+        if not md:
+            raise IndexError("list index out of range (params.maxDets is empty)")
+        self.max_dets = np.asarray(md + [md[-1]] * max(0, 3 - len(md)), np.int64)
+        self.iou_thrs = np.ascontiguousarray(np.asarray(p.iouThrs, np.float64).reshape(-1))
+        self.rec_thrs = np.ascontiguousarray(np.asarray(p.recThrs, np.float64).reshape(-1))
+        self.img_ids = self.codes.encode(p.imgIds)
+        self.cat_ids = _ingest._int_ids(list(p.catIds), "category")
+        rngs = [[float(a[0]), float(a[1])] for a in p.areaRng]
+        self.n_areas = len(rngs)
+        self.chunks = []
+        for k in range(0, max(1, len(rngs)), _N_AREAS):
+            part = rngs[k:k + _N_AREAS] or [[0.0, 1e10]]
+            part = part + [part[-1]] * (_N_AREAS - len(part))
+            self.chunks.append(np.asarray(part, np.float64).reshape(-1))
+        self.partials = [self._evaluate(rng, 0) for rng in self.chunks]
+        self._matches = None
+
+    def _params(self, rng, keep):
+        cp = _lib.CocoParams()
+        lib.maskeval_coco_params_init(C.byref(cp))
+        cp.iou_type = _lib.IOU_SEGM if self.p.iouType == "segm" else _lib.IOU_BBOX
+        cp.use_cats = 1 if self.p.useCats else 0
+        cp.iou_thrs = self.iou_thrs.ctypes.data_as(_lib.F64P)
+        cp.n_iou_thrs = self.iou_thrs.size
+        cp.rec_thrs = self.rec_thrs.ctypes.data_as(_lib.F64P)
+        cp.n_rec_thrs = self.rec_thrs.size
+        cp.max_dets = self.max_dets.ctypes.data_as(_lib.I64P)
+        cp.n_max_dets = self.max_dets.size
+        cp.area_rng = rng.ctypes.data_as(_lib.F64P)
+        cp.img_ids = self.img_ids.ctypes.data_as(_lib.I64P)
+        cp.n_img_ids = self.img_ids.size
+        cp.cat_ids = self.cat_ids.ctypes.data_as(_lib.I64P)
+        cp.n_cat_ids = self.cat_ids.size
+        cp.keep_matches = keep
+        return cp
+
+    def _evaluate(self, rng, keep):
+        cp = self._params(rng, keep)
+        h = _lib.P()
+        self.c.check(lib.maskeval_coco_evaluate_images(self.c.h, self.gt.h, self.dets.h,
+                                                       C.byref(cp), 0, 1, C.byref(h)))
+        return _Partial(h)
+
+    def accumulate(self):
+        prec, rec, sc = [], [], []
+        for part in self.partials:
+            h = _lib.P()
+            self.c.check(lib.maskeval_coco_accumulate(self.c.h, part.h, C.byref(h)))
+            try:
+                dims = (C.c_size_t * 5)()
+                lib.maskeval_coco_result_dims(h, C.byref(dims))
+                T, R, K, A, M = list(dims)
+                arrs = []
+                for which, shape in ((_lib.ARRAY_PRECISION, (T, R, K, A, M)),
+                                     (_lib.ARRAY_RECALL, (T, K, A, M)),
+                                     (_lib.ARRAY_SCORES, (T, R, K, A, M))):
+                    a = np.empty(shape, np.float64)
+                    n = C.c_size_t()
+                    self.c.check(lib.maskeval_coco_result_array(h, which, a.ctypes.data,
+                                                                a.size, C.byref(n)))
+                    arrs.append(a)
+            finally:
+                lib.maskeval_coco_result_destroy(h)
+            prec.append(arrs[0][..., :self.n_max])
+            rec.append(arrs[1][..., :self.n_max])
+            sc.append(arrs[2][..., :self.n_max])
+        A = self.n_areas
+        return (np.ascontiguousarray(np.concatenate(prec, axis=3)[:, :, :, :A]),
+                np.ascontiguousarray(np.concatenate(rec, axis=2)[:, :, :A]),
+                np.ascontiguousarray(np.concatenate(sc, axis=3)[:, :, :, :A]))
+
+    def match_records(self):
+        """Per area chunk, {(image code, category id): record} with match identities."""
+        if self._matches is None:
+            self._keep = [self._evaluate(rng, 1) for rng in self.chunks]
+            out = []
+            for part in self._keep:
+                info = _PartialInfo()
+                lib.maskeval_coco_partial_get_info(part.h, C.byref(info))
+                recs = {}
+                for i in range(info.n_cells):
+                    r = _lib.Record()
+                    self.c.check(lib.maskeval_coco_partial_record(part.h, i, C.byref(r)))
+                    recs[(r.image_id, r.category_id)] = r
+                out.append(recs)
+            self._matches = out
+        return self._matches
+
+    def encode(self):
+        if len(self.partials) != 1:
+            raise NotImplementedError("partials of more than 4 area ranges")
+        part = self.partials[0]
+        n = C.c_size_t()
+        self.c.check(lib.maskeval_coco_partial_encode(self.c.h, part.h, None, 0, C.byref(n)))
+        buf = C.create_string_buffer(n.value)
+        self.c.check(lib.maskeval_coco_partial_encode(self.c.h, part.h, buf, n.value,
+                                                      C.byref(n)))
+        return buf.raw[:n.value]
+
+
+class _PartialInfo(C.Structure):
+    _fields_ = [("n_images", C.c_size_t), ("n_held", C.c_size_t), ("n_cells", C.c_size_t),
+                ("n_detections", C.c_uint64), ("gt_digest", C.c_uint64),
+                ("params_digest", C.c_uint64), ("has_matches", C.c_int)]
+
+
+lib.maskeval_coco_partial_get_info.restype = None
+lib.maskeval_coco_partial_get_info.argtypes = [C.c_void_p, C.POINTER(_PartialInfo)]
+
+
+class _Partial:
+    def __init__(self, h):
+        self.h = h
+
+    def __del__(self):
+        h, self.h = getattr(self, "h", None), None
+        if h is not None and lib is not None:
+            lib.maskeval_coco_partial_destroy(h)

@@ -1,0 +1,168 @@
+#!/usr/bin/env python3
+"""maskeval.COCOeval against pycocotools 2.0.11 through the Python API.
+
+    test_cocoeval_parity.py [--seeds 1-24] [--backend cpu|opencl]
+
+For every generated parity set (tests/parity/gen_coco.py, fixed seeds, every
+profile) and iou type segm and bbox: COCO(gt), loadRes(dt), COCOeval
+evaluate / accumulate / summarize in both packages; `stats` must be ==, the
+precision / recall / scores arrays byte-equal, `evalImgs` equal entry by entry
+(types and dtypes included), `ious` equal, and the printed summary identical.
+Also non-default parameters: recThrs, iouThrs, maxDets [100, 300, 1000] and
+[1, 10], three and six area ranges, useCats = 0, catIds / imgIds subsets.
+Exit status 0 when everything matches.
+"""
+import argparse
+import contextlib
+import copy
+import io
+import json
+import os
+import sys
+import tempfile
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "parity"))
+import gen_coco  # noqa: E402
+
+from pycocotools.coco import COCO as RefCOCO  # noqa: E402
+from pycocotools.cocoeval import COCOeval as RefEval  # noqa: E402
+
+import maskeval  # noqa: E402
+
+FAILS = []
+
+
+def fail(msg):
+    FAILS.append(msg)
+    print("FAIL " + msg)
+
+
+def same_value(a, b):
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, np.ndarray):
+        return a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(same_value(a[k], b[k]) for k in a)
+    if isinstance(a, float) and a != a:
+        return b != b
+    return a == b
+
+
+def run(mod_coco, mod_eval, gt_path, dt_path, iou_type, tweak):
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        gt = mod_coco(gt_path)
+        dt = gt.loadRes(dt_path)
+        E = mod_eval(gt, dt, iou_type)
+        tweak(E.params)
+        E.evaluate()
+        E.accumulate()
+        try:
+            E.summarize()
+            err = None
+        except Exception as e:  # e.g. IndexError for fewer than 3 maxDets
+            err = type(e).__name__
+    lines = [ln for ln in out.getvalue().splitlines() if "(t=" not in ln]
+    return E, lines, err
+
+
+TWEAKS = {
+    "default": lambda p: None,
+    "recthrs": lambda p: setattr(p, "recThrs", np.linspace(0, 1, 41)),
+    "recthrs_f32": lambda p: setattr(p, "recThrs", np.linspace(0, 1, 101).astype(np.float32)
+                                     .astype(np.float64)),
+    "iouthrs": lambda p: setattr(p, "iouThrs", np.array([0.5, 0.75, 0.3])),
+    "maxdets_mmdet": lambda p: setattr(p, "maxDets", [100, 300, 1000]),
+    "maxdets_two": lambda p: setattr(p, "maxDets", [10, 1]),
+    "areas3": lambda p: (setattr(p, "areaRng", [[0, 1e10], [32 ** 2, 96 ** 2],
+                                                [96 ** 2, 1e10]]),
+                         setattr(p, "areaRngLbl", ["all", "medium", "large"])),
+    "areas6": lambda p: (setattr(p, "areaRng", [[0, 1e10], [0, 16 ** 2], [16 ** 2, 32 ** 2],
+                                                [32 ** 2, 96 ** 2], [96 ** 2, 1e10],
+                                                [100, 2000]]),
+                         setattr(p, "areaRngLbl", ["all", "tiny", "small", "medium", "large",
+                                                   "mid"])),
+    "nocats": lambda p: setattr(p, "useCats", 0),
+    "subset": lambda p: (setattr(p, "catIds", p.catIds[::2]),
+                         setattr(p, "imgIds", p.imgIds[1::2])),
+}
+
+
+def compare(tag, ref, got, check_cells):
+    R, rl, rerr = ref
+    M, ml, merr = got
+    if rerr != merr:
+        fail("%s: summarize error %s vs %s" % (tag, rerr, merr))
+    if rl != ml:
+        fail("%s: printed output differs:\n  %s\n  %s" % (tag, rl, ml))
+    if not same_value(np.asarray(R.stats), np.asarray(M.stats)):
+        fail("%s: stats %r vs %r" % (tag, R.stats, M.stats))
+    for k in ("precision", "recall", "scores"):
+        if not same_value(R.eval[k], M.eval[k]):
+            d = np.argwhere(R.eval[k] != M.eval[k])
+            fail("%s: eval[%s] differs (%d entries, first %s: %r vs %r)" % (
+                tag, k, len(d), d[:1].tolist(), R.eval[k][tuple(d[0])] if len(d) else None,
+                M.eval[k][tuple(d[0])] if len(d) else None))
+    if R.eval["counts"] != M.eval["counts"]:
+        fail("%s: counts %r vs %r" % (tag, R.eval["counts"], M.eval["counts"]))
+    if not check_cells:
+        return
+    if len(R.evalImgs) != len(M.evalImgs):
+        fail("%s: evalImgs length %d vs %d" % (tag, len(R.evalImgs), len(M.evalImgs)))
+        return
+    bad = [i for i, (a, b) in enumerate(zip(R.evalImgs, M.evalImgs)) if not same_value(a, b)]
+    if bad:
+        i = bad[0]
+        a, b = R.evalImgs[i], M.evalImgs[i]
+        keys = [k for k in a if not same_value(a[k], b[k])] if a and b else "None"
+        fail("%s: %d evalImgs entries differ, first %d keys %s" % (tag, len(bad), i, keys))
+    if R.ious.keys() != M.ious.keys():
+        fail("%s: ious keys differ" % tag)
+    else:
+        badk = [k for k in R.ious if not same_value(R.ious[k], M.ious[k])]
+        if badk:
+            fail("%s: %d ious entries differ, first %r" % (tag, len(badk), badk[0]))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seeds", default="1-24")
+    ap.add_argument("--backend", default="cpu")
+    args = ap.parse_args()
+    lo, hi = (int(x) for x in args.seeds.split("-"))
+    os.environ["MASKEVAL_BACKEND"] = args.backend
+    n = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        for seed in range(lo, hi + 1):
+            gt, dt = gen_coco.generate(seed, "auto")
+            d = os.path.join(tmp, str(seed))
+            os.makedirs(d)
+            gp, dp = os.path.join(d, "gt.json"), os.path.join(d, "dt.json")
+            with open(gp, "w") as f:
+                f.write(gen_coco.dumps(gt))
+            with open(dp, "w") as f:
+                f.write(gen_coco.dumps(dt))
+            types = ["bbox"] if not any("segmentation" in r for r in dt) else ["segm", "bbox"]
+            if not any("bbox" in r and r["bbox"] for r in dt[:1]) and "segm" in types:
+                types = ["segm", "bbox"]
+            for iou_type in types:
+                names = list(TWEAKS) if seed % 4 == 1 else ["default"]
+                for name in names:
+                    tag = "seed %d %s %s" % (seed, iou_type, name)
+                    ref = run(RefCOCO, RefEval, gp, dp, iou_type, TWEAKS[name])
+                    got = run(maskeval.COCO, maskeval.COCOeval, gp, dp, iou_type,
+                              TWEAKS[name])
+                    compare(tag, ref, got, check_cells=True)
+                    n += 1
+    print("%d evaluations compared, %d failures" % (n, len(FAILS)))
+    return 1 if FAILS else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
