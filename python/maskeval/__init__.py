@@ -10,9 +10,11 @@ from . import mask  # noqa: F401
 from ._lib import MaskevalError, version as _version
 from .coco import COCO
 from .cocoeval import COCOeval, Params
+from .evaluators import InstanceEvaluator, SemanticEvaluator
 
 __version__ = _version()
-__all__ = ["COCO", "COCOeval", "Params", "mask", "MaskevalError", "init_as_pycocotools"]
+__all__ = ["COCO", "COCOeval", "Params", "mask", "MaskevalError", "InstanceEvaluator",
+           "SemanticEvaluator", "init_as_pycocotools"]
 
 _NAMES = ("pycocotools", "pycocotools.coco", "pycocotools.cocoeval", "pycocotools.mask")
 

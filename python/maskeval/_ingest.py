@@ -88,14 +88,16 @@ def _uncompressed(anns, idx, coco):
     return maskUtils.frUncompressedRLE([anns[i]["segmentation"] for i in idx], 0, 0)
 
 
+def _select(coco, p):
+    if p.useCats:
+        return coco.loadAnns(coco.getAnnIds(imgIds=p.imgIds, catIds=p.catIds))
+    return coco.loadAnns(coco.getAnnIds(imgIds=p.imgIds))
+
+
 def prepare(cocoGt, cocoDt, p):
     """pycocotools' _prepare: (gts, dts) lists, dicts mutated as there."""
-    if p.useCats:
-        gts = cocoGt.loadAnns(cocoGt.getAnnIds(imgIds=p.imgIds, catIds=p.catIds))
-        dts = cocoDt.loadAnns(cocoDt.getAnnIds(imgIds=p.imgIds, catIds=p.catIds))
-    else:
-        gts = cocoGt.loadAnns(cocoGt.getAnnIds(imgIds=p.imgIds))
-        dts = cocoDt.loadAnns(cocoDt.getAnnIds(imgIds=p.imgIds))
+    gts = _select(cocoGt, p)
+    dts = _select(cocoDt, p) if cocoDt is not None else []
     if p.iouType == "segm":
         _to_rles(gts, cocoGt)
         _to_rles(dts, cocoDt)
@@ -207,12 +209,31 @@ class GtHandle:
 
 class DetsHandle:
     def __init__(self, c, gt, dts, codes):
-        self.c = c
         n = len(dts)
         img = codes.encode([d["image_id"] for d in dts])
         cat = _int_ids([d["category_id"] for d in dts], "category")
         score = np.fromiter((d["score"] for d in dts), np.float64, n)
         area = np.fromiter((d["area"] for d in dts), np.float64, n)
+        blob = off = bbox = None
+        if gt.segm:
+            blob, off = _rle_rows(dts, gt.sizes.get, "detection")
+        else:
+            bbox = np.zeros((n, 4), np.float64)
+            for i, d in enumerate(dts):
+                bbox[i] = d["bbox"]
+        self._build(c, gt, img, cat, score, area, bbox, blob, off)
+
+    @classmethod
+    def from_arrays(cls, c, gt, img, cat, score, area, bbox, blob, off):
+        """Columns already as arrays (the streaming evaluator); masks are checked
+        against their image sizes by the C side."""
+        self = cls.__new__(cls)
+        self._build(c, gt, img, cat, score, area, bbox, blob, off)
+        return self
+
+    def _build(self, c, gt, img, cat, score, area, bbox, blob, off):
+        self.c = c
+        n = len(img)
         a = _lib.DetsArrays()
         a.struct_size = C.sizeof(_lib.DetsArrays)
         a.n = n
@@ -220,17 +241,10 @@ class DetsHandle:
         a.category_ids = cat.ctypes.data_as(_lib.I64P)
         a.scores = score.ctypes.data_as(_lib.F64P)
         a.areas = area.ctypes.data_as(_lib.F64P)
-        keep = [img, cat, score, area]
         if gt.segm:
-            blob, off = _rle_rows(dts, gt.sizes.get, "detection")
-            keep += [blob, off]
             a.rle = blob
             a.rle_off = off.ctypes.data_as(_lib.U64P)
         else:
-            bbox = np.zeros((n, 4), np.float64)
-            for i, d in enumerate(dts):
-                bbox[i] = d["bbox"]
-            keep.append(bbox)
             a.bbox = bbox.ctypes.data_as(_lib.F64P)
         h = _lib.P()
         c.check(lib.maskeval_dets_from_arrays(c.h, gt.h, C.byref(a), C.byref(h)))

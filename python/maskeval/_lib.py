@@ -42,7 +42,7 @@ LOAD_SEGM, LOAD_BBOX = 1, 2
 BACKEND = {"auto": 0, "cpu": 1, "opencl": 2}
 MASK_COL_MAJOR, MASK_ROW_MAJOR, MASK_RAW_VALUES = 0, 1, 2
 ARRAY_PRECISION, ARRAY_RECALL, ARRAY_SCORES = 0, 1, 2
-ERR_INVALID_ARG, ERR_NOMEM, ERR_PARSE, ERR_LIMIT = 1, 2, 4, 10
+ERR_INVALID_ARG, ERR_NOMEM, ERR_PARSE, ERR_BUFFER_TOO_SMALL, ERR_LIMIT = 1, 2, 4, 5, 10
 
 
 class Options(C.Structure):
@@ -219,6 +219,16 @@ class Rles:
         blob = C.string_at(base, int(offs[n]))
         o = offs.tolist()
         return [blob[o[i]:o[i + 1]] for i in range(n)]
+
+    def blob(self):
+        """(all strings as one bytes object, uint64 offsets[n + 1])."""
+        n = len(self)
+        if n == 0:
+            return b"", np.zeros(1, np.uint64)
+        off = U64P()
+        base = lib.maskeval_rles_strings(self.h, C.byref(off))
+        offs = np.ctypeslib.as_array(off, shape=(n + 1,)).copy()
+        return C.string_at(base, int(offs[n])), offs
 
     def __del__(self):
         h, self.h = getattr(self, "h", None), None

@@ -162,7 +162,8 @@ class COCOeval:
             raise Exception("unknown iouType for iou computation")
         self._run = None
         gts, dts = self._prepare()
-        self._run = _Run(self._backend, self.cocoGt, gts, dts, p)
+        self._run = _Run(self._backend, self.cocoGt, gts, p,
+                         lambda c, gt, codes: _ingest.DetsHandle(c, gt, dts, codes))
         self._paramsEval = copy.deepcopy(self.params)
         self._evalImgs_pending = True
         self._ious_pending = True
@@ -226,64 +227,9 @@ class COCOeval:
         return k * len(pe.areaRng) * len(pe.imgIds) == 0
 
     def summarize(self):
-        def _summarize(ap=1, iouThr=None, areaRng="all", maxDets=100):
-            p = self.params
-            line = " {:<18} {} @[ IoU={:<9} | area={:>6s} | maxDets={:>3d} ] = {:0.3f}"
-            title = "Average Precision" if ap == 1 else "Average Recall"
-            kind = "(AP)" if ap == 1 else "(AR)"
-            if iouThr is None:
-                iou = "{:0.2f}:{:0.2f}".format(p.iouThrs[0], p.iouThrs[-1])
-            else:
-                iou = "{:0.2f}".format(iouThr)
-            aind = [i for i, lbl in enumerate(p.areaRngLbl) if lbl == areaRng]
-            mind = [i for i, m in enumerate(p.maxDets) if m == maxDets]
-            s = self.eval["precision"] if ap == 1 else self.eval["recall"]
-            if iouThr is not None:
-                s = s[np.where(iouThr == p.iouThrs)[0]]
-            s = s[:, :, :, aind, mind] if ap == 1 else s[:, :, aind, mind]
-            valid = s[s > -1]
-            mean_s = -1 if len(valid) == 0 else np.mean(valid)
-            print(line.format(title, kind, iou, areaRng, maxDets, mean_s))
-            return mean_s
-
-        def _dets():
-            md = self.params.maxDets
-            stats = np.zeros((12,))
-            stats[0] = _summarize(1)
-            stats[1] = _summarize(1, iouThr=.5, maxDets=md[2])
-            stats[2] = _summarize(1, iouThr=.75, maxDets=md[2])
-            stats[3] = _summarize(1, areaRng="small", maxDets=md[2])
-            stats[4] = _summarize(1, areaRng="medium", maxDets=md[2])
-            stats[5] = _summarize(1, areaRng="large", maxDets=md[2])
-            stats[6] = _summarize(0, maxDets=md[0])
-            stats[7] = _summarize(0, maxDets=md[1])
-            stats[8] = _summarize(0, maxDets=md[2])
-            stats[9] = _summarize(0, areaRng="small", maxDets=md[2])
-            stats[10] = _summarize(0, areaRng="medium", maxDets=md[2])
-            stats[11] = _summarize(0, areaRng="large", maxDets=md[2])
-            return stats
-
-        def _kps():
-            stats = np.zeros((10,))
-            stats[0] = _summarize(1, maxDets=20)
-            stats[1] = _summarize(1, maxDets=20, iouThr=.5)
-            stats[2] = _summarize(1, maxDets=20, iouThr=.75)
-            stats[3] = _summarize(1, maxDets=20, areaRng="medium")
-            stats[4] = _summarize(1, maxDets=20, areaRng="large")
-            stats[5] = _summarize(0, maxDets=20)
-            stats[6] = _summarize(0, maxDets=20, iouThr=.5)
-            stats[7] = _summarize(0, maxDets=20, iouThr=.75)
-            stats[8] = _summarize(0, maxDets=20, areaRng="medium")
-            stats[9] = _summarize(0, maxDets=20, areaRng="large")
-            return stats
-
         if not self.eval:
             raise Exception("Please run accumulate() first")
-        iouType = self.params.iouType
-        if iouType == "segm" or iouType == "bbox":
-            self.stats = _dets()
-        elif iouType == "keypoints":
-            self.stats = _kps()
+        self.stats = summarize_eval(self.params, self.eval, print)
 
     def run(self):
         """evaluate(), accumulate(), summarize() (pycocotools has no run(); lvis-api does)."""
@@ -365,10 +311,60 @@ class COCOeval:
                 "gtIgnore": gtIg, "dtIgnore": dtIg}
 
 
+
+def summarize_eval(p, ev, out):
+    """pycocotools' summarize() of an `eval` dict under params p: the 12 (10 for
+    keypoints) statistics, each line passed to out (print, or a list's append)."""
+    def _summarize(ap=1, iouThr=None, areaRng="all", maxDets=100):
+        line = " {:<18} {} @[ IoU={:<9} | area={:>6s} | maxDets={:>3d} ] = {:0.3f}"
+        title = "Average Precision" if ap == 1 else "Average Recall"
+        kind = "(AP)" if ap == 1 else "(AR)"
+        if iouThr is None:
+            iou = "{:0.2f}:{:0.2f}".format(p.iouThrs[0], p.iouThrs[-1])
+        else:
+            iou = "{:0.2f}".format(iouThr)
+        aind = [i for i, lbl in enumerate(p.areaRngLbl) if lbl == areaRng]
+        mind = [i for i, m in enumerate(p.maxDets) if m == maxDets]
+        s = ev["precision"] if ap == 1 else ev["recall"]
+        if iouThr is not None:
+            s = s[np.where(iouThr == p.iouThrs)[0]]
+        # two index lists broadcast together, as in pycocotools (an empty mind
+        # gives an empty selection: -1 when 100 is not in maxDets)
+        s = s[:, :, :, aind, mind] if ap == 1 else s[:, :, aind, mind]
+        valid = s[s > -1]
+        mean_s = -1 if len(valid) == 0 else np.mean(valid)
+        out(line.format(title, kind, iou, areaRng, maxDets, mean_s))
+        return mean_s
+
+    if p.iouType == "keypoints":
+        stats = np.zeros((10,))
+        for i, (ap, thr, rng) in enumerate([(1, None, "all"), (1, .5, "all"), (1, .75, "all"),
+                                            (1, None, "medium"), (1, None, "large"),
+                                            (0, None, "all"), (0, .5, "all"), (0, .75, "all"),
+                                            (0, None, "medium"), (0, None, "large")]):
+            stats[i] = _summarize(ap, iouThr=thr, areaRng=rng, maxDets=20)
+        return stats
+    md = p.maxDets
+    stats = np.zeros((12,))
+    stats[0] = _summarize(1)
+    stats[1] = _summarize(1, iouThr=.5, maxDets=md[2])
+    stats[2] = _summarize(1, iouThr=.75, maxDets=md[2])
+    stats[3] = _summarize(1, areaRng="small", maxDets=md[2])
+    stats[4] = _summarize(1, areaRng="medium", maxDets=md[2])
+    stats[5] = _summarize(1, areaRng="large", maxDets=md[2])
+    stats[6] = _summarize(0, maxDets=md[0])
+    stats[7] = _summarize(0, maxDets=md[1])
+    stats[8] = _summarize(0, maxDets=md[2])
+    stats[9] = _summarize(0, areaRng="small", maxDets=md[2])
+    stats[10] = _summarize(0, areaRng="medium", maxDets=md[2])
+    stats[11] = _summarize(0, areaRng="large", maxDets=md[2])
+    return stats
+
+
 class _Run:
     """One evaluate(): the C ground truth, detections and per-area-chunk partials."""
 
-    def __init__(self, backend, cocoGt, gts, dts, p):
+    def __init__(self, backend, cocoGt, gts, p, make_dets):
         self.c = _lib.Context(backend)
         img_codes_src = list(cocoGt.imgs.keys())
         known = set(img_codes_src)
@@ -376,7 +372,7 @@ class _Run:
         self.codes = _ingest.IdCodes(img_codes_src + extra)
         segm = p.iouType == "segm"
         self.gt = _ingest.GtHandle(self.c, cocoGt, gts, p, self.codes, extra, segm)
-        self.dets = _ingest.DetsHandle(self.c, self.gt, dts, self.codes)
+        self.dets = make_dets(self.c, self.gt, self.codes)
         self.p = p
         self.n_max = len(p.maxDets)
         md = [int(m) for m in p.maxDets]
@@ -473,7 +469,9 @@ class _Run:
             raise NotImplementedError("partials of more than 4 area ranges")
         part = self.partials[0]
         n = C.c_size_t()
-        self.c.check(lib.maskeval_coco_partial_encode(self.c.h, part.h, None, 0, C.byref(n)))
+        st = lib.maskeval_coco_partial_encode(self.c.h, part.h, None, 0, C.byref(n))
+        if st != _lib.ERR_BUFFER_TOO_SMALL:
+            self.c.check(st)
         buf = C.create_string_buffer(n.value)
         self.c.check(lib.maskeval_coco_partial_encode(self.c.h, part.h, buf, n.value,
                                                       C.byref(n)))
