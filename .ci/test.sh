@@ -3,7 +3,8 @@
 #   1. installs dependencies and the reference tools (.venv), builds (with the
 #      MPI driver), and runs every test: unit, CLI contract, determinism,
 #      parity with pycocotools and numpy (also sharded + merged), OpenCL on
-#      PoCL, maskeval-mpi under mpirun;
+#      PoCL, maskeval-mpi under mpirun, the Python package (then installed
+#      with `pip install ./python` and tested again);
 #   2. rebuilds with AddressSanitizer + UndefinedBehaviorSanitizer (CPU path)
 #      and runs the suite again, halting on the first report;
 #   3. replays the fuzzers' regression inputs and fuzzes each harness briefly.
@@ -13,10 +14,21 @@ cd "$(dirname "$0")/.."
 bash .ci/deps.sh --venv
 jobs=$(nproc)
 py="$PWD/.venv/bin/python"
+root="$PWD"
 
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DMASKEVAL_MPI=ON -DMASKEVAL_PYTHON="$py"
 cmake --build build -j "$jobs"
 ctest --test-dir build --output-on-failure -j "$jobs"
+
+echo "== Python package: pip install ./python, then the parity test on the installed copy =="
+.venv/bin/pip install -q ./python
+(cd /tmp && env -u MASKEVAL_LIBRARY -u PYTHONPATH "$py" - <<'PY'
+import maskeval, os
+assert "site-packages" in maskeval.__file__, maskeval.__file__
+print("installed", maskeval.__version__, "at", os.path.dirname(maskeval.__file__))
+PY
+)
+(cd /tmp && env -u MASKEVAL_LIBRARY -u PYTHONPATH "$py" "$root/tests/python/test_cocoeval_parity.py" --seeds 1-8)
 [ "${1:-}" = "--quick" ] && exit 0
 
 echo "== sanitizer build (ASan + UBSan) =="
