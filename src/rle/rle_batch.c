@@ -113,23 +113,39 @@ static maskeval_status append_counts(maskeval_ctx *ctx, maskeval_rles *r, const 
 /* ---- encoding dense masks ---------------------------------------------- */
 
 /*
- * Counts of one mask. Column-major input is pycocotools' rleEncode: a run
- * ends where the byte value changes, so with MASKEVAL_MASK_RAW_VALUES a mask
- * holding 1 and 2 gets a run boundary between them, as pycocotools gives
- * (without it any nonzero byte is foreground). Row-major input (numpy C order)
- * is read column by column in the same column-major order.
+ * Run lengths of n bytes read in order (a column-major mask). A run ends
+ * where the foreground test changes: any nonzero byte is foreground, or with
+ * raw values (pycocotools' rleEncode) a run ends wherever the byte value
+ * changes (1 then 2). Eight bytes at a time while they all continue the run:
+ * a word of zeros, a word without a zero byte, or (raw) eight copies of the
+ * current value.
  */
-static size_t encode_one(const uint8_t *m, uint32_t h, uint32_t w, unsigned layout,
-                         uint32_t *counts)
+static size_t scan_runs(const uint8_t *m, size_t n, int raw, uint32_t *counts)
 {
-    const int raw = (layout & MASKEVAL_MASK_RAW_VALUES) != 0;
-    const int rows = (layout & MASKEVAL_MASK_ROW_MAJOR) != 0;
-    size_t k = 0;
+    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+    size_t k = 0, i = 0;
     uint32_t c = 0;
     unsigned p = 0;
-    for (uint32_t x = 0; x < w; x++) {
-        for (uint32_t y = 0; y < h; y++) {
-            const uint8_t b = rows ? m[(size_t)y * w + x] : m[(size_t)x * h + y];
+    while (i < n) {
+        if (i + 8 <= n) {
+            uint64_t v;
+            int same;
+            memcpy(&v, m + i, 8);
+            if (raw) {
+                same = v == ones * p;
+            } else if (p == 0) {
+                same = v == 0;
+            } else {
+                same = ((v - ones) & ~v & highs) == 0; /* no zero byte */
+            }
+            if (same) {
+                c += 8;
+                i += 8;
+                continue;
+            }
+        }
+        {
+            const unsigned b = m[i];
             const unsigned v = raw ? b : b != 0;
             if (v != p) {
                 counts[k++] = c;
@@ -137,10 +153,41 @@ static size_t encode_one(const uint8_t *m, uint32_t h, uint32_t w, unsigned layo
                 p = v;
             }
             c++;
+            i++;
         }
     }
     counts[k++] = c;
     return k;
+}
+
+/* dst (column-major h x w) = src (row-major h x w), in 32 x 32 tiles. */
+static void transpose(const uint8_t *src, uint32_t h, uint32_t w, uint8_t *dst)
+{
+    enum { B = 32 };
+    for (uint32_t y0 = 0; y0 < h; y0 += B) {
+        const uint32_t y1 = h - y0 < B ? h : y0 + B;
+        for (uint32_t x0 = 0; x0 < w; x0 += B) {
+            const uint32_t x1 = w - x0 < B ? w : x0 + B;
+            for (uint32_t y = y0; y < y1; y++) {
+                const uint8_t *row = src + (size_t)y * w;
+                for (uint32_t x = x0; x < x1; x++) {
+                    dst[(size_t)x * h + y] = row[x];
+                }
+            }
+        }
+    }
+}
+
+/* Counts of one mask (row-major input is transposed into scratch first). */
+static size_t encode_one(const uint8_t *m, uint32_t h, uint32_t w, unsigned layout,
+                         uint8_t *scratch, uint32_t *counts)
+{
+    const size_t n = (size_t)h * w;
+    if (layout & MASKEVAL_MASK_ROW_MAJOR) {
+        transpose(m, h, w, scratch);
+        m = scratch;
+    }
+    return scan_runs(m, n, (layout & MASKEVAL_MASK_RAW_VALUES) != 0, counts);
 }
 
 typedef struct enc_job {
@@ -148,6 +195,7 @@ typedef struct enc_job {
     uint32_t h, w;
     unsigned layout;
     uint32_t **counts; /* per worker, h*w + 1 counts */
+    uint8_t **scratch; /* per worker, h*w bytes (row-major input) */
     char **strs;       /* per mask, its string (owned until appended) */
     size_t *lens;
     const maskeval_alloc *alloc;
@@ -157,7 +205,8 @@ static maskeval_status encode_task(void *arg, size_t i, int worker, char *err, s
 {
     enc_job *j = arg;
     const size_t npix = (size_t)j->h * j->w;
-    size_t k = encode_one(j->masks + i * npix, j->h, j->w, j->layout, j->counts[worker]);
+    size_t k = encode_one(j->masks + i * npix, j->h, j->w, j->layout, j->scratch[worker],
+                          j->counts[worker]);
     char *s = maskeval_malloc(j->alloc, maskeval_rle_str_bound(k) + 1);
     if (s == NULL) {
         snprintf(err, errcap, "out of memory encoding mask %zu", i);
@@ -198,14 +247,17 @@ maskeval_status maskeval_rles_encode(maskeval_ctx *ctx, maskeval_rles *r, const 
     j.layout = layout;
     j.alloc = a;
     j.counts = maskeval_calloc(a, (size_t)workers, sizeof(uint32_t *));
+    j.scratch = maskeval_calloc(a, (size_t)workers, sizeof(uint8_t *));
     j.strs = maskeval_calloc(a, n, sizeof(char *));
     j.lens = maskeval_calloc(a, n, sizeof(size_t));
-    if (j.counts == NULL || j.strs == NULL || j.lens == NULL) {
+    if (j.counts == NULL || j.scratch == NULL || j.strs == NULL || j.lens == NULL) {
         st = maskeval_nomem(ctx, "encoding masks");
         goto done;
     }
     for (int t = 0; t < workers; t++) {
-        if ((j.counts[t] = maskeval_calloc(a, (size_t)h * w + 1, sizeof(uint32_t))) == NULL) {
+        if ((j.counts[t] = maskeval_calloc(a, (size_t)h * w + 1, sizeof(uint32_t))) == NULL ||
+            ((layout & MASKEVAL_MASK_ROW_MAJOR) &&
+             (j.scratch[t] = maskeval_malloc(a, (size_t)h * w + 1)) == NULL)) {
             st = maskeval_nomem(ctx, "encoding masks");
             goto done;
         }
@@ -230,6 +282,10 @@ done:
     for (int t = 0; j.counts != NULL && t < workers; t++) {
         maskeval_free(a, j.counts[t]);
     }
+    for (int t = 0; j.scratch != NULL && t < workers; t++) {
+        maskeval_free(a, j.scratch[t]);
+    }
+    maskeval_free(a, j.scratch);
     for (size_t i = 0; j.strs != NULL && i < n; i++) {
         maskeval_free(a, j.strs[i]);
     }

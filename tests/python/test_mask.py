@@ -76,6 +76,9 @@ def main():
         both("encode %d" % t, lambda M: M.encode(m))
         both("encode2d %d" % t, lambda M: M.encode(np.asfortranarray(m[:, :, 0])))
         both("encode bool %d" % t, lambda M: M.encode(m.astype(bool)))
+        m4 = np.asfortranarray(rng.integers(0, 4, (h, w, n)).astype(np.uint8))
+        m4[:, : w // 2] = m4[0, 0, 0]  # long runs of one value, for the word-wise scan
+        both("encode raw values %d" % t, lambda M: M.encode(m4))
         both("decode %d" % t, lambda M: M.decode(rle))
         both("decode1 %d" % t, lambda M: M.decode(rle[0]))
         strs = [{"size": r["size"], "counts": r["counts"].decode()} for r in rle]
