@@ -327,6 +327,10 @@ MASKEVAL_API void maskeval_gt_destroy(maskeval_gt *gt);
 /* Counts of images, categories and annotations as loaded. */
 MASKEVAL_API void maskeval_gt_counts(const maskeval_gt *gt, size_t *n_images,
                                      size_t *n_categories, size_t *n_annotations);
+/* The distinct image ids and category ids, ascending: writes at most cap
+ * and returns how many there are. */
+MASKEVAL_API size_t maskeval_gt_image_ids(const maskeval_gt *gt, int64_t *out, size_t cap);
+MASKEVAL_API size_t maskeval_gt_category_ids(const maskeval_gt *gt, int64_t *out, size_t cap);
 /* Name of a category id, or NULL if the id is unknown. Owned by gt. */
 MASKEVAL_API const char *maskeval_gt_category_name(const maskeval_gt *gt, int64_t category_id);
 /* 1 if image_id is an image of gt, else 0. */

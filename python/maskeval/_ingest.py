@@ -192,6 +192,13 @@ class GtHandle:
         self.h = h
         self.segm = segm
 
+    @classmethod
+    def adopt(cls, h, segm):
+        """Wraps a maskeval_gt loaded elsewhere (maskeval_gt_load_file)."""
+        self = cls.__new__(cls)
+        self.h, self.segm, self.sizes = h, segm, {}
+        return self
+
     @staticmethod
     def _size_from_masks(coco, img_id, gts):
         for g in coco.imgToAnns.get(img_id, []):
@@ -222,6 +229,12 @@ class DetsHandle:
             for i, d in enumerate(dts):
                 bbox[i] = d["bbox"]
         self._build(c, gt, img, cat, score, area, bbox, blob, off)
+
+    @classmethod
+    def adopt(cls, h):
+        self = cls.__new__(cls)
+        self.h = h
+        return self
 
     @classmethod
     def from_arrays(cls, c, gt, img, cat, score, area, bbox, blob, off):

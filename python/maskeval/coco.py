@@ -14,6 +14,7 @@ download, which need matplotlib or the network, raise NotImplementedError.
 import copy
 import itertools
 import json
+import os
 import time
 from collections import defaultdict
 
@@ -39,22 +40,101 @@ def _member_test(values):
 
 
 class COCO:
+    """pycocotools' COCO. Built from a file, it reads the file only when its dicts
+    are first used: COCOeval on a COCO and a loadRes(path) whose dicts nobody
+    touched hands the files to the C loaders directly (the pycocotools
+    semantics of those loaders are what the CLI's parity tests check)."""
+
     def __init__(self, annotation_file=None):
-        self.dataset, self.anns, self.cats, self.imgs = dict(), dict(), dict(), dict()
-        self.imgToAnns, self.catToImgs = defaultdict(list), defaultdict(list)
+        self._lazy = None  # ("gt", path) or ("res", path, parent COCO): dicts not read yet
+        self._set_index({}, {}, {}, {}, defaultdict(list), defaultdict(list))
         if annotation_file is not None:
             print("loading annotations into memory...")
             tic = time.time()
-            with open(annotation_file, "r") as f:
+            with open(annotation_file, "r"):
+                pass  # open() errors (missing file, a dict argument) surface here, as there
+            print("Done (t={:0.2f}s)".format(time.time() - tic))
+            print("creating index...")
+            print("index created!")
+            self._lazy = ("gt", annotation_file)
+
+    def _set_index(self, dataset, anns, cats, imgs, imgToAnns, catToImgs):
+        self._dataset, self._anns, self._cats, self._imgs = dataset, anns, cats, imgs
+        self._imgToAnns, self._catToImgs = imgToAnns, catToImgs
+
+    def _materialize(self):
+        lazy, self._lazy = self._lazy, None
+        if lazy[0] == "gt":
+            with open(lazy[1], "r") as f:
                 dataset = json.load(f)
             assert type(dataset) == dict, \
                 "annotation file format {} not supported".format(type(dataset))
-            print("Done (t={:0.2f}s)".format(time.time() - tic))
-            self.dataset = dataset
-            self.createIndex()
+            self._dataset = dataset
+        else:
+            with open(lazy[1]) as f:
+                anns = json.load(f)
+            self._dataset = lazy[2]._results_dataset(anns)
+        self._index()
+
+    def _sorted_ids(self):
+        """(sorted(getImgIds()), sorted(getCatIds())) for an unread ground-truth file,
+        from the C loader (boxes, else masks), without reading the dicts; None when
+        the file is read already or the loader refuses it."""
+        if self._lazy is None or self._lazy[0] != "gt":
+            return None
+        import ctypes as C
+        from . import _lib
+        c = _lib.ctx()
+        for flags in (_lib.LOAD_BBOX, _lib.LOAD_SEGM):
+            h = _lib.P()
+            st = _lib.lib.maskeval_gt_load_file(c.h, os.fsencode(self._lazy[1]), flags,
+                                                C.byref(h))
+            try:
+                if st != 0:
+                    continue
+                out = []
+                for fn in (_lib.lib.maskeval_gt_image_ids, _lib.lib.maskeval_gt_category_ids):
+                    n = fn(h, None, 0)
+                    a = np.zeros(n, np.int64)
+                    fn(h, _lib.ptr(a), n)
+                    out.append(a.tolist())
+                return out[0], out[1]
+            finally:
+                _lib.lib.maskeval_gt_destroy(h)
+        return None
+
+    def _files(self):
+        """(gt path, results path or None) while no dict of this COCO was read."""
+        if self._lazy is None:
+            return None
+        return self._lazy[1]
+
+    def _lazy_attr(name):  # noqa: N805 - a property factory used in the class body
+        def get(self):
+            if self._lazy is not None:
+                self._materialize()
+            return getattr(self, name)
+
+        def put(self, value):
+            if self._lazy is not None:
+                self._materialize()
+            setattr(self, name, value)
+        return property(get, put)
+
+    dataset = _lazy_attr("_dataset")
+    anns = _lazy_attr("_anns")
+    cats = _lazy_attr("_cats")
+    imgs = _lazy_attr("_imgs")
+    imgToAnns = _lazy_attr("_imgToAnns")
+    catToImgs = _lazy_attr("_catToImgs")
+    del _lazy_attr
 
     def createIndex(self):
         print("creating index...")
+        self._index()
+        print("index created!")
+
+    def _index(self):
         anns, cats, imgs = {}, {}, {}
         imgToAnns, catToImgs = defaultdict(list), defaultdict(list)
         ds = self.dataset
@@ -71,9 +151,7 @@ class COCO:
         if "annotations" in ds and "categories" in ds:
             for ann in ds["annotations"]:
                 catToImgs[ann["category_id"]].append(ann["image_id"])
-        print("index created!")
-        self.anns, self.imgToAnns, self.catToImgs = anns, imgToAnns, catToImgs
-        self.imgs, self.cats = imgs, cats
+        self._set_index(ds, anns, cats, imgs, imgToAnns, catToImgs)
 
     def info(self):
         for key, value in self.dataset["info"].items():
@@ -153,30 +231,43 @@ class COCO:
         raise NotImplementedError("maskeval.COCO.download: maskeval never uses the network")
 
     def loadRes(self, resFile):
-        res = COCO()
-        res.dataset["info"] = copy.deepcopy(self.dataset.get("info", {}))
-        res.dataset["images"] = [img for img in self.dataset["images"]]
         print("Loading and preparing results...")
         tic = time.time()
+        res = COCO()
         if type(resFile) == str:
-            with open(resFile) as f:
-                anns = json.load(f)
-        elif type(resFile) == np.ndarray:
+            # read when first used (or never: COCOeval then loads the file in C)
+            with open(resFile):
+                pass
+            res._lazy = ("res", resFile, self)
+            print("DONE (t={:0.2f}s)".format(time.time() - tic))
+            print("creating index...")
+            print("index created!")
+            return res
+        if type(resFile) == np.ndarray:
             anns = self.loadNumpyAnnotations(resFile)
         else:
             anns = resFile
+        res._dataset = self._results_dataset(anns)
+        print("DONE (t={:0.2f}s)".format(time.time() - tic))
+        res.createIndex()
+        return res
+
+    def _results_dataset(self, anns):
+        """loadRes' dataset for the results list anns (mutated as there)."""
+        ds = {"info": copy.deepcopy(self.dataset.get("info", {})),
+              "images": [img for img in self.dataset["images"]]}
         assert type(anns) == list, "results in not an array of objects"
         annsImgIds = set(ann["image_id"] for ann in anns)
         assert annsImgIds == (annsImgIds & set(self.getImgIds())), \
             "Results do not correspond to current coco set"
         first = anns[0]  # IndexError on [], which MMDetection catches
         if "caption" in first:
-            imgIds = set(img["id"] for img in res.dataset["images"]) & annsImgIds
-            res.dataset["images"] = [i for i in res.dataset["images"] if i["id"] in imgIds]
+            imgIds = set(img["id"] for img in ds["images"]) & annsImgIds
+            ds["images"] = [i for i in ds["images"] if i["id"] in imgIds]
             for i, ann in enumerate(anns):
                 ann["id"] = i + 1
         elif "bbox" in first and not first["bbox"] == []:
-            res.dataset["categories"] = copy.deepcopy(self.dataset["categories"])
+            ds["categories"] = copy.deepcopy(self.dataset["categories"])
             for i, ann in enumerate(anns):
                 bb = ann["bbox"]
                 x1, x2, y1, y2 = [bb[0], bb[0] + bb[2], bb[1], bb[1] + bb[3]]
@@ -186,7 +277,7 @@ class COCO:
                 ann["id"] = i + 1
                 ann["iscrowd"] = 0
         elif "segmentation" in first:
-            res.dataset["categories"] = copy.deepcopy(self.dataset["categories"])
+            ds["categories"] = copy.deepcopy(self.dataset["categories"])
             segs = [ann["segmentation"] for ann in anns]
             areas = maskUtils.area(segs)
             boxes = None
@@ -199,7 +290,7 @@ class COCO:
                 ann["id"] = i + 1
                 ann["iscrowd"] = 0
         elif "keypoints" in first:
-            res.dataset["categories"] = copy.deepcopy(self.dataset["categories"])
+            ds["categories"] = copy.deepcopy(self.dataset["categories"])
             for i, ann in enumerate(anns):
                 s = ann["keypoints"]
                 x, y = s[0::3], s[1::3]
@@ -207,10 +298,8 @@ class COCO:
                 ann["area"] = (x1 - x0) * (y1 - y0)
                 ann["id"] = i + 1
                 ann["bbox"] = [x0, y0, x1 - x0, y1 - y0]
-        print("DONE (t={:0.2f}s)".format(time.time() - tic))
-        res.dataset["annotations"] = anns
-        res.createIndex()
-        return res
+        ds["annotations"] = anns
+        return ds
 
     def loadNumpyAnnotations(self, data):
         print("Converting ndarray to lists...")

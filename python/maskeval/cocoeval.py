@@ -96,8 +96,11 @@ class COCOeval:
         self._backend = backend or _default_backend()
         self._run = None
         if cocoGt is not None:
-            self.params.imgIds = sorted(cocoGt.getImgIds())
-            self.params.catIds = sorted(cocoGt.getCatIds())
+            ids = cocoGt._sorted_ids() if hasattr(cocoGt, "_sorted_ids") else None
+            if ids is None:
+                ids = cocoGt.getImgIds(), cocoGt.getCatIds()
+            self.params.imgIds = sorted(ids[0])
+            self.params.catIds = sorted(ids[1])
 
     # --- lazily computed pycocotools attributes -------------------------------------
 
@@ -127,9 +130,72 @@ class COCOeval:
         self._ious_pending = False
         self._ious = v
 
+    @property
+    def _gts(self):
+        if not getattr(self, "_prepared", True):
+            self._prepare_lazily()
+        return self.__gts
+
+    @_gts.setter
+    def _gts(self, v):
+        self.__gts = v
+
+    @property
+    def _dts(self):
+        if not getattr(self, "_prepared", True):
+            self._prepare_lazily()
+        return self.__dts
+
+    @_dts.setter
+    def _dts(self, v):
+        self.__dts = v
+
+    def _prepare_lazily(self):
+        """_gts / _dts after a file-based evaluate(), built as _prepare() builds them
+        (with its effects on the dicts), under the evaluated parameters."""
+        self._prepared = True
+        saved_params, saved_eval = self.params, self.eval
+        self.params = self._paramsEval
+        try:
+            gts, dts = _ingest.prepare(self.cocoGt, self.cocoDt, self.params)
+        finally:
+            self.params = saved_params
+        self.__gts, self.__dts = defaultdict(list), defaultdict(list)
+        for gt in gts:
+            self.__gts[gt["image_id"], gt["category_id"]].append(gt)
+        for dt in dts:
+            self.__dts[dt["image_id"], dt["category_id"]].append(dt)
+        self.eval = saved_eval
+
+    def _run_from_files(self, p):
+        """The evaluation straight from the files when neither COCO's dicts were read
+        (COCO(path) and its loadRes(path)): the C loaders, as the CLI. None if that
+        does not apply or a C loader refuses the files (then the dict path decides)."""
+        gt_path = self.cocoGt._files() if hasattr(self.cocoGt, "_files") else None
+        dt_lazy = getattr(self.cocoDt, "_lazy", None)
+        if gt_path is None or dt_lazy is None or dt_lazy[0] != "res" or \
+                dt_lazy[2] is not self.cocoGt:
+            return None
+        c = _lib.Context(self._backend)
+        flags = _lib.LOAD_SEGM if p.iouType == "segm" else _lib.LOAD_BBOX
+        gh, dh = _lib.P(), _lib.P()
+        if lib.maskeval_gt_load_file(c.h, os.fsencode(gt_path), flags, C.byref(gh)) != 0:
+            lib.maskeval_gt_destroy(gh)
+            return None
+        gt = _ingest.GtHandle.adopt(gh, p.iouType == "segm")
+        if lib.maskeval_dets_load_file(c.h, gt.h, os.fsencode(dt_lazy[1]), C.byref(dh)) != 0:
+            lib.maskeval_dets_destroy(dh)
+            return None
+        dets = _ingest.DetsHandle.adopt(dh)
+        try:
+            return _Run(self._backend, None, None, p, None, handles=(c, gt, dets))
+        except (ValueError, TypeError):
+            return None
+
     # --- pycocotools' steps ---------------------------------------------------------
 
     def _prepare(self):
+        self._prepared = True
         p = self.params
         gts, dts = _ingest.prepare(self.cocoGt, self.cocoDt, p)
         self._gts = defaultdict(list)
@@ -161,9 +227,15 @@ class COCOeval:
         if p.iouType not in ("segm", "bbox"):
             raise Exception("unknown iouType for iou computation")
         self._run = None
-        gts, dts = self._prepare()
-        self._run = _Run(self._backend, self.cocoGt, gts, p,
-                         lambda c, gt, codes: _ingest.DetsHandle(c, gt, dts, codes))
+        self._prepared = True
+        self._run = self._run_from_files(p)
+        if self._run is None:
+            gts, dts = self._prepare()
+            self._run = _Run(self._backend, self.cocoGt, gts, p,
+                             lambda c, gt, codes: _ingest.DetsHandle(c, gt, dts, codes))
+            self._prepared = True
+        else:
+            self._prepared = False  # _gts / _dts on first use
         self._paramsEval = copy.deepcopy(self.params)
         self._evalImgs_pending = True
         self._ious_pending = True
@@ -364,15 +436,19 @@ def summarize_eval(p, ev, out):
 class _Run:
     """One evaluate(): the C ground truth, detections and per-area-chunk partials."""
 
-    def __init__(self, backend, cocoGt, gts, p, make_dets):
-        self.c = _lib.Context(backend)
-        img_codes_src = list(cocoGt.imgs.keys())
-        known = set(img_codes_src)
-        extra = [i for i in p.imgIds if i not in known]
-        self.codes = _ingest.IdCodes(img_codes_src + extra)
-        segm = p.iouType == "segm"
-        self.gt = _ingest.GtHandle(self.c, cocoGt, gts, p, self.codes, extra, segm)
-        self.dets = make_dets(self.c, self.gt, self.codes)
+    def __init__(self, backend, cocoGt, gts, p, make_dets, handles=None):
+        if handles is not None:  # loaded from the files by the C loaders
+            self.c, self.gt, self.dets = handles
+            self.codes = _ingest.IdCodes([])  # integer ids (the C loader needs them)
+        else:
+            self.c = _lib.Context(backend)
+            img_codes_src = list(cocoGt.imgs.keys())
+            known = set(img_codes_src)
+            extra = [i for i in p.imgIds if i not in known]
+            self.codes = _ingest.IdCodes(img_codes_src + extra)
+            segm = p.iouType == "segm"
+            self.gt = _ingest.GtHandle(self.c, cocoGt, gts, p, self.codes, extra, segm)
+            self.dets = make_dets(self.c, self.gt, self.codes)
         self.p = p
         self.n_max = len(p.maxDets)
         md = [int(m) for m in p.maxDets]

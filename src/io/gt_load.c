@@ -67,6 +67,24 @@ const char *maskeval_gt_category_name(const maskeval_gt *gt, int64_t category_id
     return k < 0 ? NULL : gt->names + gt->cat_name_off[k];
 }
 
+static size_t copy_ids(const int64_t *ids, size_t n, int64_t *out, size_t cap)
+{
+    if (out != NULL && cap > 0) {
+        memcpy(out, ids, (n < cap ? n : cap) * sizeof(int64_t));
+    }
+    return n;
+}
+
+size_t maskeval_gt_image_ids(const maskeval_gt *gt, int64_t *out, size_t cap)
+{
+    return gt != NULL ? copy_ids(gt->img_id, gt->n_img, out, cap) : 0;
+}
+
+size_t maskeval_gt_category_ids(const maskeval_gt *gt, int64_t *out, size_t cap)
+{
+    return gt != NULL ? copy_ids(gt->cat_id, gt->n_cat, out, cap) : 0;
+}
+
 int maskeval_gt_has_image(const maskeval_gt *gt, int64_t image_id)
 {
     return gt != NULL && maskeval_gt_find_image(gt, image_id) >= 0;

@@ -5,7 +5,8 @@
 
 For every generated parity set (tests/parity/gen_coco.py, fixed seeds, every
 profile) and iou type segm and bbox: COCO(gt), loadRes(dt), COCOeval
-evaluate / accumulate / summarize in both packages; `stats` must be ==, the
+evaluate / accumulate / summarize in both packages (maskeval twice: straight
+from the files, and from the dicts after reading them); `stats` must be ==, the
 precision / recall / scores arrays byte-equal, `evalImgs` equal entry by entry
 (types and dtypes included), `ious` equal, and the printed summary identical.
 Also non-default parameters: recThrs, iouThrs, maxDets [100, 300, 1000] and
@@ -33,6 +34,7 @@ from pycocotools.cocoeval import COCOeval as RefEval  # noqa: E402
 import maskeval  # noqa: E402
 
 FAILS = []
+RUN_PATHS = []  # maskeval: False = evaluated straight from the files
 
 
 def fail(msg):
@@ -54,14 +56,17 @@ def same_value(a, b):
     return a == b
 
 
-def run(mod_coco, mod_eval, gt_path, dt_path, iou_type, tweak):
+def run(mod_coco, mod_eval, gt_path, dt_path, iou_type, tweak, dicts=False):
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         gt = mod_coco(gt_path)
         dt = gt.loadRes(dt_path)
+        if dicts:  # read the dicts first: maskeval then evaluates from them, not the files
+            assert len(gt.anns) >= 0 and len(dt.anns) >= 0
         E = mod_eval(gt, dt, iou_type)
         tweak(E.params)
         E.evaluate()
+        RUN_PATHS.append(getattr(E, "_prepared", None))
         E.accumulate()
         try:
             E.summarize()
@@ -137,7 +142,7 @@ def main():
     args = ap.parse_args()
     lo, hi = (int(x) for x in args.seeds.split("-"))
     os.environ["MASKEVAL_BACKEND"] = args.backend
-    n = 0
+    n = n_files = 0
     with tempfile.TemporaryDirectory() as tmp:
         for seed in range(lo, hi + 1):
             gt, dt = gen_coco.generate(seed, "auto")
@@ -156,11 +161,20 @@ def main():
                 for name in names:
                     tag = "seed %d %s %s" % (seed, iou_type, name)
                     ref = run(RefCOCO, RefEval, gp, dp, iou_type, TWEAKS[name])
-                    got = run(maskeval.COCO, maskeval.COCOeval, gp, dp, iou_type,
-                              TWEAKS[name])
-                    compare(tag, ref, got, check_cells=True)
-                    n += 1
-    print("%d evaluations compared, %d failures" % (n, len(FAILS)))
+                    for dicts in (False, True):
+                        got = run(maskeval.COCO, maskeval.COCOeval, gp, dp, iou_type,
+                                  TWEAKS[name], dicts)
+                        files_path = RUN_PATHS[-1] is False
+                        if dicts and files_path:
+                            fail(tag + ": dicts were read, yet the files were evaluated")
+                        n_files += files_path
+                        compare(tag + (" (dicts)" if dicts else " (files)"), ref, got,
+                                check_cells=True)
+                        n += 1
+    print("%d evaluations compared (%d straight from the files), %d failures"
+          % (n, n_files, len(FAILS)))
+    if n_files < n // 2 * 0.9:
+        fail("only %d of %d file-based runs used the file path" % (n_files, n // 2))
     return 1 if FAILS else 0
 
 

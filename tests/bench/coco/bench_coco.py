@@ -16,6 +16,8 @@ os.wait4(). The table reports the median and the minimum over the runs.
 
 Tools (--tools, comma-separated; default all):
     maskeval            the binary given by --maskeval, once per --backends entry
+    maskeval-python     the Python package (pip install ./python): maskeval.COCO +
+                        loadRes + maskeval.COCOeval evaluate/accumulate/summarize
     pycocotools         COCO() + loadRes() + COCOeval evaluate/accumulate/summarize
     faster-coco-eval    faster_coco_eval.COCO + loadRes + COCOeval_faster
     vernier             vernier.instance.Evaluator(parity_mode="strict"), native API
@@ -54,11 +56,13 @@ import tempfile
 import threading
 import time
 
-PY_TOOLS = ("pycocotools", "faster-coco-eval", "vernier", "hotcoco", "ultrafast-pycocotools")
+PY_TOOLS = ("maskeval-python", "pycocotools", "faster-coco-eval", "vernier", "hotcoco",
+            "ultrafast-pycocotools")
 ALL_TOOLS = ("maskeval",) + PY_TOOLS
 
 # Module each Python tool needs and the distribution whose version is reported.
 IMPORTS = {
+    "maskeval-python": ("maskeval", "maskeval"),
     "pycocotools": ("pycocotools.cocoeval", "pycocotools"),
     "faster-coco-eval": ("faster_coco_eval", "faster-coco-eval"),
     "vernier": ("vernier.instance", "vernier"),
@@ -76,6 +80,14 @@ _SAVE = (
     "    json.dump([float(x) for x in list(stats)[:12]], f)\n"
 )
 PROGRAMS = {
+    "maskeval-python": (
+        "import sys\n"
+        "from maskeval import COCO, COCOeval\n"
+        "gt = COCO(sys.argv[1])\n"
+        "dt = gt.loadRes(sys.argv[2])\n"
+        "E = COCOeval(gt, dt, sys.argv[3])\n"
+        "E.evaluate(); E.accumulate(); E.summarize()\n"
+        "stats = E.stats\n" + _SAVE),
     "pycocotools": (
         "import sys\n"
         "from pycocotools.coco import COCO\n"
