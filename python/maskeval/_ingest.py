@@ -193,10 +193,10 @@ class GtHandle:
         self.segm = segm
 
     @classmethod
-    def adopt(cls, h, segm):
-        """Wraps a maskeval_gt loaded elsewhere (maskeval_gt_load_file)."""
+    def borrow(cls, h, owner, segm):
+        """A maskeval_gt owned by `owner` (kept alive here), not destroyed by this."""
         self = cls.__new__(cls)
-        self.h, self.segm, self.sizes = h, segm, {}
+        self.h, self.segm, self.sizes, self._owner = h, segm, {}, owner
         return self
 
     @staticmethod
@@ -210,7 +210,7 @@ class GtHandle:
 
     def __del__(self):
         h, self.h = getattr(self, "h", None), None
-        if h is not None and lib is not None:
+        if h is not None and lib is not None and getattr(self, "_owner", None) is None:
             lib.maskeval_gt_destroy(h)
 
 

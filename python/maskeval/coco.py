@@ -76,32 +76,48 @@ class COCO:
             self._dataset = lazy[2]._results_dataset(anns)
         self._index()
 
-    def _sorted_ids(self):
+    def _sorted_ids(self, iou_type=None):
         """(sorted(getImgIds()), sorted(getCatIds())) for an unread ground-truth file,
-        from the C loader (boxes, else masks), without reading the dicts; None when
-        the file is read already or the loader refuses it."""
+        from the C loader, without reading the dicts; None when the file is read
+        already or the loader refuses it. The loaded ground truth is kept for
+        COCOeval (_c_ground_truth), loaded as iou_type needs (boxes, or masks)."""
         if self._lazy is None or self._lazy[0] != "gt":
             return None
-        import ctypes as C
         from . import _lib
-        c = _lib.ctx()
-        for flags in (_lib.LOAD_BBOX, _lib.LOAD_SEGM):
+        order = (_lib.LOAD_SEGM, _lib.LOAD_BBOX) if iou_type == "segm" else \
+            (_lib.LOAD_BBOX, _lib.LOAD_SEGM)
+        for flags in order:
+            h = self._c_ground_truth(flags)
+            if h is None:
+                continue
+            out = []
+            for fn in (_lib.lib.maskeval_gt_image_ids, _lib.lib.maskeval_gt_category_ids):
+                n = fn(h, None, 0)
+                a = np.zeros(n, np.int64)
+                fn(h, _lib.ptr(a), n)
+                out.append(a.tolist())
+            return out[0], out[1]
+        return None
+
+    def _c_ground_truth(self, flags):
+        """The unread ground-truth file loaded by maskeval_gt_load_file with flags
+        (cached; the handle is owned by this COCO), or None if refused or read."""
+        if self._lazy is None or self._lazy[0] != "gt":
+            return None
+        cache = self.__dict__.setdefault("_c_gt", {})
+        if flags not in cache:
+            import ctypes as C
+            from . import _lib
             h = _lib.P()
+            c = _lib.ctx()
             st = _lib.lib.maskeval_gt_load_file(c.h, os.fsencode(self._lazy[1]), flags,
                                                 C.byref(h))
-            try:
-                if st != 0:
-                    continue
-                out = []
-                for fn in (_lib.lib.maskeval_gt_image_ids, _lib.lib.maskeval_gt_category_ids):
-                    n = fn(h, None, 0)
-                    a = np.zeros(n, np.int64)
-                    fn(h, _lib.ptr(a), n)
-                    out.append(a.tolist())
-                return out[0], out[1]
-            finally:
+            if st != 0:
                 _lib.lib.maskeval_gt_destroy(h)
-        return None
+                cache[flags] = None
+            else:
+                cache[flags] = _CHandle(h)
+        return cache[flags].h if cache[flags] is not None else None
 
     def _files(self):
         """(gt path, results path or None) while no dict of this COCO was read."""
@@ -329,3 +345,16 @@ class COCO:
 
     def annToMask(self, ann):
         return maskUtils.decode(self.annToRLE(ann))
+
+
+class _CHandle:
+    """Owns a maskeval_gt loaded from a file."""
+
+    def __init__(self, h):
+        self.h = h
+
+    def __del__(self):
+        from . import _lib
+        h, self.h = self.h, None
+        if h is not None and _lib.lib is not None:
+            _lib.lib.maskeval_gt_destroy(h)

@@ -96,7 +96,7 @@ class COCOeval:
         self._backend = backend or _default_backend()
         self._run = None
         if cocoGt is not None:
-            ids = cocoGt._sorted_ids() if hasattr(cocoGt, "_sorted_ids") else None
+            ids = cocoGt._sorted_ids(iouType) if hasattr(cocoGt, "_sorted_ids") else None
             if ids is None:
                 ids = cocoGt.getImgIds(), cocoGt.getCatIds()
             self.params.imgIds = sorted(ids[0])
@@ -176,13 +176,13 @@ class COCOeval:
         if gt_path is None or dt_lazy is None or dt_lazy[0] != "res" or \
                 dt_lazy[2] is not self.cocoGt:
             return None
-        c = _lib.Context(self._backend)
         flags = _lib.LOAD_SEGM if p.iouType == "segm" else _lib.LOAD_BBOX
-        gh, dh = _lib.P(), _lib.P()
-        if lib.maskeval_gt_load_file(c.h, os.fsencode(gt_path), flags, C.byref(gh)) != 0:
-            lib.maskeval_gt_destroy(gh)
+        gh = self.cocoGt._c_ground_truth(flags)  # owned (and cached) by the COCO
+        if gh is None:
             return None
-        gt = _ingest.GtHandle.adopt(gh, p.iouType == "segm")
+        c = _lib.Context(self._backend)
+        dh = _lib.P()
+        gt = _ingest.GtHandle.borrow(gh, self.cocoGt, p.iouType == "segm")
         if lib.maskeval_dets_load_file(c.h, gt.h, os.fsencode(dt_lazy[1]), C.byref(dh)) != 0:
             lib.maskeval_dets_destroy(dh)
             return None

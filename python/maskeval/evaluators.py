@@ -108,7 +108,7 @@ class InstanceEvaluator:
         h, w = self._image_size(image_id)
         if masks is not None and rles is not None:
             raise ValueError("update: give masks or rles, not both")
-        blob, off = None, None
+        blob, off, measured = None, None, None
         if masks is not None:
             m = np.asarray(masks)
             if m.ndim == 2 and n == 1:
@@ -125,9 +125,12 @@ class InstanceEvaluator:
                 raise ValueError("update: masks must be bool or uint8, got %s" % m.dtype)
             m = np.ascontiguousarray(m)
             r = _lib.Rles(self.c)
+            marea = np.zeros(n, np.uint32)
+            mbox = np.zeros((n, 4), np.float64)
             self.c.check(lib.maskeval_rles_encode(self.c.h, r.h, ptr(m), n, h, w,
-                                                  _lib.MASK_ROW_MAJOR))
+                                                  _lib.MASK_ROW_MAJOR, ptr(marea), ptr(mbox)))
             blob, off = r.blob()
+            measured = (marea, mbox)
         elif rles is not None:
             if len(rles) != n:
                 raise ValueError("update: %d scores but %d rles" % (n, len(rles)))
@@ -154,13 +157,16 @@ class InstanceEvaluator:
             raise ValueError("update: bbox evaluation needs boxes, masks or rles")
         area = None
         if blob is not None:
-            hs = np.full(n, h, np.uint32)
-            ws = np.full(n, w, np.uint32)
-            marea = np.zeros(n, np.uint32)
-            mbox = np.zeros((n, 4), np.float64)
-            if n:
-                self.c.check(lib.maskeval_rles_info(self.c.h, blob, ptr(off), n, ptr(hs),
-                                                    ptr(ws), ptr(marea), ptr(mbox)))
+            if measured is not None:
+                marea, mbox = measured
+            else:
+                hs = np.full(n, h, np.uint32)
+                ws = np.full(n, w, np.uint32)
+                marea = np.zeros(n, np.uint32)
+                mbox = np.zeros((n, 4), np.float64)
+                if n:
+                    self.c.check(lib.maskeval_rles_info(self.c.h, blob, ptr(off), n, ptr(hs),
+                                                        ptr(ws), ptr(marea), ptr(mbox)))
             if box is None:
                 box = mbox
             area = marea.astype(np.float64)

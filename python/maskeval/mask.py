@@ -32,7 +32,8 @@ def _encode3(m):
     m8 = m.view(np.uint8) if m.dtype == np.bool_ else m
     # Fortran H x W x N: N column-major masks back to back, no copy
     r.c.check(lib.maskeval_rles_encode(r.c.h, r.h, ptr(m8), n, h, w,
-                                       _lib.MASK_COL_MAJOR | _lib.MASK_RAW_VALUES))
+                                       _lib.MASK_COL_MAJOR | _lib.MASK_RAW_VALUES, None,
+                                       None))
     return _rle_dicts(r.strings(), h, w)
 
 
