@@ -130,25 +130,20 @@ class COCOeval:
         self._ious_pending = False
         self._ious = v
 
-    @property
-    def _gts(self):
-        if not getattr(self, "_prepared", True):
-            self._prepare_lazily()
-        return self.__gts
+    def _prepared_attr(name):  # noqa: N805 - a property factory used in the class body
+        """_gts / _dts: after a file-based evaluate(), built on first use."""
+        def get(self):
+            if not getattr(self, "_prepared", True):
+                self._prepare_lazily()
+            return self.__dict__[name]
 
-    @_gts.setter
-    def _gts(self, v):
-        self.__gts = v
+        def put(self, value):
+            self.__dict__[name] = value
+        return property(get, put)
 
-    @property
-    def _dts(self):
-        if not getattr(self, "_prepared", True):
-            self._prepare_lazily()
-        return self.__dts
-
-    @_dts.setter
-    def _dts(self, v):
-        self.__dts = v
+    _gts = _prepared_attr("_gts_")
+    _dts = _prepared_attr("_dts_")
+    del _prepared_attr
 
     def _prepare_lazily(self):
         """_gts / _dts after a file-based evaluate(), built as _prepare() builds them
@@ -160,11 +155,12 @@ class COCOeval:
             gts, dts = _ingest.prepare(self.cocoGt, self.cocoDt, self.params)
         finally:
             self.params = saved_params
-        self.__gts, self.__dts = defaultdict(list), defaultdict(list)
+        by_cell = {"_gts_": defaultdict(list), "_dts_": defaultdict(list)}
         for gt in gts:
-            self.__gts[gt["image_id"], gt["category_id"]].append(gt)
+            by_cell["_gts_"][gt["image_id"], gt["category_id"]].append(gt)
         for dt in dts:
-            self.__dts[dt["image_id"], dt["category_id"]].append(dt)
+            by_cell["_dts_"][dt["image_id"], dt["category_id"]].append(dt)
+        self.__dict__.update(by_cell)
         self.eval = saved_eval
 
     def _run_from_files(self, p):

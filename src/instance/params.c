@@ -63,6 +63,23 @@ static int64_t *copy_ids(const maskeval_alloc *a, const int64_t *src, size_t n)
     return v;
 }
 
+/* Thresholds given verbatim (0 if one is not finite), or the default
+ * np.linspace(lo, hi, n). */
+static int fill_thresholds(const double *given, size_t n, double lo, double hi, double *out)
+{
+    if (given == NULL) {
+        maskeval_linspace(lo, hi, n, out);
+        return 1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(given[i])) {
+            return 0;
+        }
+        out[i] = given[i];
+    }
+    return 1;
+}
+
 maskeval_status maskeval_eparams_resolve(maskeval_ctx *ctx, const maskeval_coco_params *user,
                                          const maskeval_gt *gt, maskeval_eparams *ep)
 {
@@ -138,29 +155,11 @@ maskeval_status maskeval_eparams_resolve(maskeval_ctx *ctx, const maskeval_coco_
     if (ep->iou_thrs == NULL || ep->rec_thrs == NULL || ep->max_dets == NULL) {
         goto nomem;
     }
-    if (p.iou_thrs != NULL) {
-        for (size_t t = 0; t < ep->T; t++) {
-            if (!isfinite(p.iou_thrs[t])) {
-                maskeval_eparams_free(a, ep);
-                return maskeval_fail(ctx, MASKEVAL_ERR_INVALID_ARG,
-                                     "IoU thresholds must be finite numbers");
-            }
-            ep->iou_thrs[t] = p.iou_thrs[t];
-        }
-    } else {
-        maskeval_linspace(.5, .95, 10, ep->iou_thrs);
-    }
-    if (p.rec_thrs != NULL) {
-        for (size_t r = 0; r < ep->R; r++) {
-            if (!isfinite(p.rec_thrs[r])) {
-                maskeval_eparams_free(a, ep);
-                return maskeval_fail(ctx, MASKEVAL_ERR_INVALID_ARG,
-                                     "recall thresholds must be finite numbers");
-            }
-            ep->rec_thrs[r] = p.rec_thrs[r];
-        }
-    } else {
-        maskeval_linspace(0.0, 1.0, 101, ep->rec_thrs);
+    if (!fill_thresholds(p.iou_thrs, ep->T, .5, .95, ep->iou_thrs) ||
+        !fill_thresholds(p.rec_thrs, ep->R, 0.0, 1.0, ep->rec_thrs)) {
+        maskeval_eparams_free(a, ep);
+        return maskeval_fail(ctx, MASKEVAL_ERR_INVALID_ARG,
+                             "IoU and recall thresholds must be finite numbers");
     }
     for (size_t m = 0; m < ep->M; m++) {
         ep->max_dets[m] = ep->lvis             ? (int64_t)UINT32_MAX
