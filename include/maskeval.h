@@ -238,10 +238,14 @@ MASKEVAL_API const char *maskeval_rles_strings(const maskeval_rles *r,
  * changes (1 then 2). */
 enum { MASKEVAL_MASK_COL_MAJOR = 0u, MASKEVAL_MASK_ROW_MAJOR = 1u, MASKEVAL_MASK_RAW_VALUES = 2u };
 
-/* Encodes n masks of h x w bytes each, back to back, on the context's threads. */
+/* Encodes n masks of h x w bytes each, back to back, on the context's
+ * threads; area[i] and bbox[4 i..] (pycocotools' area and toBbox) are
+ * filled when not NULL. */
 MASKEVAL_API maskeval_status maskeval_rles_encode(maskeval_ctx *ctx, maskeval_rles *r,
                                                   const uint8_t *masks, size_t n, uint32_t h,
-                                                  uint32_t w, unsigned layout);
+                                                  uint32_t w, unsigned layout,
+                                                  uint32_t *area /* out */,
+                                                  double *bbox /* out */);
 /* pycocotools' frPoly: polygon i is xy[poly_off[i] .. poly_off[i + 1]) (x, y
  * pairs; an odd last coordinate is ignored), each one mask of h x w. */
 MASKEVAL_API maskeval_status maskeval_rles_polygons(maskeval_ctx *ctx, maskeval_rles *r,

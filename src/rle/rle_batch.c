@@ -160,20 +160,58 @@ static size_t scan_runs(const uint8_t *m, size_t n, int raw, uint32_t *counts)
     return k;
 }
 
-/* dst (column-major h x w) = src (row-major h x w), in 32 x 32 tiles. */
+/* Transposes the 8 x 8 byte matrix held in r[0..7] (row i = r[i], column j
+ * = byte j, little-endian) in place: three rounds of block swaps. */
+static void transpose8(uint64_t r[8])
+{
+    for (int i = 0; i < 4; i++) {
+        const uint64_t t = ((r[i] >> 32) ^ r[i + 4]) & 0x00000000FFFFFFFFu;
+        r[i] ^= t << 32;
+        r[i + 4] ^= t;
+    }
+    for (int i = 0; i < 8; i += (i & 1) ? 3 : 1) { /* 0, 1, 4, 5 */
+        const uint64_t t = ((r[i] >> 16) ^ r[i + 2]) & 0x0000FFFF0000FFFFu;
+        r[i] ^= t << 16;
+        r[i + 2] ^= t;
+    }
+    for (int i = 0; i < 8; i += 2) {
+        const uint64_t t = ((r[i] >> 8) ^ r[i + 1]) & 0x00FF00FF00FF00FFu;
+        r[i] ^= t << 8;
+        r[i + 1] ^= t;
+    }
+}
+
+/* dst (column-major h x w) = src (row-major h x w): 8 x 8 blocks through
+ * registers, all-zero blocks (most of a typical mask) skipped over a zeroed
+ * dst; the ragged right and bottom edges byte by byte. */
 static void transpose(const uint8_t *src, uint32_t h, uint32_t w, uint8_t *dst)
 {
-    enum { B = 32 };
-    for (uint32_t y0 = 0; y0 < h; y0 += B) {
-        const uint32_t y1 = h - y0 < B ? h : y0 + B;
-        for (uint32_t x0 = 0; x0 < w; x0 += B) {
-            const uint32_t x1 = w - x0 < B ? w : x0 + B;
-            for (uint32_t y = y0; y < y1; y++) {
-                const uint8_t *row = src + (size_t)y * w;
-                for (uint32_t x = x0; x < x1; x++) {
-                    dst[(size_t)x * h + y] = row[x];
-                }
+    const uint32_t h8 = h & ~7u, w8 = w & ~7u;
+    memset(dst, 0, (size_t)h * w);
+    for (uint32_t y = 0; y < h8; y += 8) {
+        for (uint32_t x = 0; x < w8; x += 8) {
+            uint64_t r[8], any = 0;
+            for (int i = 0; i < 8; i++) {
+                memcpy(&r[i], src + (size_t)(y + i) * w + x, 8);
+                any |= r[i];
             }
+            if (any == 0) {
+                continue;
+            }
+            transpose8(r);
+            for (int j = 0; j < 8; j++) {
+                memcpy(dst + (size_t)(x + j) * h + y, &r[j], 8);
+            }
+        }
+        for (uint32_t yy = y; yy < y + 8; yy++) {
+            for (uint32_t x = w8; x < w; x++) {
+                dst[(size_t)x * h + yy] = src[(size_t)yy * w + x];
+            }
+        }
+    }
+    for (uint32_t yy = h8; yy < h; yy++) {
+        for (uint32_t x = 0; x < w; x++) {
+            dst[(size_t)x * h + yy] = src[(size_t)yy * w + x];
         }
     }
 }
@@ -198,6 +236,8 @@ typedef struct enc_job {
     uint8_t **scratch; /* per worker, h*w bytes (row-major input) */
     char **strs;       /* per mask, its string (owned until appended) */
     size_t *lens;
+    uint32_t *area;    /* optional outputs */
+    double *bbox;
     const maskeval_alloc *alloc;
 } enc_job;
 
@@ -214,11 +254,18 @@ static maskeval_status encode_task(void *arg, size_t i, int worker, char *err, s
     }
     j->lens[i] = maskeval_rle_str_encode(j->counts[worker], k, s);
     j->strs[i] = s;
+    if (j->area != NULL) {
+        j->area[i] = maskeval_rle_area(j->counts[worker], k);
+    }
+    if (j->bbox != NULL) {
+        maskeval_rle_bbox(j->counts[worker], k, j->h, j->w, j->bbox + 4 * i);
+    }
     return MASKEVAL_OK;
 }
 
 maskeval_status maskeval_rles_encode(maskeval_ctx *ctx, maskeval_rles *r, const uint8_t *masks,
-                                     size_t n, uint32_t h, uint32_t w, unsigned layout)
+                                     size_t n, uint32_t h, uint32_t w, unsigned layout,
+                                     uint32_t *area, double *bbox)
 {
     const maskeval_alloc *a;
     enc_job j;
@@ -246,6 +293,8 @@ maskeval_status maskeval_rles_encode(maskeval_ctx *ctx, maskeval_rles *r, const 
     j.w = w;
     j.layout = layout;
     j.alloc = a;
+    j.area = area;
+    j.bbox = bbox;
     j.counts = maskeval_calloc(a, (size_t)workers, sizeof(uint32_t *));
     j.scratch = maskeval_calloc(a, (size_t)workers, sizeof(uint8_t *));
     j.strs = maskeval_calloc(a, n, sizeof(char *));

@@ -107,6 +107,23 @@ def main():
         uc = {"size": [h, w], "counts": counts}
         both("frUncompressed %d" % t, lambda M: M.frPyObjects(uc, h, w))
         both("frUncompressed list %d" % t, lambda M: M.frPyObjects([uc, uc], h, w))
+    # row-major (C-order N x H x W) input, as the streaming evaluator passes it:
+    # the 8 x 8 block transpose, its zero-block skip and ragged edges
+    from maskeval import _lib
+    for t in range(200):
+        h, w, n = (int(x) for x in (rng.integers(1, 70), rng.integers(1, 70), rng.integers(1, 4)))
+        m = (rng.random((n, h, w)) < rng.random() * 0.3).astype(np.uint8)
+        m[:, : h // 3] = 0
+        r = _lib.Rles()
+        area = np.zeros(n, np.uint32)
+        box = np.zeros((n, 4))
+        r.c.check(_lib.lib.maskeval_rles_encode(r.c.h, r.h, _lib.ptr(m), n, h, w,
+                                                _lib.MASK_ROW_MAJOR, _lib.ptr(area),
+                                                _lib.ptr(box)))
+        ref = pm.encode(np.asfortranarray(m.transpose(1, 2, 0)))
+        check("row-major %d" % t, [x["counts"] for x in ref], r.strings())
+        check("row-major area %d" % t, pm.area(ref), area)
+        check("row-major box %d" % t, pm.toBbox(ref), box)
     # sizes that differ
     a = pm.encode(np.asfortranarray(np.ones((4, 5, 1), np.uint8)))
     b = pm.encode(np.asfortranarray(np.ones((5, 4, 1), np.uint8)))
