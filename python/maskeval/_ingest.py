@@ -116,6 +116,12 @@ def _int_ids(values, what):
         raise TypeError("maskeval needs integer %s ids" % what) from None
 
 
+def _boxes(anns):
+    """The anns' "bbox" values as one contiguous float64 (n, 4) array."""
+    b = np.array([a["bbox"] for a in anns], dtype=np.float64)
+    return np.ascontiguousarray(b.reshape(len(anns), 4))
+
+
 def _rle_rows(anns, sizes_of, what):
     """Compressed strings of anns' RLE segmentations, checked against their image size."""
     strs = []
@@ -182,9 +188,7 @@ class GtHandle:
             a.ann_rle = blob
             a.ann_rle_off = off.ctypes.data_as(_lib.U64P)
         else:
-            bbox = np.zeros((n, 4), np.float64)
-            for i, g in enumerate(gts):
-                bbox[i] = g["bbox"]
+            bbox = _boxes(gts)
             keep.append(bbox)
             a.ann_bbox = bbox.ctypes.data_as(_lib.F64P)
         h = _lib.P()
@@ -225,9 +229,7 @@ class DetsHandle:
         if gt.segm:
             blob, off = _rle_rows(dts, gt.sizes.get, "detection")
         else:
-            bbox = np.zeros((n, 4), np.float64)
-            for i, d in enumerate(dts):
-                bbox[i] = d["bbox"]
+            bbox = _boxes(dts)
         self._build(c, gt, img, cat, score, area, bbox, blob, off)
 
     @classmethod

@@ -240,13 +240,19 @@ class Rles:
             lib.maskeval_rles_destroy(h)
 
 
+def offsets(sizes):
+    """uint64 offsets[n + 1] of n pieces of the given sizes laid end to end."""
+    sizes = list(sizes)
+    off = np.zeros(len(sizes) + 1, np.uint64)
+    if sizes:
+        np.cumsum(np.asarray(sizes, np.uint64), out=off[1:])
+    return off
+
+
 def pack_strings(strs):
     """bytes/str list -> (one bytes buffer, uint64 offsets[n + 1])."""
     bs = [s.encode() if isinstance(s, str) else s for s in strs]
-    off = np.zeros(len(bs) + 1, np.uint64)
-    if bs:
-        np.cumsum(np.fromiter((len(b) for b in bs), np.uint64, len(bs)), out=off[1:])
-    return b"".join(bs), off
+    return b"".join(bs), offsets(len(b) for b in bs)
 
 
 def version():

@@ -240,13 +240,16 @@ class COCOeval:
     def computeIoU(self, imgId, catId):
         return self._compute_iou(imgId, catId, self.params)
 
-    def _compute_iou(self, imgId, catId, p):
+    def _cell(self, imgId, catId, p):
+        """The ground truth and detections of one cell, in _prepare() order (with
+        useCats = 0, every category of the image in p.catIds order)."""
         if p.useCats:
-            gt = self._gts[imgId, catId]
-            dt = self._dts[imgId, catId]
-        else:
-            gt = [g for cId in p.catIds for g in self._gts[imgId, cId]]
-            dt = [d for cId in p.catIds for d in self._dts[imgId, cId]]
+            return self._gts[imgId, catId], self._dts[imgId, catId]
+        return ([g for cId in p.catIds for g in self._gts[imgId, cId]],
+                [d for cId in p.catIds for d in self._dts[imgId, cId]])
+
+    def _compute_iou(self, imgId, catId, p):
+        gt, dt = self._cell(imgId, catId, p)
         if len(gt) == 0 and len(dt) == 0:
             return []
         order = np.argsort([-d["score"] for d in dt], kind="mergesort")
@@ -323,25 +326,20 @@ class COCOeval:
         codes = self._run.codes
         T = len(p.iouThrs)
         maxDet = p.maxDets[-1]
+        img_codes = codes.encode(p.imgIds).tolist()
         out = []
         for catId in cat_ids:
             for a, aRng in enumerate(p.areaRng):
                 chunk, local = divmod(a, _N_AREAS)
                 recs = records[chunk]
-                for imgId in p.imgIds:
+                for imgId, code in zip(p.imgIds, img_codes):
                     out.append(self._eval_img(imgId, catId, aRng, maxDet, T, local,
-                                              recs.get((int(codes.encode([imgId])[0]),
-                                                        int(catId)))))
+                                              recs.get((code, int(catId)))))
         return out
 
     def _eval_img(self, imgId, catId, aRng, maxDet, T, local, rec):
         p = self._paramsEval
-        if p.useCats:
-            gt = self._gts[imgId, catId]
-            dt = self._dts[imgId, catId]
-        else:
-            gt = [g for cId in p.catIds for g in self._gts[imgId, cId]]
-            dt = [d for cId in p.catIds for d in self._dts[imgId, cId]]
+        gt, dt = self._cell(imgId, catId, p)
         if len(gt) == 0 and len(dt) == 0:
             return None
         for g in gt:

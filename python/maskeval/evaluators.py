@@ -20,6 +20,8 @@ the same numbers as one evaluator fed every image.
 SemanticEvaluator counts per-class confusion over numpy label maps with the C
 counting code and mmsegmentation's IoUMetric definitions.
 """
+import contextlib
+import copy
 import ctypes as C
 import io
 import json
@@ -45,7 +47,6 @@ def _as_coco(gt):
     else:
         with open(gt) as f:
             coco.dataset = json.load(f)
-    import contextlib
     with contextlib.redirect_stdout(io.StringIO()):
         coco.createIndex()
     return coco
@@ -209,8 +210,6 @@ class InstanceEvaluator:
         (pycocotools' arrays), "category_ids", "per_category_ap" (the mean of
         precision[:, :, k, 0, -1] over entries > -1; NaN without any),
         "summary" (the 12 printed lines)}."""
-        import contextlib
-        import copy
         p = copy.deepcopy(self.params)
         p.imgIds = list(np.unique(p.imgIds))
         if p.useCats:

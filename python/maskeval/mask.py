@@ -223,9 +223,7 @@ def _polys(xy, off, n, h, w):
 def frPoly(poly, h, w):
     """List of polygons [x0, y0, x1, y1, ...] -> list of RLE dicts (one per polygon)."""
     arrs = [np.asarray(p, dtype=np.double).reshape(-1) for p in poly]
-    off = np.zeros(len(arrs) + 1, np.uint64)
-    if arrs:
-        np.cumsum([a.size for a in arrs], out=off[1:])
+    off = _lib.offsets(a.size for a in arrs)
     xy = np.ascontiguousarray(np.concatenate(arrs)) if arrs else np.zeros(0)
     return _polys(xy, off, len(arrs), h, w)
 
@@ -233,9 +231,7 @@ def frPoly(poly, h, w):
 def frUncompressedRLE(ucRles, h, w):
     """Uncompressed RLE dicts (counts a list of ints) -> compressed RLE dicts."""
     cnts = [np.array(o["counts"], dtype=np.uint32) for o in ucRles]
-    off = np.zeros(len(cnts) + 1, np.uint64)
-    if cnts:
-        np.cumsum([c.size for c in cnts], out=off[1:])
+    off = _lib.offsets(c.size for c in cnts)
     flat = np.ascontiguousarray(np.concatenate(cnts)) if cnts else np.zeros(0, np.uint32)
     r = _lib.Rles()
     r.c.check(lib.maskeval_rles_counts(r.c.h, r.h, ptr(flat), ptr(off), len(cnts)))

@@ -18,17 +18,6 @@
 #include "io/dataset.h"
 #include "rle/rle.h"
 
-typedef struct id_pos {
-    int64_t id;
-    uint32_t pos;
-} id_pos;
-
-static int id_pos_cmp(const void *pa, const void *pb)
-{
-    const id_pos *a = pa, *b = pb;
-    return a->id != b->id ? (a->id < b->id ? -1 : 1) : (a->pos > b->pos) - (a->pos < b->pos);
-}
-
 /* Folds an array's bytes into a running digest. */
 static uint64_t fold(uint64_t d, const void *p, size_t n)
 {
@@ -85,7 +74,7 @@ static maskeval_status gt_images(maskeval_ctx *ctx, maskeval_gt *gt, const maske
 {
     const maskeval_alloc *a = &ctx->alloc;
     const size_t n = in->n_images;
-    id_pos *v = maskeval_calloc(a, n + 1, sizeof(id_pos));
+    maskeval_id_index *v = maskeval_calloc(a, n + 1, sizeof(maskeval_id_index));
     maskeval_status st = MASKEVAL_OK;
 
     gt->img_id = maskeval_calloc(a, n + 1, sizeof(int64_t));
@@ -99,14 +88,14 @@ static maskeval_status gt_images(maskeval_ctx *ctx, maskeval_gt *gt, const maske
     }
     for (size_t i = 0; i < n; i++) {
         v[i].id = in->image_ids[i];
-        v[i].pos = (uint32_t)i;
+        v[i].index = (uint32_t)i;
     }
-    qsort(v, n, sizeof(*v), id_pos_cmp);
+    qsort(v, n, sizeof(*v), maskeval_id_index_cmp);
     for (size_t i = 0; i < n; i++) {
-        const uint32_t p = v[i].pos;
+        const uint32_t p = v[i].index;
         if (i > 0 && v[i - 1].id == v[i].id) {
             st = maskeval_fail(ctx, MASKEVAL_ERR_INVALID_ARG, "image %u: id %lld repeats image %u",
-                               p, (long long)v[i].id, v[i - 1].pos);
+                               p, (long long)v[i].id, v[i - 1].index);
             goto done;
         }
         gt->img_id[i] = v[i].id;
@@ -134,7 +123,7 @@ static maskeval_status gt_categories(maskeval_ctx *ctx, maskeval_gt *gt,
 {
     const maskeval_alloc *a = &ctx->alloc;
     const size_t n = in->n_categories;
-    id_pos *v = maskeval_calloc(a, n + 1, sizeof(id_pos));
+    maskeval_id_index *v = maskeval_calloc(a, n + 1, sizeof(maskeval_id_index));
     const char **name = maskeval_calloc(a, n + 1, sizeof(char *));
     size_t names_len = 0;
     maskeval_status st = MASKEVAL_OK;
@@ -145,12 +134,12 @@ static maskeval_status gt_categories(maskeval_ctx *ctx, maskeval_gt *gt,
     }
     for (size_t i = 0, o = 0; i < n; i++) {
         v[i].id = in->category_ids[i];
-        v[i].pos = (uint32_t)i;
+        v[i].index = (uint32_t)i;
         name[i] = in->category_names != NULL ? in->category_names + o : "";
         o += strlen(name[i]) + 1;
         names_len += strlen(name[i]) + 1;
     }
-    qsort(v, n, sizeof(*v), id_pos_cmp);
+    qsort(v, n, sizeof(*v), maskeval_id_index_cmp);
     gt->cat_id = maskeval_calloc(a, n + 1, sizeof(int64_t));
     gt->cat_name_off = maskeval_calloc(a, n + 1, sizeof(uint32_t));
     gt->names = maskeval_malloc(a, names_len + 1);
@@ -160,16 +149,16 @@ static maskeval_status gt_categories(maskeval_ctx *ctx, maskeval_gt *gt,
     }
     names_len = 0;
     for (size_t i = 0; i < n; i++) {
-        const size_t l = strlen(name[v[i].pos]) + 1;
+        const size_t l = strlen(name[v[i].index]) + 1;
         if (i > 0 && v[i - 1].id == v[i].id) {
             st = maskeval_fail(ctx, MASKEVAL_ERR_INVALID_ARG,
-                               "category %u: id %lld repeats category %u", v[i].pos,
-                               (long long)v[i].id, v[i - 1].pos);
+                               "category %u: id %lld repeats category %u", v[i].index,
+                               (long long)v[i].id, v[i - 1].index);
             goto done;
         }
         gt->cat_id[i] = v[i].id;
         gt->cat_name_off[i] = (uint32_t)names_len;
-        memcpy(gt->names + names_len, name[v[i].pos], l);
+        memcpy(gt->names + names_len, name[v[i].index], l);
         names_len += l;
     }
     gt->n_cat = n;
@@ -187,7 +176,6 @@ static maskeval_status gt_annotations(maskeval_ctx *ctx, maskeval_gt *gt,
     const maskeval_alloc *a = &ctx->alloc;
     const size_t n = in->n_annotations;
     const unsigned flags = gt->flags;
-    id_pos *v = maskeval_calloc(a, n + 1, sizeof(id_pos));
     uint32_t *h = NULL, *w = NULL;
     maskeval_status st = MASKEVAL_OK;
 
@@ -202,7 +190,7 @@ static maskeval_status gt_annotations(maskeval_ctx *ctx, maskeval_gt *gt,
         st = maskeval_nomem(ctx, "building annotations");
         goto done;
     }
-    if (v == NULL || gt->ann_id == NULL || gt->ann_img == NULL || gt->ann_cat_id == NULL ||
+    if (gt->ann_id == NULL || gt->ann_img == NULL || gt->ann_cat_id == NULL ||
         gt->ann_crowd == NULL || gt->ann_area == NULL || gt->ann_alias == NULL) {
         st = maskeval_nomem(ctx, "building annotations");
         goto done;
@@ -223,15 +211,11 @@ static maskeval_status gt_annotations(maskeval_ctx *ctx, maskeval_gt *gt,
                                i, (long long)in->ann_ids[i], (long long)in->ann_image_ids[i]);
             goto done;
         }
-        v[i].id = in->ann_ids[i];
-        v[i].pos = (uint32_t)i;
     }
     gt->n_ann = n;
-    qsort(v, n, sizeof(*v), id_pos_cmp);
-    for (size_t i = n; i-- > 0;) {
-        const int last = i + 1 == n || v[i + 1].id != v[i].id;
-        gt->ann_alias[v[i].pos] = last ? (int32_t)v[i].pos : gt->ann_alias[v[i + 1].pos];
-        gt->n_dup_ids += !last;
+    st = maskeval_gt_resolve_duplicate_ids(ctx, gt);
+    if (st != MASKEVAL_OK) {
+        goto done;
     }
     if (flags & MASKEVAL_LOAD_SEGM) {
         h = maskeval_calloc(a, n + 1, sizeof(uint32_t));
@@ -247,7 +231,6 @@ static maskeval_status gt_annotations(maskeval_ctx *ctx, maskeval_gt *gt,
         st = store_masks(ctx, &gt->masks, n, in->ann_rle, in->ann_rle_off, h, w, "annotation");
     }
 done:
-    maskeval_free(a, v);
     maskeval_free(a, h);
     maskeval_free(a, w);
     return st;

@@ -95,6 +95,17 @@ maskeval_status maskeval_dets_load_subset(maskeval_ctx *ctx, const maskeval_gt *
                                           const char *name, char *buf, size_t len,
                                           const uint64_t *index_map, maskeval_dets **out);
 
+/* An id and its position in the input; sorted by id, then position. */
+typedef struct maskeval_id_index {
+    int64_t id;
+    uint32_t index;
+} maskeval_id_index;
+int maskeval_id_index_cmp(const void *pa, const void *pb);
+
+/* pycocotools looks annotations up by id in a dict, so the last one with an
+ * id wins: fills gt->ann_alias and gt->n_dup_ids from gt->ann_id. */
+maskeval_status maskeval_gt_resolve_duplicate_ids(maskeval_ctx *ctx, maskeval_gt *gt);
+
 /* Index of image id in gt (binary search), or -1. */
 int32_t maskeval_gt_find_image(const maskeval_gt *gt, int64_t id);
 

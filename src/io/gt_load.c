@@ -33,12 +33,9 @@
 #include "io/lvis_fields.h"
 #include "io/segm_parse.h"
 
-typedef struct id_index {
-    int64_t id;
-    uint32_t index;
-} id_index;
+typedef maskeval_id_index id_index;
 
-static int id_index_cmp(const void *pa, const void *pb)
+int maskeval_id_index_cmp(const void *pa, const void *pb)
 {
     const id_index *a = pa, *b = pb;
     if (a->id != b->id) {
@@ -143,7 +140,7 @@ static size_t dedupe_last(id_index *v, size_t n, uint32_t *first)
 {
     size_t m = 0;
     uint32_t lo = 0;
-    qsort(v, n, sizeof(*v), id_index_cmp);
+    qsort(v, n, sizeof(*v), maskeval_id_index_cmp);
     for (size_t i = 0; i < n; i++) {
         if (i == 0 || v[i - 1].id != v[i].id) {
             lo = v[i].index;
@@ -460,8 +457,7 @@ static maskeval_status annotation_element(void *arg, maskeval_ctx *ctx, size_t t
     return MASKEVAL_OK;
 }
 
-/* pycocotools looks annotations up by id in a dict: the last one wins. */
-static maskeval_status resolve_duplicate_ids(maskeval_ctx *ctx, maskeval_gt *gt)
+maskeval_status maskeval_gt_resolve_duplicate_ids(maskeval_ctx *ctx, maskeval_gt *gt)
 {
     size_t n = gt->n_ann;
     id_index *ids = maskeval_calloc(&ctx->alloc, n, sizeof(id_index));
@@ -472,7 +468,7 @@ static maskeval_status resolve_duplicate_ids(maskeval_ctx *ctx, maskeval_gt *gt)
         ids[i].id = gt->ann_id[i];
         ids[i].index = (uint32_t)i;
     }
-    qsort(ids, n, sizeof(*ids), id_index_cmp);
+    qsort(ids, n, sizeof(*ids), maskeval_id_index_cmp);
     for (size_t i = n; i-- > 0;) {
         int last = i + 1 == n || ids[i + 1].id != ids[i].id;
         uint32_t target = last ? ids[i].index : (uint32_t)gt->ann_alias[ids[i + 1].index];
@@ -557,7 +553,7 @@ static maskeval_status load_annotations(maskeval_ctx *ctx, maskeval_gt *gt, char
         }
     }
     if (st == MASKEVAL_OK) {
-        st = resolve_duplicate_ids(ctx, gt);
+        st = maskeval_gt_resolve_duplicate_ids(ctx, gt);
     }
 done:
     for (size_t t = 0; job.tasks != NULL && t < el.ntasks; t++) {

@@ -19,21 +19,6 @@ void maskeval_segm_scratch_free(const maskeval_alloc *a, maskeval_segm_scratch *
     maskeval_u32vec_free(a, &s->idx);
 }
 
-/* s->counts |= s->poly, through s->acc (pycocotools' rleMerge). */
-static maskeval_status union_into_counts(const maskeval_alloc *a, maskeval_segm_scratch *s)
-{
-    maskeval_status st = maskeval_u32vec_reserve(a, &s->acc, s->counts.n + s->poly.n + 1);
-    maskeval_u32vec t;
-    if (st != MASKEVAL_OK) {
-        return st;
-    }
-    s->acc.n = maskeval_rle_union(s->counts.v, s->counts.n, s->poly.v, s->poly.n, s->acc.v);
-    t = s->counts;
-    s->counts = s->acc;
-    s->acc = t;
-    return MASKEVAL_OK;
-}
-
 static maskeval_status parse_polygons(maskeval_ctx *ctx, const cJSON *segm, uint32_t h,
                                       uint32_t w, maskeval_segm_scratch *s, const char *file,
                                       const char *where)
@@ -102,7 +87,7 @@ static maskeval_status parse_polygons(maskeval_ctx *ctx, const cJSON *segm, uint
             goto done;
         }
         if (st == MASKEVAL_OK && ip > 0) {
-            st = union_into_counts(a, s);
+            st = maskeval_rle_merge_into(a, &s->counts, s->poly.v, s->poly.n, 0, &s->acc);
         }
         if (st != MASKEVAL_OK) {
             st = maskeval_nomem(ctx, "rasterizing a polygon");

@@ -139,6 +139,21 @@ size_t maskeval_rle_union(const uint32_t *a, size_t na, const uint32_t *b, size_
     return maskeval_rle_merge2(a, na, b, nb, 0, out);
 }
 
+maskeval_status maskeval_rle_merge_into(const maskeval_alloc *a, maskeval_u32vec *acc,
+                                        const uint32_t *b, size_t nb, int intersect,
+                                        maskeval_u32vec *tmp)
+{
+    maskeval_u32vec t;
+    if (maskeval_u32vec_reserve(a, tmp, acc->n + nb + 1) != MASKEVAL_OK) {
+        return MASKEVAL_ERR_NOMEM;
+    }
+    tmp->n = maskeval_rle_merge2(acc->v, acc->n, b, nb, intersect, tmp->v);
+    t = *acc;
+    *acc = *tmp;
+    *tmp = t;
+    return MASKEVAL_OK;
+}
+
 /* Advances a cursor to the next non-empty 1-run [*s, *e); returns 0 at the end. */
 static int next_one_run(const uint32_t *c, size_t n, size_t *i, uint64_t *pos, uint64_t *s,
                         uint64_t *e)

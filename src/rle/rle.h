@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "core/ctx.h"
 #include "maskeval.h"
 
 /* Why a compressed string failed to decode. */
@@ -155,6 +156,11 @@ size_t maskeval_rle_union(const uint32_t *a, size_t na, const uint32_t *b, size_
 /* The same loop with intersect != 0: rleMerge(intersect = 1)'s intersection. */
 size_t maskeval_rle_merge2(const uint32_t *a, size_t na, const uint32_t *b, size_t nb,
                            int intersect, uint32_t *out);
+
+/* *acc = merge2(*acc, b), through tmp (both grown as needed; they swap). */
+maskeval_status maskeval_rle_merge_into(const maskeval_alloc *a, maskeval_u32vec *acc,
+                                        const uint32_t *b, size_t nb, int intersect,
+                                        maskeval_u32vec *tmp);
 
 /* Number of pixels set in both masks (which must have the same size). */
 uint64_t maskeval_rle_intersection(const uint32_t *a, size_t na, const uint32_t *b, size_t nb);

@@ -432,15 +432,7 @@ maskeval_status maskeval_rles_polygon_groups(maskeval_ctx *ctx, maskeval_rles *r
                 break;
             }
             if (st == MASKEVAL_OK && p > group_off[i]) {
-                if (maskeval_u32vec_reserve(a, &tmp, acc.n + poly.n + 1) != MASKEVAL_OK) {
-                    st = MASKEVAL_ERR_NOMEM;
-                } else {
-                    maskeval_u32vec swap;
-                    tmp.n = maskeval_rle_merge2(acc.v, acc.n, poly.v, poly.n, 0, tmp.v);
-                    swap = acc;
-                    acc = tmp;
-                    tmp = swap;
-                }
+                st = maskeval_rle_merge_into(a, &acc, poly.v, poly.n, 0, &tmp);
             }
             if (st == MASKEVAL_ERR_NOMEM) {
                 st = maskeval_nomem(ctx, "rasterizing polygons");
@@ -596,15 +588,8 @@ maskeval_status maskeval_rles_merge(maskeval_ctx *ctx, maskeval_rles *r, const c
         }
         st = decode_str(ctx, str, off, i, &b, "rle");
         if (st == MASKEVAL_OK &&
-            maskeval_u32vec_reserve(a, &tmp, acc.n + b.n + 1) != MASKEVAL_OK) {
+            maskeval_rle_merge_into(a, &acc, b.v, b.n, intersect, &tmp) != MASKEVAL_OK) {
             st = maskeval_nomem(ctx, "merging masks");
-        }
-        if (st == MASKEVAL_OK) {
-            maskeval_u32vec swap;
-            tmp.n = maskeval_rle_merge2(acc.v, acc.n, b.v, b.n, intersect, tmp.v);
-            swap = acc;
-            acc = tmp;
-            tmp = swap;
         }
     }
     if (st == MASKEVAL_OK) {
