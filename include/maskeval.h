@@ -877,6 +877,59 @@ MASKEVAL_API maskeval_status maskeval_semantic_confusion_cells(const maskeval_se
                                                                uint64_t *counts, size_t cap,
                                                                size_t *n);
 
+/* ---- panoptic quality ------------------------------------------------------
+ *
+ * panopticapi's pq_compute (PQ, SQ, RQ per category and over All / Things /
+ * Stuff) from COCO panoptic JSON + RGB segment PNGs, and Boundary PQ
+ * (boundary-iou-api's panoptic evaluation: the pair IoU is min(mask IoU,
+ * boundary IoU)) when dilation_ratio > 0. panopticapi sums the per-category
+ * IoUs in chunks, one per process: `chunks` reproduces the summation of a
+ * run on that many processes bit for bit (README "Panoptic quality").
+ */
+typedef struct maskeval_panoptic_params {
+    size_t struct_size;      /* = sizeof(maskeval_panoptic_params) */
+    const char *gt_json, *pred_json;
+    const char *gt_dir, *pred_dir; /* NULL: the JSON path with ".json" removed */
+    uint32_t chunks;         /* panopticapi's process count to reproduce; default 1 */
+    double dilation_ratio;   /* > 0: Boundary PQ (boundary-iou-api's default 0.02) */
+    uint64_t max_image_pixels; /* 0: 2^28, at most 2^30 */
+} maskeval_panoptic_params;
+
+typedef struct maskeval_panoptic maskeval_panoptic;
+
+typedef struct maskeval_pq_class {
+    int64_t id;
+    const char *name; /* owned by the result */
+    int isthing;
+    double iou;       /* sum of the matched pairs' IoU */
+    uint64_t tp, fp, fn;
+    double pq, sq, rq; /* 0 when tp + fp + fn == 0 (panopticapi) */
+} maskeval_pq_class;
+
+typedef enum maskeval_pq_group {
+    MASKEVAL_PQ_ALL = 0,
+    MASKEVAL_PQ_THINGS = 1,
+    MASKEVAL_PQ_STUFF = 2
+} maskeval_pq_group;
+
+typedef struct maskeval_pq_summary {
+    double pq, sq, rq; /* means over the group's categories that occur; NaN when n == 0 */
+    size_t n;
+} maskeval_pq_summary;
+
+MASKEVAL_API void maskeval_panoptic_params_init(maskeval_panoptic_params *p);
+MASKEVAL_API maskeval_status maskeval_panoptic_evaluate(maskeval_ctx *ctx,
+                                                        const maskeval_panoptic_params *p,
+                                                        maskeval_panoptic **out /* out */);
+MASKEVAL_API void maskeval_panoptic_destroy(maskeval_panoptic *r);
+MASKEVAL_API size_t maskeval_panoptic_n_images(const maskeval_panoptic *r);
+/* Categories in the GT file's order. */
+MASKEVAL_API size_t maskeval_panoptic_n_classes(const maskeval_panoptic *r);
+MASKEVAL_API maskeval_status maskeval_panoptic_class(const maskeval_panoptic *r, size_t i,
+                                                     maskeval_pq_class *out);
+MASKEVAL_API void maskeval_panoptic_summary(const maskeval_panoptic *r, maskeval_pq_group g,
+                                            maskeval_pq_summary *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -16,6 +16,7 @@ static const command commands[] = {
     {"lvis", "LVIS federated AP for segm or bbox results (lvis-api's LVISEval)", cmd_lvis},
     {"semantic", "mIoU and friends from PNG label maps (mmsegmentation's IoUMetric)",
      cmd_semantic},
+    {"panoptic", "panoptic quality and Boundary PQ (panopticapi's pq_compute)", cmd_panoptic},
     {"tide", "TIDE error analysis of detections (tidecv 1.0.1)", cmd_tide},
     {"merge", "combine the partial files of a sharded coco or semantic run", cmd_merge},
     {"diff", "compare two --json results of the same ground truth", cmd_diff},

@@ -125,60 +125,50 @@ static int crcs_ok(const uint8_t *f, size_t n, const char *path, char *err, size
     return 1;
 }
 
-maskeval_status maskeval_png_decode_labels(const maskeval_alloc *a, const char *path,
-                                           uint64_t max_pixels,
-                                           const void *data, size_t file_len,
-                                           maskeval_label_img *out, char *err, size_t errcap)
+/* Opens a PNG in memory: signature, every CRC, the header. */
+static maskeval_status png_open(const char *path, const void *data, size_t file_len,
+                                spng_ctx **out, struct spng_ihdr *ih, char *err, size_t errcap)
 {
-    const char *file = data;
-    size_t decoded = 0;
-    spng_ctx *sc = NULL;
-    struct spng_ihdr ih;
-    uint8_t *raw = NULL;
-    maskeval_status st = MASKEVAL_OK;
+    spng_ctx *sc;
     int rc;
-    uint64_t npix;
-
-    memset(out, 0, sizeof(*out));
-    if (file_len < 8 || memcmp(file, "\x89PNG\r\n\x1a\n", 8) != 0) {
+    *out = NULL;
+    if (file_len < 8 || memcmp(data, "\x89PNG\r\n\x1a\n", 8) != 0) {
         snprintf(err, errcap, "%s: not a PNG file", path);
-        st = MASKEVAL_ERR_PARSE;
-        goto done;
+        return MASKEVAL_ERR_PARSE;
     }
     sc = spng_ctx_new(0);
     if (sc == NULL) {
         snprintf(err, errcap, "%s: out of memory", path);
-        st = MASKEVAL_ERR_NOMEM;
-        goto done;
+        return MASKEVAL_ERR_NOMEM;
     }
-    if (!crcs_ok((const uint8_t *)file, file_len, path, err, errcap)) {
-        st = MASKEVAL_ERR_PARSE;
-        goto done;
+    if (!crcs_ok((const uint8_t *)data, file_len, path, err, errcap)) {
+        spng_ctx_free(sc);
+        return MASKEVAL_ERR_PARSE;
     }
     /* every chunk's CRC was checked above */
     spng_set_crc_action(sc, SPNG_CRC_USE, SPNG_CRC_USE);
-    rc = spng_set_png_buffer(sc, file, file_len);
+    rc = spng_set_png_buffer(sc, data, file_len);
     if (rc == 0) {
         /* far beyond any label map; keeps hostile headers from asking for huge buffers */
         rc = spng_set_image_limits(sc, 1u << 20, 1u << 20);
     }
     if (rc == 0) {
-        rc = spng_get_ihdr(sc, &ih);
+        rc = spng_get_ihdr(sc, ih);
     }
     if (rc != 0) {
         snprintf(err, errcap, "%s: invalid PNG: %s", path, spng_strerror(rc));
-        st = MASKEVAL_ERR_PARSE;
-        goto done;
+        spng_ctx_free(sc);
+        return MASKEVAL_ERR_PARSE;
     }
-    if (ih.color_type != SPNG_COLOR_TYPE_GRAYSCALE && ih.color_type != SPNG_COLOR_TYPE_INDEXED) {
-        snprintf(err, errcap,
-                 "%s: unsupported PNG colour type %s (%d-bit); label maps must be grayscale or "
-                 "palette images",
-                 path, color_name(ih.color_type), ih.bit_depth);
-        st = MASKEVAL_ERR_UNSUPPORTED;
-        goto done;
-    }
-    npix = (uint64_t)ih.width * ih.height;
+    *out = sc;
+    return MASKEVAL_OK;
+}
+
+/* The per-image pixel bound (0: the default), before anything is decoded. */
+static maskeval_status png_check_pixels(const char *path, const struct spng_ihdr *ih,
+                                        uint64_t max_pixels, char *err, size_t errcap)
+{
+    const uint64_t npix = (uint64_t)ih->width * ih->height;
     if (max_pixels == 0) {
         max_pixels = MASKEVAL_PNG_DEFAULT_MAX_PIXELS;
     }
@@ -189,10 +179,43 @@ maskeval_status maskeval_png_decode_labels(const maskeval_alloc *a, const char *
         snprintf(err, errcap,
                  "%s: %ux%u pixels is beyond the limit of %llu pixels per image (raise it with "
                  "--max-image-pixels, up to 2^30)",
-                 path, ih.width, ih.height, (unsigned long long)max_pixels);
-        st = MASKEVAL_ERR_LIMIT;
+                 path, ih->width, ih->height, (unsigned long long)max_pixels);
+        return MASKEVAL_ERR_LIMIT;
+    }
+    return MASKEVAL_OK;
+}
+
+maskeval_status maskeval_png_decode_labels(const maskeval_alloc *a, const char *path,
+                                           uint64_t max_pixels,
+                                           const void *data, size_t file_len,
+                                           maskeval_label_img *out, char *err, size_t errcap)
+{
+    size_t decoded = 0;
+    spng_ctx *sc = NULL;
+    struct spng_ihdr ih;
+    uint8_t *raw = NULL;
+    maskeval_status st;
+    int rc;
+    uint64_t npix;
+
+    memset(out, 0, sizeof(*out));
+    st = png_open(path, data, file_len, &sc, &ih, err, errcap);
+    if (st != MASKEVAL_OK) {
         goto done;
     }
+    if (ih.color_type != SPNG_COLOR_TYPE_GRAYSCALE && ih.color_type != SPNG_COLOR_TYPE_INDEXED) {
+        snprintf(err, errcap,
+                 "%s: unsupported PNG colour type %s (%d-bit); label maps must be grayscale or "
+                 "palette images",
+                 path, color_name(ih.color_type), ih.bit_depth);
+        st = MASKEVAL_ERR_UNSUPPORTED;
+        goto done;
+    }
+    st = png_check_pixels(path, &ih, max_pixels, err, errcap);
+    if (st != MASKEVAL_OK) {
+        goto done;
+    }
+    npix = (uint64_t)ih.width * ih.height;
     rc = spng_decoded_image_size(sc, SPNG_FMT_PNG, &decoded);
     if (rc == 0) {
         /* libspng ORs sub-byte samples of interlaced images into place: those
@@ -247,4 +270,95 @@ done:
     spng_ctx_free(sc);
     maskeval_free(a, raw);
     return st;
+}
+
+maskeval_status maskeval_png_decode_ids(const maskeval_alloc *a, const char *path,
+                                        uint64_t max_pixels, const void *data, size_t file_len,
+                                        maskeval_id_img *out, char *err, size_t errcap)
+{
+    size_t decoded = 0;
+    spng_ctx *sc = NULL;
+    struct spng_ihdr ih;
+    uint8_t *raw = NULL;
+    uint32_t *ids = NULL;
+    maskeval_status st;
+    int rc;
+    size_t npix, ch;
+
+    memset(out, 0, sizeof(*out));
+    st = png_open(path, data, file_len, &sc, &ih, err, errcap);
+    if (st != MASKEVAL_OK) {
+        goto done;
+    }
+    if ((ih.color_type != SPNG_COLOR_TYPE_TRUECOLOR &&
+         ih.color_type != SPNG_COLOR_TYPE_TRUECOLOR_ALPHA) ||
+        ih.bit_depth != 8) {
+        snprintf(err, errcap,
+                 "%s: unsupported PNG colour type %s (%d-bit); panoptic segment maps must be "
+                 "8-bit RGB or RGBA (id = R + 256 G + 65536 B)",
+                 path,
+                 ih.color_type == SPNG_COLOR_TYPE_GRAYSCALE  ? "gray"
+                 : ih.color_type == SPNG_COLOR_TYPE_INDEXED ? "palette"
+                                                             : color_name(ih.color_type),
+                 ih.bit_depth);
+        st = MASKEVAL_ERR_UNSUPPORTED;
+        goto done;
+    }
+    st = png_check_pixels(path, &ih, max_pixels, err, errcap);
+    if (st != MASKEVAL_OK) {
+        goto done;
+    }
+    npix = (size_t)ih.width * ih.height;
+    ch = ih.color_type == SPNG_COLOR_TYPE_TRUECOLOR ? 3 : 4;
+    rc = spng_decoded_image_size(sc, SPNG_FMT_PNG, &decoded);
+    if (rc == 0) {
+        raw = maskeval_malloc(a, decoded);
+        ids = maskeval_malloc(a, npix * sizeof(uint32_t));
+        if (raw == NULL || ids == NULL) {
+            snprintf(err, errcap, "%s: out of memory decoding", path);
+            st = MASKEVAL_ERR_NOMEM;
+            goto done;
+        }
+        rc = spng_decode_image(sc, raw, decoded, SPNG_FMT_PNG, 0);
+    }
+    if (rc != 0) {
+        snprintf(err, errcap, "%s: cannot decode PNG: %s", path, spng_strerror(rc));
+        st = MASKEVAL_ERR_PARSE;
+        goto done;
+    }
+    for (size_t i = 0; i < npix; i++) {
+        const uint8_t *px = raw + i * ch;
+        ids[i] = (uint32_t)px[0] | (uint32_t)px[1] << 8 | (uint32_t)px[2] << 16;
+    }
+    out->w = ih.width;
+    out->h = ih.height;
+    out->ids = ids;
+    ids = NULL;
+done:
+    spng_ctx_free(sc);
+    maskeval_free(a, raw);
+    maskeval_free(a, ids);
+    return st;
+}
+
+maskeval_status maskeval_png_read_ids(const maskeval_alloc *a, const char *path,
+                                      uint64_t max_pixels, maskeval_id_img *out, char *err,
+                                      size_t errcap)
+{
+    char *file = NULL;
+    size_t file_len = 0;
+    maskeval_status st;
+    memset(out, 0, sizeof(*out));
+    st = slurp(a, path, &file, &file_len, err, errcap);
+    if (st == MASKEVAL_OK) {
+        st = maskeval_png_decode_ids(a, path, max_pixels, file, file_len, out, err, errcap);
+    }
+    maskeval_free(a, file);
+    return st;
+}
+
+void maskeval_id_img_free(const maskeval_alloc *a, maskeval_id_img *img)
+{
+    maskeval_free(a, img->ids);
+    memset(img, 0, sizeof(*img));
 }

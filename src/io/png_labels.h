@@ -44,4 +44,24 @@ maskeval_status maskeval_png_decode_labels(const maskeval_alloc *a, const char *
 
 void maskeval_label_img_free(const maskeval_alloc *a, maskeval_label_img *img);
 
+/* A COCO panoptic segment map: id = R + 256 G + 65536 B per pixel. */
+typedef struct maskeval_id_img {
+    uint32_t w, h;
+    uint32_t *ids; /* w*h ids, row-major */
+} maskeval_id_img;
+
+/*
+ * Decodes an 8-bit RGB or RGBA PNG (alpha ignored, as panopticapi uses the
+ * first three channels of np.array(Image.open(f))) into segment ids. Gray,
+ * palette and 16-bit images are refused with MASKEVAL_ERR_UNSUPPORTED;
+ * limits and messages as maskeval_png_decode_labels.
+ */
+maskeval_status maskeval_png_decode_ids(const maskeval_alloc *a, const char *path,
+                                        uint64_t max_pixels, const void *data, size_t len,
+                                        maskeval_id_img *out, char *err, size_t errcap);
+maskeval_status maskeval_png_read_ids(const maskeval_alloc *a, const char *path,
+                                      uint64_t max_pixels, maskeval_id_img *out, char *err,
+                                      size_t errcap);
+void maskeval_id_img_free(const maskeval_alloc *a, maskeval_id_img *img);
+
 #endif

@@ -1,0 +1,137 @@
+/*
+ * panoptic.h - Panoptic Quality (panopticapi's pq_compute) and Boundary PQ
+ * (boundary-iou-api's panoptic evaluation): the data model shared by the
+ * loader (pq_load.c), the per-image pixel pass (pq_pairs.c, pq_image.c) and
+ * the accumulation in panopticapi's order (pq_eval.c).
+ */
+#ifndef MASKEVAL_PANOPTIC_PANOPTIC_H
+#define MASKEVAL_PANOPTIC_PANOPTIC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/ctx.h"
+
+/* panopticapi's OFFSET and VOID: ids are < 2^24 (three bytes of RGB) */
+#define MASKEVAL_PQ_VOID 0u
+
+typedef struct pq_cat {
+    int64_t id;
+    char *name;
+    int isthing; /* isthing == 1 in the JSON */
+} pq_cat;
+
+typedef struct pq_seg {
+    int64_t id;
+    int64_t cat_id;
+    int32_t cat;   /* index into the categories; -1: not a GT category */
+    int crowd;     /* GT: iscrowd == 1 */
+    double area;   /* GT: the JSON area (panopticapi never recounts it) */
+} pq_seg;
+
+typedef struct pq_img {
+    char *gt_path, *pred_path;
+    char *label;            /* the image id as the user wrote it, for messages */
+    size_t gt_off, n_gt;    /* GT segments, segments_info order */
+    size_t pr_off, n_pr;    /* predicted segments, segments_info order */
+} pq_img;
+
+typedef struct pq_data {
+    pq_cat *cats;
+    size_t n_cats;
+    int64_t max_cat_id;     /* boundary-iou-api's BOUNDARY_ID is max_cat_id + 1 */
+    pq_img *imgs;           /* GT annotations order */
+    size_t n_imgs;
+    pq_seg *segs;
+    size_t n_segs;
+} pq_data;
+
+/* Loads both JSON files and pairs every GT annotation with its prediction
+ * (the last prediction of an image id wins, as panopticapi's dict does).
+ * gt_dir / pred_dir NULL: the JSON path with every ".json" removed
+ * (panopticapi's str.replace). */
+maskeval_status maskeval_pq_load(maskeval_ctx *ctx, const char *gt_json, const char *gt_dir,
+                                 const char *pred_json, const char *pred_dir, pq_data *out);
+void maskeval_pq_data_free(const maskeval_alloc *a, pq_data *d);
+
+/* ---- the pixel pass ---------------------------------------------------- */
+
+typedef struct pq_pair {
+    uint32_t g, p; /* raw ids */
+    uint64_t n;    /* pixels */
+} pq_pair;
+
+typedef struct pq_idcount {
+    uint32_t id;
+    uint64_t n;
+} pq_idcount;
+
+/* Per-worker scratch of the joint histogram (grown on demand). */
+typedef struct pq_scratch {
+    uint32_t *gkeys, *gvals, *pkeys, *pvals; /* id -> local index hash tables */
+    size_t gcap, pcap;
+    uint32_t *glist, *plist;                 /* local index -> id */
+    size_t glist_cap, plist_cap;
+    uint32_t *dense;                         /* local (g, p) counts */
+    size_t dense_cap;
+    uint64_t *hkeys, *hvals;                 /* pair hash table (many segments) */
+    size_t hcap;
+    pq_pair *pairs;
+    size_t pairs_cap;
+    pq_idcount *pred_hist;
+    size_t pred_hist_cap;
+    uint32_t *order;
+    size_t order_cap;
+} pq_scratch;
+
+void maskeval_pq_scratch_free(const maskeval_alloc *a, pq_scratch *s);
+
+/* The joint histogram of (gt id, pred id) over npix pixels, sorted by
+ * (g, p) - the order of panopticapi's np.unique on gt * 2^24 + pred - and
+ * the per-id pixel counts of pred, sorted by id. Both live in s. */
+maskeval_status maskeval_pq_joint(const maskeval_alloc *a, const uint32_t *gt,
+                                  const uint32_t *pred, size_t npix, pq_scratch *s,
+                                  size_t *n_pairs, size_t *n_pred_ids);
+
+/* The count of (g, p) in a sorted pair list, 0 when absent. */
+uint64_t maskeval_pq_pair_count(const pq_pair *pairs, size_t n, uint32_t g, uint32_t p);
+
+/* ---- one image ---------------------------------------------------------- */
+
+typedef struct pq_tp {
+    uint32_t cat;
+    double iou;
+} pq_tp;
+
+/* What one image adds to the per-category statistics, in panopticapi's
+ * order: true positives in (gt id, pred id) order. */
+typedef struct pq_record {
+    pq_tp *tp;
+    size_t n_tp;
+    uint32_t *fp, *fn; /* category indices */
+    size_t n_fp, n_fn;
+} pq_record;
+
+void maskeval_pq_record_free(const maskeval_alloc *a, pq_record *r);
+
+typedef struct pq_image_opts {
+    double dilation_ratio; /* > 0: Boundary PQ */
+    uint64_t max_image_pixels;
+} pq_image_opts;
+
+typedef struct pq_worker {
+    pq_scratch mask, band; /* joint histograms of the segment maps and the boundary maps */
+    uint32_t *bmap_g, *bmap_p, *run;
+    uint8_t *band_g, *band_p;
+    size_t bcap;
+} pq_worker;
+
+void maskeval_pq_worker_free(const maskeval_alloc *a, pq_worker *w);
+
+/* Reads image i's two PNGs and evaluates it. Errors name the file or the
+ * image and segment. */
+maskeval_status maskeval_pq_image(const maskeval_alloc *a, const pq_data *d, size_t i,
+                                  const pq_image_opts *o, pq_worker *w, pq_record *rec, char *err,
+                                  size_t errcap);
+
+#endif

@@ -1,0 +1,277 @@
+/*
+ * pq_eval.c - maskeval_panoptic_evaluate: images on the context's threads
+ * (each yields a pq_record), then panopticapi's accumulation, in its order:
+ *
+ *   pq_compute_multi_core splits the GT annotations into `chunks` parts with
+ *   np.array_split (the first len % chunks parts one longer); each process
+ *   sums, per category, the IoUs of its images' true positives in image
+ *   order, and within an image in (gt id, pred id) order, starting from 0.0;
+ *   the parent adds the parts' sums to 0.0 in part order. Counts are exact.
+ *
+ *   Per category: PQ = iou / (tp + 0.5 fp + 0.5 fn), SQ = iou / tp (0 when
+ *   tp = 0), RQ = tp / (tp + 0.5 fp + 0.5 fn); a category with
+ *   tp + fp + fn = 0 gets zeros and is left out of the means. The means sum
+ *   the per-category values in the GT categories' order and divide by n.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "core/threadpool.h"
+#include "panoptic/panoptic.h"
+
+typedef struct pq_cat_stat {
+    double iou;
+    uint64_t tp, fp, fn;
+    double pq, sq, rq;
+} pq_cat_stat;
+
+struct maskeval_panoptic {
+    maskeval_alloc alloc;
+    pq_data data;
+    pq_cat_stat *stat;
+    maskeval_pq_summary group[3];
+};
+
+void maskeval_panoptic_params_init(maskeval_panoptic_params *p)
+{
+    if (p == NULL) {
+        return;
+    }
+    memset(p, 0, sizeof(*p));
+    p->struct_size = sizeof(*p);
+    p->chunks = 1;
+}
+
+void maskeval_panoptic_destroy(maskeval_panoptic *r)
+{
+    maskeval_alloc a;
+    if (r == NULL) {
+        return;
+    }
+    a = r->alloc;
+    maskeval_pq_data_free(&a, &r->data);
+    maskeval_free(&a, r->stat);
+    maskeval_free(&a, r);
+}
+
+typedef struct pq_job {
+    const pq_data *data;
+    pq_image_opts opts;
+    pq_worker *workers;
+    pq_record *recs;
+    maskeval_ctx *ctx;
+} pq_job;
+
+static maskeval_status image_task(void *arg, size_t i, int worker, char *err, size_t errcap)
+{
+    pq_job *j = arg;
+    if (worker == 0) {
+        maskeval_progress_report(j->ctx, (double)i / (double)j->data->n_imgs);
+    }
+    return maskeval_pq_image(&j->ctx->alloc, j->data, i, &j->opts, &j->workers[worker],
+                             &j->recs[i], err, errcap);
+}
+
+/* part: n_cats doubles of scratch */
+static void accumulate(maskeval_panoptic *r, const pq_record *recs, uint32_t chunks, double *part)
+{
+    const pq_data *d = &r->data;
+    const size_t n = d->n_imgs, q = n / chunks, rem = n % chunks;
+    size_t at = 0;
+    for (uint32_t c = 0; c < chunks; c++) {
+        const size_t len = q + (c < rem ? 1 : 0);
+        /* this process's sums, from 0.0, in image order */
+        for (size_t k = 0; k < d->n_cats; k++) {
+            part[k] = 0.0;
+        }
+        for (size_t i = at; i < at + len; i++) {
+            for (size_t t = 0; t < recs[i].n_tp; t++) {
+                part[recs[i].tp[t].cat] += recs[i].tp[t].iou;
+                r->stat[recs[i].tp[t].cat].tp++;
+            }
+            for (size_t t = 0; t < recs[i].n_fp; t++) {
+                r->stat[recs[i].fp[t]].fp++;
+            }
+            for (size_t t = 0; t < recs[i].n_fn; t++) {
+                r->stat[recs[i].fn[t]].fn++;
+            }
+        }
+        /* the parent's sum over parts (adding 0.0 changes nothing) */
+        for (size_t k = 0; k < d->n_cats; k++) {
+            r->stat[k].iou += part[k];
+        }
+        at += len;
+    }
+    for (size_t k = 0; k < d->n_cats; k++) {
+        pq_cat_stat *s = &r->stat[k];
+        if (s->tp + s->fp + s->fn == 0) {
+            continue;
+        }
+        {
+            const double den = ((double)s->tp + 0.5 * (double)s->fp) + 0.5 * (double)s->fn;
+            s->pq = s->iou / den;
+            s->sq = s->tp != 0 ? s->iou / (double)s->tp : 0.0;
+            s->rq = (double)s->tp / den;
+        }
+    }
+    for (int g = 0; g < 3; g++) {
+        double pq = 0, sq = 0, rq = 0;
+        size_t cnt = 0;
+        for (size_t k = 0; k < d->n_cats; k++) {
+            const pq_cat_stat *s = &r->stat[k];
+            if ((g == MASKEVAL_PQ_THINGS && !d->cats[k].isthing) ||
+                (g == MASKEVAL_PQ_STUFF && d->cats[k].isthing) || s->tp + s->fp + s->fn == 0) {
+                continue;
+            }
+            cnt++;
+            pq += s->pq;
+            sq += s->sq;
+            rq += s->rq;
+        }
+        r->group[g].n = cnt;
+        r->group[g].pq = cnt ? pq / (double)cnt : NAN;
+        r->group[g].sq = cnt ? sq / (double)cnt : NAN;
+        r->group[g].rq = cnt ? rq / (double)cnt : NAN;
+    }
+}
+
+maskeval_status maskeval_panoptic_evaluate(maskeval_ctx *ctx, const maskeval_panoptic_params *user,
+                                           maskeval_panoptic **out)
+{
+    maskeval_panoptic_params p;
+    maskeval_panoptic *r = NULL;
+    pq_job job;
+    int workers = 0;
+    maskeval_status st;
+
+    if (out != NULL) {
+        *out = NULL;
+    }
+    if (ctx == NULL) {
+        return MASKEVAL_ERR_INVALID_ARG;
+    }
+    if (user == NULL || out == NULL) {
+        return maskeval_fail(ctx, MASKEVAL_ERR_INVALID_ARG, "panoptic: NULL argument");
+    }
+    maskeval_panoptic_params_init(&p);
+    memcpy(&p, user,
+           user->struct_size == 0 || user->struct_size > sizeof(p) ? sizeof(p) : user->struct_size);
+    if (p.gt_json == NULL || p.pred_json == NULL) {
+        return maskeval_fail(ctx, MASKEVAL_ERR_INVALID_ARG,
+                             "panoptic: both JSON files are needed");
+    }
+    if (p.chunks == 0 || p.chunks > 65536) {
+        return maskeval_fail(ctx, MASKEVAL_ERR_INVALID_ARG,
+                             "panoptic: chunks must be in 1..65536 (got %u)", p.chunks);
+    }
+    if (!(p.dilation_ratio >= 0) || !isfinite(p.dilation_ratio)) {
+        return maskeval_fail(ctx, MASKEVAL_ERR_INVALID_ARG,
+                             "panoptic: the dilation ratio must be a finite number >= 0");
+    }
+    memset(&job, 0, sizeof(job));
+    r = maskeval_calloc(&ctx->alloc, 1, sizeof(*r));
+    if (r == NULL) {
+        return maskeval_nomem(ctx, "the panoptic result");
+    }
+    r->alloc = ctx->alloc;
+    maskeval_progress_stage(ctx, "loading");
+    st = maskeval_pq_load(ctx, p.gt_json, p.gt_dir, p.pred_json, p.pred_dir, &r->data);
+    if (st != MASKEVAL_OK) {
+        goto done;
+    }
+    if (p.dilation_ratio > 0 && r->data.max_cat_id + 1 > 0xFFFFFFFFLL) {
+        st = maskeval_fail(ctx, MASKEVAL_ERR_UNSUPPORTED,
+                           "%s: category id %lld is too large for Boundary PQ's interior id",
+                           p.gt_json, (long long)r->data.max_cat_id);
+        goto done;
+    }
+    r->stat = maskeval_calloc(&ctx->alloc, r->data.n_cats + 1, sizeof(pq_cat_stat));
+    job.recs = maskeval_calloc(&ctx->alloc, r->data.n_imgs + 1, sizeof(pq_record));
+    workers = maskeval_parallel_workers(ctx, r->data.n_imgs);
+    job.workers = maskeval_calloc(&ctx->alloc, (size_t)workers + 1, sizeof(pq_worker));
+    if (r->stat == NULL || job.recs == NULL || job.workers == NULL) {
+        st = maskeval_nomem(ctx, "panoptic records");
+        goto done;
+    }
+    job.data = &r->data;
+    job.opts.dilation_ratio = p.dilation_ratio;
+    job.opts.max_image_pixels = p.max_image_pixels;
+    job.ctx = ctx;
+    maskeval_progress_stage(ctx, "panoptic");
+    st = maskeval_parallel_for(ctx, r->data.n_imgs, image_task, &job);
+    if (st != MASKEVAL_OK) {
+        goto done;
+    }
+    maskeval_progress_report(ctx, 1.0);
+    {
+        double *part = maskeval_malloc(&ctx->alloc, (r->data.n_cats + 1) * sizeof(double));
+        if (part == NULL) {
+            st = maskeval_nomem(ctx, "panoptic sums");
+            goto done;
+        }
+        accumulate(r, job.recs, p.chunks, part);
+        maskeval_free(&ctx->alloc, part);
+    }
+done:
+    if (job.recs != NULL) {
+        for (size_t i = 0; i < r->data.n_imgs; i++) {
+            maskeval_pq_record_free(&ctx->alloc, &job.recs[i]);
+        }
+        maskeval_free(&ctx->alloc, job.recs);
+    }
+    if (job.workers != NULL) {
+        for (int w = 0; w < workers; w++) {
+            maskeval_pq_worker_free(&ctx->alloc, &job.workers[w]);
+        }
+        maskeval_free(&ctx->alloc, job.workers);
+    }
+    if (st != MASKEVAL_OK) {
+        maskeval_panoptic_destroy(r);
+        return st;
+    }
+    *out = r;
+    return MASKEVAL_OK;
+}
+
+size_t maskeval_panoptic_n_images(const maskeval_panoptic *r)
+{
+    return r != NULL ? r->data.n_imgs : 0;
+}
+
+size_t maskeval_panoptic_n_classes(const maskeval_panoptic *r)
+{
+    return r != NULL ? r->data.n_cats : 0;
+}
+
+maskeval_status maskeval_panoptic_class(const maskeval_panoptic *r, size_t i,
+                                        maskeval_pq_class *out)
+{
+    if (r == NULL || out == NULL || i >= r->data.n_cats) {
+        return MASKEVAL_ERR_INVALID_ARG;
+    }
+    out->id = r->data.cats[i].id;
+    out->name = r->data.cats[i].name;
+    out->isthing = r->data.cats[i].isthing;
+    out->iou = r->stat[i].iou;
+    out->tp = r->stat[i].tp;
+    out->fp = r->stat[i].fp;
+    out->fn = r->stat[i].fn;
+    out->pq = r->stat[i].pq;
+    out->sq = r->stat[i].sq;
+    out->rq = r->stat[i].rq;
+    return MASKEVAL_OK;
+}
+
+void maskeval_panoptic_summary(const maskeval_panoptic *r, maskeval_pq_group g,
+                               maskeval_pq_summary *out)
+{
+    if (out == NULL) {
+        return;
+    }
+    if (r == NULL || (int)g < 0 || (int)g > 2) {
+        out->pq = out->sq = out->rq = NAN;
+        out->n = 0;
+        return;
+    }
+    *out = r->group[g];
+}

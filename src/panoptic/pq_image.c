@@ -1,0 +1,351 @@
+/*
+ * pq_image.c - one image of pq_compute: the prediction's checks, the 0.5
+ * matching, false negatives and false positives, as panopticapi's
+ * pq_compute_single_core does them (README "Panoptic quality"), plus
+ * boundary-iou-api's boundary maps for Boundary PQ.
+ */
+#include "panoptic/panoptic.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "io/png_labels.h"
+#include "raster/band.h"
+
+void maskeval_pq_record_free(const maskeval_alloc *a, pq_record *r)
+{
+    maskeval_free(a, r->tp);
+    maskeval_free(a, r->fp);
+    maskeval_free(a, r->fn);
+    memset(r, 0, sizeof(*r));
+}
+
+void maskeval_pq_worker_free(const maskeval_alloc *a, pq_worker *w)
+{
+    maskeval_pq_scratch_free(a, &w->mask);
+    maskeval_pq_scratch_free(a, &w->band);
+    maskeval_free(a, w->bmap_g);
+    maskeval_free(a, w->bmap_p);
+    maskeval_free(a, w->run);
+    maskeval_free(a, w->band_g);
+    maskeval_free(a, w->band_p);
+    memset(w, 0, sizeof(*w));
+}
+
+/* Segments of one side sorted by id, for lookups by pixel id (ids are
+ * unique within an image, checked at load). */
+typedef struct seg_key {
+    uint64_t id;
+    uint32_t idx;
+} seg_key;
+
+typedef struct seg_index {
+    seg_key *k;
+    size_t n;
+} seg_index;
+
+static int cmp_key(const void *x, const void *y)
+{
+    const seg_key *a = x, *b = y;
+    return a->id < b->id ? -1 : a->id > b->id;
+}
+
+static maskeval_status index_build(const maskeval_alloc *a, const pq_seg *s, size_t n,
+                                   seg_index *out)
+{
+    out->k = maskeval_malloc(a, (n + 1) * sizeof(seg_key));
+    out->n = n;
+    if (out->k == NULL) {
+        return MASKEVAL_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        out->k[i].id = (uint64_t)s[i].id; /* negative ids wrap far beyond 2^24: never found */
+        out->k[i].idx = (uint32_t)i;
+    }
+    qsort(out->k, n, sizeof(seg_key), cmp_key);
+    return MASKEVAL_OK;
+}
+
+static long seg_find(const seg_index *x, uint64_t id)
+{
+    size_t lo = 0, hi = x->n;
+    while (lo < hi) {
+        const size_t mid = lo + (hi - lo) / 2;
+        if (x->k[mid].id < id) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return lo < x->n && x->k[lo].id == id ? (long)x->k[lo].idx : -1;
+}
+
+typedef struct cand {
+    uint32_t g, p; /* segment indices */
+    double iou;
+} cand;
+
+/* Boundary maps (boundary-iou-api): each listed segment keeps its id on its
+ * band and gets BOUNDARY_ID inside; other pixels (VOID, unlisted ids) keep
+ * their id. band_area[k]: band pixels of listed segment k. */
+static void boundary_map(const uint32_t *ids, size_t npix, const uint8_t *band,
+                         const seg_index *segs, size_t n, uint32_t boundary_id, uint32_t *out,
+                         uint64_t *band_area)
+{
+    uint32_t last = UINT32_MAX;
+    long k = -1;
+    for (size_t i = 0; i < n; i++) {
+        band_area[i] = 0;
+    }
+    for (size_t i = 0; i < npix; i++) {
+        const uint32_t id = ids[i];
+        if (id != last) {
+            last = id;
+            k = seg_find(segs, id);
+        }
+        if (k < 0) {
+            out[i] = id;
+        } else if (band[i]) {
+            out[i] = id;
+            band_area[k]++;
+        } else {
+            out[i] = boundary_id;
+        }
+    }
+}
+
+static maskeval_status grow_buf(const maskeval_alloc *a, pq_worker *w, size_t npix, uint32_t wd)
+{
+    if (w->bcap >= npix && w->run != NULL) {
+        return MASKEVAL_OK;
+    }
+    maskeval_free(a, w->bmap_g);
+    maskeval_free(a, w->bmap_p);
+    maskeval_free(a, w->band_g);
+    maskeval_free(a, w->band_p);
+    maskeval_free(a, w->run);
+    w->bmap_g = maskeval_malloc(a, npix * sizeof(uint32_t));
+    w->bmap_p = maskeval_malloc(a, npix * sizeof(uint32_t));
+    w->band_g = maskeval_malloc(a, npix);
+    w->band_p = maskeval_malloc(a, npix);
+    w->run = maskeval_malloc(a, (npix > wd ? npix : wd) * sizeof(uint32_t));
+    w->bcap = npix;
+    if (w->bmap_g == NULL || w->bmap_p == NULL || w->band_g == NULL || w->band_p == NULL ||
+        w->run == NULL) {
+        w->bcap = 0;
+        return MASKEVAL_ERR_NOMEM;
+    }
+    return MASKEVAL_OK;
+}
+
+maskeval_status maskeval_pq_image(const maskeval_alloc *a, const pq_data *d, size_t i,
+                                  const pq_image_opts *o, pq_worker *w, pq_record *rec, char *err,
+                                  size_t errcap)
+{
+    const pq_img *im = &d->imgs[i];
+    const pq_seg *gs = d->segs + im->gt_off, *ps = d->segs + im->pr_off;
+    const size_t ng = im->n_gt, np = im->n_pr;
+    maskeval_id_img gimg = {0}, pimg = {0};
+    uint64_t *parea = NULL, *gband = NULL, *pband = NULL;
+    uint8_t *gmatched = NULL, *pmatched = NULL;
+    long *crowd_of_cat = NULL;
+    cand *cands = NULL;
+    seg_index gix = {0}, pix = {0};
+    size_t n_pairs = 0, n_pids = 0, n_bpairs = 0, n_bpids = 0, npix, nc = 0;
+    maskeval_status st;
+
+    memset(rec, 0, sizeof(*rec));
+    st = maskeval_png_read_ids(a, im->gt_path, o->max_image_pixels, &gimg, err, errcap);
+    if (st == MASKEVAL_OK) {
+        st = maskeval_png_read_ids(a, im->pred_path, o->max_image_pixels, &pimg, err, errcap);
+    }
+    if (st != MASKEVAL_OK) {
+        goto done;
+    }
+    if (gimg.w != pimg.w || gimg.h != pimg.h) {
+        snprintf(err, errcap, "%s: the prediction is %ux%u but its ground truth %s is %ux%u",
+                 im->pred_path, pimg.w, pimg.h, im->gt_path, gimg.w, gimg.h);
+        st = MASKEVAL_ERR_PARSE;
+        goto done;
+    }
+    npix = (size_t)gimg.w * gimg.h;
+    parea = maskeval_calloc(a, np + 1, sizeof(uint64_t));
+    gmatched = maskeval_calloc(a, ng + 1, 1);
+    pmatched = maskeval_calloc(a, np + 1, 1);
+    crowd_of_cat = maskeval_malloc(a, (d->n_cats + 1) * sizeof(long));
+    if (index_build(a, gs, ng, &gix) != MASKEVAL_OK || index_build(a, ps, np, &pix) != MASKEVAL_OK) {
+        st = MASKEVAL_ERR_NOMEM;
+        goto nomem;
+    }
+    if (parea == NULL || gmatched == NULL || pmatched == NULL || crowd_of_cat == NULL) {
+        st = MASKEVAL_ERR_NOMEM;
+        goto nomem;
+    }
+    st = maskeval_pq_joint(a, gimg.ids, pimg.ids, npix, &w->mask, &n_pairs, &n_pids);
+    if (st != MASKEVAL_OK) {
+        goto nomem;
+    }
+    /* a bogus JSON area can let one segment match several: one slot per pair */
+    cands = maskeval_malloc(a, (n_pairs + 1) * sizeof(cand));
+    if (cands == NULL) {
+        st = MASKEVAL_ERR_NOMEM;
+        goto nomem;
+    }
+    /* the prediction's checks, in increasing id order as np.unique gives them */
+    {
+        size_t seen = 0;
+        for (size_t k = 0; k < n_pids; k++) {
+            const pq_idcount *h = &w->mask.pred_hist[k];
+            const long s = seg_find(&pix, h->id);
+            if (s < 0) {
+                if (h->id == MASKEVAL_PQ_VOID) {
+                    continue;
+                }
+                snprintf(err, errcap,
+                         "%s: image %s: segment id %u is in the PNG but not in the prediction's "
+                         "segments_info",
+                         im->pred_path, im->label, h->id);
+                st = MASKEVAL_ERR_PARSE;
+                goto done;
+            }
+            parea[s] = h->n;
+            seen++;
+            if (ps[s].cat < 0) {
+                snprintf(err, errcap,
+                         "%s: image %s: segment id %u has category_id %lld, which is not a "
+                         "category of the ground truth",
+                         im->pred_path, im->label, h->id, (long long)ps[s].cat_id);
+                st = MASKEVAL_ERR_PARSE;
+                goto done;
+            }
+        }
+        if (seen != np) {
+            for (size_t s = 0; s < np; s++) {
+                if (parea[s] == 0) {
+                    snprintf(err, errcap,
+                             "%s: image %s: segment id %lld of segments_info is not in the PNG",
+                             im->pred_path, im->label, (long long)ps[s].id);
+                    break;
+                }
+            }
+            st = MASKEVAL_ERR_PARSE;
+            goto done;
+        }
+    }
+    /* Boundary PQ: joint histogram of the two boundary maps */
+    if (o->dilation_ratio > 0) {
+        const uint32_t dd = maskeval_band_width(gimg.h, gimg.w, o->dilation_ratio);
+        const uint32_t bid = (uint32_t)(d->max_cat_id + 1);
+        gband = maskeval_malloc(a, (ng + 1) * sizeof(uint64_t));
+        pband = maskeval_malloc(a, (np + 1) * sizeof(uint64_t));
+        if (gband == NULL || pband == NULL || grow_buf(a, w, npix, gimg.w) != MASKEVAL_OK) {
+            st = MASKEVAL_ERR_NOMEM;
+            goto nomem;
+        }
+        maskeval_band_labels(gimg.ids, gimg.h, gimg.w, dd, w->run, w->band_g);
+        maskeval_band_labels(pimg.ids, gimg.h, gimg.w, dd, w->run, w->band_p);
+        boundary_map(gimg.ids, npix, w->band_g, &gix, ng, bid, w->bmap_g, gband);
+        boundary_map(pimg.ids, npix, w->band_p, &pix, np, bid, w->bmap_p, pband);
+        st = maskeval_pq_joint(a, w->bmap_g, w->bmap_p, npix, &w->band, &n_bpairs, &n_bpids);
+        if (st != MASKEVAL_OK) {
+            goto nomem;
+        }
+    }
+    /* matching, pairs in (gt id, pred id) order */
+    for (size_t k = 0; k < n_pairs; k++) {
+        const pq_pair *pr = &w->mask.pairs[k];
+        const long g = seg_find(&gix, pr->g), p = seg_find(&pix, pr->p);
+        double uni, iou;
+        if (g < 0 || p < 0 || gs[g].crowd || gs[g].cat_id != ps[p].cat_id) {
+            continue;
+        }
+        uni = (((double)parea[p] + gs[g].area) - (double)pr->n) -
+              (double)maskeval_pq_pair_count(w->mask.pairs, n_pairs, MASKEVAL_PQ_VOID, pr->p);
+        iou = (double)pr->n / uni;
+        if (o->dilation_ratio > 0) {
+            const uint64_t bi = maskeval_pq_pair_count(w->band.pairs, n_bpairs, pr->g, pr->p);
+            const double bu =
+                (((double)pband[p] + (double)gband[g]) - (double)bi) -
+                (double)maskeval_pq_pair_count(w->band.pairs, n_bpairs, MASKEVAL_PQ_VOID, pr->p);
+            const double biou = (double)bi / bu;
+            iou = biou < iou ? biou : iou;
+        }
+        if (iou > 0.5) {
+            gmatched[g] = 1;
+            pmatched[p] = 1;
+            if (gs[g].cat >= 0) {
+                cands[nc].g = (uint32_t)g;
+                cands[nc].p = (uint32_t)p;
+                cands[nc].iou = iou;
+                nc++;
+            }
+        }
+    }
+    rec->tp = maskeval_malloc(a, (nc + 1) * sizeof(pq_tp));
+    rec->fn = maskeval_malloc(a, (ng + 1) * sizeof(uint32_t));
+    rec->fp = maskeval_malloc(a, (np + 1) * sizeof(uint32_t));
+    if (rec->tp == NULL || rec->fn == NULL || rec->fp == NULL) {
+        st = MASKEVAL_ERR_NOMEM;
+        goto nomem;
+    }
+    for (size_t k = 0; k < nc; k++) {
+        rec->tp[k].cat = (uint32_t)gs[cands[k].g].cat;
+        rec->tp[k].iou = cands[k].iou;
+    }
+    rec->n_tp = nc;
+    /* false negatives; crowd segments by category (the last one listed wins) */
+    for (size_t c = 0; c <= d->n_cats; c++) {
+        crowd_of_cat[c] = -1;
+    }
+    for (size_t g = 0; g < ng; g++) {
+        if (gmatched[g]) {
+            continue;
+        }
+        if (gs[g].crowd) {
+            if (gs[g].cat >= 0) {
+                crowd_of_cat[gs[g].cat] = (long)g;
+            }
+            continue;
+        }
+        if (gs[g].cat >= 0) {
+            rec->fn[rec->n_fn++] = (uint32_t)gs[g].cat;
+        }
+    }
+    /* false positives: unmatched predictions not mostly on VOID or a crowd of their class */
+    for (size_t p = 0; p < np; p++) {
+        uint64_t ign;
+        if (pmatched[p]) {
+            continue;
+        }
+        ign = maskeval_pq_pair_count(w->mask.pairs, n_pairs, MASKEVAL_PQ_VOID, (uint32_t)ps[p].id);
+        if (crowd_of_cat[ps[p].cat] >= 0) {
+            ign += maskeval_pq_pair_count(w->mask.pairs, n_pairs,
+                                          (uint32_t)gs[crowd_of_cat[ps[p].cat]].id,
+                                          (uint32_t)ps[p].id);
+        }
+        if ((double)ign / (double)parea[p] > 0.5) {
+            continue;
+        }
+        rec->fp[rec->n_fp++] = (uint32_t)ps[p].cat;
+    }
+    goto done;
+nomem:
+    snprintf(err, errcap, "%s: out of memory evaluating image %s", im->gt_path, im->label);
+done:
+    if (st != MASKEVAL_OK) {
+        maskeval_pq_record_free(a, rec);
+    }
+    maskeval_id_img_free(a, &gimg);
+    maskeval_id_img_free(a, &pimg);
+    maskeval_free(a, parea);
+    maskeval_free(a, gband);
+    maskeval_free(a, pband);
+    maskeval_free(a, gmatched);
+    maskeval_free(a, pmatched);
+    maskeval_free(a, crowd_of_cat);
+    maskeval_free(a, cands);
+    maskeval_free(a, gix.k);
+    maskeval_free(a, pix.k);
+    return st;
+}
