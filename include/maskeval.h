@@ -449,6 +449,11 @@ typedef struct maskeval_coco_params {
      * values); default np.linspace(0, 1, 101). */
     const double *rec_thrs;
     size_t n_rec_thrs;
+    /* > 0 with iou_type SEGM: Boundary AP (boundary-iou-api's COCOeval with
+     * iouType 'boundary'): every mask's boundary band at this dilation ratio
+     * (0.02 there), and for non-crowd ground truth the IoU used is
+     * min(mask IoU, band IoU). 0 (default): mask AP. */
+    double boundary_dilation_ratio;
 } maskeval_coco_params;
 
 enum { MASKEVAL_LVIS_AP_STANDARD = 0, MASKEVAL_LVIS_AP_FIXED = 1, MASKEVAL_LVIS_AP_POOLED = 2 };
@@ -528,6 +533,10 @@ MASKEVAL_API void maskeval_coco_result_counts(const maskeval_coco_result *res, s
 
 /* The IoU type and use_cats the result was computed with. */
 MASKEVAL_API maskeval_iou_type maskeval_coco_result_iou_type(const maskeval_coco_result *res);
+/* Boundary AP's dilation ratio, 0 for mask or box AP. */
+MASKEVAL_API double maskeval_coco_result_dilation_ratio(const maskeval_coco_result *res);
+/* "segm", "bbox" or "boundary" (pycocotools' / boundary-iou-api's iouType). */
+MASKEVAL_API const char *maskeval_coco_result_iou_name(const maskeval_coco_result *res);
 MASKEVAL_API int maskeval_coco_result_use_cats(const maskeval_coco_result *res);
 
 /* Which numpy's np.mean the statistics reproduce. pycocotools and lvis-api

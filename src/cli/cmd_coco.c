@@ -12,7 +12,8 @@
 static void coco_help(FILE *f)
 {
     fprintf(f,
-            "usage: maskeval coco --gt GT.json --dt RESULTS.json --iou-type segm|bbox [options]\n"
+            "usage: maskeval coco --gt GT.json --dt RESULTS.json --iou-type segm|bbox|boundary\n"
+            "       [options]\n"
             "\n"
             "COCO detection / instance segmentation metrics, bit-identical to pycocotools 2.0.11.\n"
             "Prints pycocotools' 12-line summary and per-category AP.\n"
@@ -20,7 +21,9 @@ static void coco_help(FILE *f)
             "options:\n"
             "  --gt FILE              ground truth (COCO instances JSON)\n"
             "  --dt FILE              results (JSON array, pycocotools loadRes format)\n"
-            "  --iou-type segm|bbox   mask IoU or box IoU\n"
+            "  --iou-type segm|bbox|boundary  mask IoU, box IoU, or Boundary AP (boundary-iou-api:\n"
+            "                         min(mask IoU, boundary-band IoU) for non-crowd GT)\n"
+            "  --dilation-ratio R     Boundary AP's band width / image diagonal (default 0.02)\n"
             "  --json FILE            also write the results as JSON ('-' = stdout)\n"
             "  --dump-arrays DIR      write precision / recall / scores as raw float64 + arrays.json\n"
             "  --no-cats              pool all categories (Params.useCats = 0)\n"
@@ -208,8 +211,10 @@ int cli_coco_parse(int argc, char **argv, coco_opts *o)
     static const char *const value_options[] = {
         "--gt", "--dt", "--json", "--dump-arrays", "--iou-type", "--max-dets", "--iou-thrs",
         "--area-rng", "--img-ids", "--cat-ids", "--shard", "--partial", "--ap", "--dets-per-cat",
-        "--max-memory", "--passes", NULL};
+        "--max-memory", "--passes", "--dilation-ratio", NULL};
     const char *cmd = o->lvis ? "lvis" : "coco";
+    int boundary = 0;
+    double ratio = 0;
     cli_args a;
     const char *name, *v;
     int bad = 0, r;
@@ -271,8 +276,24 @@ int cli_coco_parse(int argc, char **argv, coco_opts *o)
                 o->iou_type = MASKEVAL_IOU_SEGM;
             } else if (strcmp(v, "bbox") == 0) {
                 o->iou_type = MASKEVAL_IOU_BBOX;
+            } else if (strcmp(v, "boundary") == 0 && !o->lvis) {
+                o->iou_type = MASKEVAL_IOU_SEGM;
+                boundary = 1;
             } else {
-                return cli_usage_error(cmd, "--iou-type must be segm or bbox (got '%s')", v);
+                return cli_usage_error(cmd, "--iou-type must be segm%s or bbox (got '%s')",
+                                       o->lvis ? "" : ", boundary", v);
+            }
+        } else if (strcmp(name, "--dilation-ratio") == 0) {
+            double *x = NULL;
+            size_t k = 0;
+            const int ok = cli_parse_f64_list(v, &x, &k) && k == 1 && x[0] > 0 && x[0] <= 1e6;
+            if (ok) {
+                ratio = x[0];
+            }
+            free(x);
+            if (!ok) {
+                return cli_usage_error(cmd, "--dilation-ratio needs a number above 0 (got '%s')",
+                                       v);
             }
         } else if (strcmp(name, "--max-memory") == 0) {
             if (!cli_parse_u64_size(v, &o->max_memory) || o->max_memory < ((uint64_t)1 << 20)) {
@@ -409,7 +430,11 @@ int cli_coco_parse(int argc, char **argv, coco_opts *o)
     if (o->lvis && o->params.lvis_ap == MASKEVAL_LVIS_AP_STANDARD && o->have_dets_per_cat) {
         return cli_usage_error(cmd, "--dets-per-cat needs --ap fixed or --ap pooled");
     }
+    if (ratio > 0 && !boundary) {
+        return cli_usage_error(cmd, "--dilation-ratio needs --iou-type boundary");
+    }
     o->params.iou_type = (maskeval_iou_type)o->iou_type;
+    o->params.boundary_dilation_ratio = boundary ? (ratio > 0 ? ratio : 0.02) : 0;
     o->params.lvis = o->lvis;
     return cli_env_device(cmd, &o->lib);
 }

@@ -135,7 +135,11 @@ static int write_result_json(FILE *f, void *arg)
     cli_json_init(&j, f);
     cli_json_begin_object(&j);
     cli_json_key(&j, "iou_type");
-    cli_json_string(&j, maskeval_coco_result_iou_type(res) == MASKEVAL_IOU_SEGM ? "segm" : "bbox");
+    cli_json_string(&j, maskeval_coco_result_iou_name(res));
+    if (maskeval_coco_result_dilation_ratio(res) > 0) {
+        cli_json_key(&j, "dilation_ratio");
+        cli_json_double(&j, maskeval_coco_result_dilation_ratio(res));
+    }
     json_stats(&j, res);
     cli_json_key(&j, "per_category");
     cli_json_begin_array(&j);
@@ -259,7 +263,11 @@ static int write_arrays_header(FILE *f, void *arg)
     cli_json_key(&j, "format");
     cli_json_int(&j, 1);
     cli_json_key(&j, "iou_type");
-    cli_json_string(&j, maskeval_coco_result_iou_type(res) == MASKEVAL_IOU_SEGM ? "segm" : "bbox");
+    cli_json_string(&j, maskeval_coco_result_iou_name(res));
+    if (maskeval_coco_result_dilation_ratio(res) > 0) {
+        cli_json_key(&j, "dilation_ratio");
+        cli_json_double(&j, maskeval_coco_result_dilation_ratio(res));
+    }
     json_stats(&j, res);
     json_shape(&j, "precision", "precision.f64", dims, 0);
     json_shape(&j, "recall", "recall.f64", dims, 1);

@@ -148,6 +148,19 @@ maskeval_iou_type maskeval_coco_result_iou_type(const maskeval_coco_result *res)
     return res->ep.iou_type;
 }
 
+double maskeval_coco_result_dilation_ratio(const maskeval_coco_result *res)
+{
+    return res->ep.dilation_ratio;
+}
+
+const char *maskeval_coco_result_iou_name(const maskeval_coco_result *res)
+{
+    if (res->ep.iou_type == MASKEVAL_IOU_BBOX) {
+        return "bbox";
+    }
+    return res->ep.dilation_ratio > 0 ? "boundary" : "segm";
+}
+
 int maskeval_coco_result_use_cats(const maskeval_coco_result *res)
 {
     return res->ep.use_cats;

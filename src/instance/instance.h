@@ -41,6 +41,7 @@ typedef struct maskeval_eparams {
     int lvis_ap;                 /* MASKEVAL_LVIS_AP_* */
     int64_t lvis_dets_per_cat;   /* FIXED / POOLED: top detections per category */
     uint8_t *k_freq;             /* [K] with lvis, else NULL */
+    double dilation_ratio;       /* > 0: Boundary AP (segm only) */
 } maskeval_eparams;
 
 /* Builds eparams from the caller's params (NULL = defaults) and gt. */
@@ -104,6 +105,14 @@ double maskeval_plan_dt_area(const maskeval_plan *plan, size_t j);
 
 /* Fills plan->ious with the backend the context uses. (backend/) */
 maskeval_status maskeval_plan_ious(maskeval_ctx *ctx, maskeval_plan *plan);
+
+/* The boundary band of each of the n masks of src (image img_of[i], whose
+ * size is img_h / img_w; -1, an empty slot or need[i] == 0: none, need NULL:
+ * all) at a dilation ratio, as a new mask set. (bands.c) */
+maskeval_status maskeval_maskset_bands(maskeval_ctx *ctx, const maskeval_maskset *src, size_t n,
+                                       const int32_t *img_of, const uint8_t *need,
+                                       const uint32_t *img_h, const uint32_t *img_w,
+                                       double ratio, maskeval_maskset *out);
 
 /* evaluateImg's greedy matching for every cell and area range. (match.c) */
 maskeval_status maskeval_plan_match(maskeval_ctx *ctx, maskeval_plan *plan);

@@ -67,6 +67,8 @@ typedef struct pair_job {
     int32_t *map;                 /* local (d, g) -> pair index in the image, or < 0 */
     maskeval_mask_pair *pairs;    /* compacted, image order */
     uint64_t *inter;              /* per pair, from the backend */
+    uint64_t *inter_band;         /* Boundary AP: per pair, the bands' intersection */
+    maskeval_maskset band_dt, band_gt;
 } pair_job;
 
 enum { UNTESTED = -1, NO_OVERLAP = -2 };
@@ -182,11 +184,19 @@ static maskeval_status fill_image(void *arg, size_t i, int worker, char *err, si
             for (uint32_t q = 0; q < cell->n_gt; q++) {
                 uint32_t g = plan->gt_items[cell->gt_off + q];
                 int32_t p = job->map[L->map_off + a * L->n_gt + (size_t)job->gt_local[g]];
-                out[(size_t)r * cell->n_gt + q] =
+                double iou =
                     p < 0 ? 0.0
                           : maskeval_iou_from_counts(job->inter[L->pair_off + (size_t)p],
                                                      dets->masks.area[d], gt->masks.area[g],
                                                      gt->ann_crowd[g]);
+                if (p >= 0 && job->inter_band != NULL && !gt->ann_crowd[g]) {
+                    /* boundary-iou-api: min(mask IoU, band IoU) for non-crowd columns */
+                    const double b = maskeval_iou_from_counts(
+                        job->inter_band[L->pair_off + (size_t)p], job->band_dt.area[d],
+                        job->band_gt.area[g], 0);
+                    iou = b < iou ? b : iou;
+                }
+                out[(size_t)r * cell->n_gt + q] = iou;
             }
         }
     }
@@ -204,6 +214,9 @@ static void pair_job_free(const maskeval_alloc *a, pair_job *job)
     maskeval_free(a, job->map);
     maskeval_free(a, job->pairs);
     maskeval_free(a, job->inter);
+    maskeval_free(a, job->inter_band);
+    maskeval_maskset_free(a, &job->band_dt);
+    maskeval_maskset_free(a, &job->band_gt);
 }
 
 /* Step 1: job->pairs, job->inter (zeroed) and the per-image lists. */
@@ -268,6 +281,51 @@ static maskeval_status list_pairs(maskeval_ctx *ctx, pair_job *job, size_t *n_pa
     return st;
 }
 
+/* Boundary AP: the bands of the masks that are in some pair, and their
+ * intersections over the same pairs. */
+static maskeval_status band_intersections(maskeval_ctx *ctx, maskeval_backend_state *be,
+                                          const maskeval_plan *plan, pair_job *job,
+                                          maskeval_pair_set *ps)
+{
+    const maskeval_alloc *a = &ctx->alloc;
+    const maskeval_gt *gt = plan->gt;
+    const maskeval_dets *dets = plan->dets;
+    uint8_t *need_dt = maskeval_calloc(a, dets->n + 1, 1);
+    uint8_t *need_gt = maskeval_calloc(a, gt->n_ann + 1, 1);
+    maskeval_status st = MASKEVAL_OK;
+    if (need_dt == NULL || need_gt == NULL) {
+        st = maskeval_nomem(ctx, "boundary bands");
+        goto done;
+    }
+    for (size_t k = 0; k < ps->n_pairs; k++) {
+        need_dt[ps->pairs[k].dt] = 1;
+        need_gt[ps->pairs[k].gt] = 1;
+    }
+    maskeval_progress_stage(ctx, "IoU: boundary bands");
+    st = maskeval_maskset_bands(ctx, &dets->masks, dets->n, dets->img, need_dt, gt->img_h,
+                                gt->img_w, plan->ep.dilation_ratio, &job->band_dt);
+    if (st == MASKEVAL_OK) {
+        st = maskeval_maskset_bands(ctx, &gt->masks, gt->n_ann, gt->ann_img, need_gt, gt->img_h,
+                                    gt->img_w, plan->ep.dilation_ratio, &job->band_gt);
+    }
+    if (st != MASKEVAL_OK) {
+        goto done;
+    }
+    job->inter_band = maskeval_calloc(a, ps->n_pairs + 1, sizeof(uint64_t));
+    if (job->inter_band == NULL) {
+        st = maskeval_nomem(ctx, "boundary bands");
+        goto done;
+    }
+    ps->dt_masks = &job->band_dt;
+    ps->gt_masks = &job->band_gt;
+    maskeval_progress_stage(ctx, "IoU: intersecting bands");
+    st = be->ops->intersect(ctx, be, ps, job->inter_band);
+done:
+    maskeval_free(a, need_dt);
+    maskeval_free(a, need_gt);
+    return st;
+}
+
 static maskeval_status mask_ious(maskeval_ctx *ctx, maskeval_backend_state *be,
                                  maskeval_plan *plan)
 {
@@ -296,6 +354,9 @@ static maskeval_status mask_ious(maskeval_ctx *ctx, maskeval_backend_state *be,
         ps.img_id = plan->gt->img_id;
         maskeval_progress_stage(ctx, "IoU: intersecting masks");
         st = be->ops->intersect(ctx, be, &ps, job.inter);
+        if (st == MASKEVAL_OK && plan->ep.dilation_ratio > 0) {
+            st = band_intersections(ctx, be, plan, &job, &ps);
+        }
     }
     t2 = maskeval_now();
     if (st == MASKEVAL_OK) {

@@ -92,7 +92,8 @@ static void match_cell(const maskeval_plan *plan, const maskeval_cell *c, size_t
         for (size_t g = 0; g < G; g++) {
             double area = gt->ann_area[gi[g]];
             ig[g] = gt->ann_crowd[gi[g]] || area < lo || area > hi ||
-                    (ep->lvis && gt->ann_ignore[gi[g]]);
+                    ((ep->lvis || ep->dilation_ratio > 0) && gt->ann_ignore != NULL &&
+                     gt->ann_ignore[gi[g]]);
             n_keep += !ig[g];
         }
         for (size_t g = 0; g < G; g++) {

@@ -103,6 +103,13 @@ maskeval_status maskeval_eparams_resolve(maskeval_ctx *ctx, const maskeval_coco_
                              (int)p.iou_type);
     }
     ep->iou_type = p.iou_type;
+    if (!(p.boundary_dilation_ratio >= 0) || p.boundary_dilation_ratio > 1e6 ||
+        (p.boundary_dilation_ratio > 0 && (p.iou_type != MASKEVAL_IOU_SEGM || p.lvis))) {
+        return maskeval_fail(ctx, MASKEVAL_ERR_INVALID_ARG,
+                             "the boundary dilation ratio must be a number >= 0 (> 0 only for "
+                             "COCO segm: Boundary AP)");
+    }
+    ep->dilation_ratio = p.boundary_dilation_ratio;
     ep->use_cats = p.use_cats != 0;
     ep->keep_matches = p.keep_matches != 0;
     ep->lvis = p.lvis != 0;

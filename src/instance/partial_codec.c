@@ -65,7 +65,9 @@ static void put_params(maskeval_wbuf *w, const maskeval_eparams *ep)
 {
     /* bit 8: LVIS, whose cap and frequencies follow the K ids (older
      * readers refuse the type; older files read as COCO) */
-    maskeval_put_u32(w, (uint32_t)ep->iou_type | (ep->lvis ? 0x100u : 0u));
+    /* bit 9: Boundary AP, whose dilation ratio ends the section */
+    maskeval_put_u32(w, (uint32_t)ep->iou_type | (ep->lvis ? 0x100u : 0u) |
+                            (ep->dilation_ratio > 0 ? 0x200u : 0u));
     maskeval_put_u32(w, (uint32_t)ep->use_cats);
     maskeval_put_u64(w, ep->T);
     maskeval_put_u64(w, ep->R);
@@ -100,6 +102,9 @@ static void put_params(maskeval_wbuf *w, const maskeval_eparams *ep)
         maskeval_put_u32(w, (uint32_t)ep->lvis_ap);
         maskeval_put_u64(w, (uint64_t)ep->lvis_dets_per_cat);
         maskeval_put_bytes(w, ep->k_freq, ep->K);
+    }
+    if (ep->dilation_ratio > 0) {
+        maskeval_put_f64(w, ep->dilation_ratio);
     }
 }
 
@@ -240,7 +245,11 @@ static maskeval_status get_params(decoder *d, const maskeval_alloc *a, maskeval_
     memset(ep, 0, sizeof(*ep));
     type = maskeval_get_u32(&d->r);
     ep->lvis = (type & 0x100u) != 0;
-    type &= ~0x100u;
+    {
+        const int boundary = (type & 0x200u) != 0;
+        ep->dilation_ratio = boundary ? -1.0 : 0.0; /* read after the LVIS fields */
+    }
+    type &= ~0x300u;
     use_cats = maskeval_get_u32(&d->r);
     T = maskeval_get_u64(&d->r);
     R = maskeval_get_u64(&d->r);
@@ -294,6 +303,13 @@ static maskeval_status get_params(decoder *d, const maskeval_alloc *a, maskeval_
         }
         if (ep->lvis_max_dets < -1) {
             return bad(d, "LVIS max_dets");
+        }
+    }
+    if (ep->dilation_ratio < 0) {
+        ep->dilation_ratio = maskeval_get_f64(&d->r);
+        if (!(ep->dilation_ratio > 0) || ep->dilation_ratio > 1e6 || ep->lvis ||
+            type != MASKEVAL_IOU_SEGM) {
+            return bad(d, "boundary dilation ratio");
         }
     }
     if (d->r.short_read) {

@@ -332,8 +332,9 @@ static maskeval_status alloc_annotations(maskeval_ctx *ctx, maskeval_gt *gt, siz
     if (flags & MASKEVAL_LOAD_BBOX) {
         gt->ann_bbox = maskeval_calloc(a, n, 4 * sizeof(double));
     }
-    if ((flags & MASKEVAL_LOAD_LVIS) &&
-        (gt->ann_ignore = maskeval_calloc(a, n > 0 ? n : 1, 1)) == NULL) {
+    /* LVIS's "ignore", or (COCO) the JSON field's truthiness, which only
+     * Boundary AP's evaluator reads (pycocotools discards it) */
+    if ((gt->ann_ignore = maskeval_calloc(a, n > 0 ? n : 1, 1)) == NULL) {
         return maskeval_nomem(ctx, "reading annotations");
     }
     if (gt->ann_id == NULL || gt->ann_img == NULL || gt->ann_cat_id == NULL ||
@@ -413,6 +414,16 @@ static maskeval_status annotation_element(void *arg, maskeval_ctx *ctx, size_t t
                              "%s: %s: iscrowd: expected 0 or 1, got %s (pycocotools requires "
                              "the field)",
                              file, where, maskeval_json_type(j));
+    }
+    if (!(job->flags & MASKEVAL_LOAD_LVIS)) {
+        /* Python's truth value of the JSON "ignore" (absent: false) */
+        j = maskeval_json_member(ann, "ignore");
+        gt->ann_ignore[i] =
+            j == NULL || cJSON_IsNull(j) || cJSON_IsFalse(j) ? 0
+            : cJSON_IsNumber(j)                              ? j->valuedouble != 0
+            : cJSON_IsString(j)                              ? j->valuestring[0] != '\0'
+            : (cJSON_IsArray(j) || cJSON_IsObject(j))        ? j->child != NULL
+                                                             : 1;
     }
     j = maskeval_json_member(ann, "area");
     if (!maskeval_json_finite(j, &gt->ann_area[i])) {

@@ -114,7 +114,7 @@ int maskeval_report_coco_md(FILE *f, const maskeval_coco_result *res)
     size_t dims[5];
     double stats[12];
     const int64_t *cats = maskeval_coco_result_cat_ids(res);
-    const char *iou = maskeval_coco_result_iou_type(res) == MASKEVAL_IOU_SEGM ? "segm" : "bbox";
+    const char *iou = maskeval_coco_result_iou_name(res);
     maskeval_coco_result_dims(res, dims);
     maskeval_coco_result_stats(res, stats);
     fprintf(f, "### COCO %s\n\n|", iou);

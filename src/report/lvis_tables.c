@@ -82,7 +82,7 @@ int maskeval_report_lvis_md(FILE *f, const maskeval_coco_result *res)
         return -1;
     }
     fprintf(f, "### LVIS %s\n\n|",
-            maskeval_coco_result_iou_type(res) == MASKEVAL_IOU_SEGM ? "segm" : "bbox");
+            maskeval_coco_result_iou_name(res));
     for (int i = 0; i < 13; i++) {
         key_name(res, i, key, sizeof(key));
         fprintf(f, " %s |", key);

@@ -143,7 +143,7 @@ int maskeval_report_coco_pr_svg(FILE *f, const maskeval_coco_result *res, int pe
     fprintf(f, "<text x=\"%.2f\" y=\"28\" font-size=\"16\" text-anchor=\"middle\">PR curves, "
                "%s, all categories (area all, maxDets %lld): AP %.3f</text>\n",
             main.x + main.w / 2,
-            maskeval_coco_result_iou_type(res) == MASKEVAL_IOU_SEGM ? "segm" : "bbox",
+            maskeval_coco_result_iou_name(res),
             (long long)(maskeval_coco_result_is_lvis(res) ? maskeval_lvis_result_max_dets(res)
                                                           : md[d[4] - 1]),
             stats[0]);
