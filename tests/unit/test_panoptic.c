@@ -1,0 +1,179 @@
+/*
+ * test_panoptic.c - the panoptic primitives against their definitions:
+ * boundary-iou-api's band width d, the band of every segment of a label map
+ * against a brute-force Chebyshev-window test, the binary column-major band
+ * against the same, and the joint (gt, pred) histogram (dense and hashed
+ * paths) against a plain count.
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "panoptic/panoptic.h"
+#include "raster/band.h"
+#include "test_main.h"
+
+static const maskeval_alloc alloc = {malloc, realloc, free};
+
+static uint64_t rng_state;
+static uint32_t rnd(void)
+{
+    rng_state = rng_state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (uint32_t)(rng_state >> 33);
+}
+
+/* spec semantic_panoptic.md 6.2.6: (h, w, ratio) -> d, ties to even */
+START_TEST(test_band_width_table)
+{
+    static const struct {
+        uint32_t h, w;
+        double r;
+        uint32_t d;
+    } t[] = {{5, 5, 0.02, 1},        {427, 640, 0.02, 15},  {480, 640, 0.02, 16},
+             {375, 500, 0.02, 12},   {45, 60, 0.02, 2},     {3, 4, 0.5, 2},
+             {1024, 2048, 0.005, 11}, {1024, 2048, 0.02, 46}, {100, 100, 0.05, 7},
+             {20, 30, 0.02, 1},      {1, 1, 1e-9, 1}};
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        ck_assert_uint_eq(maskeval_band_width(t[i].h, t[i].w, t[i].r), t[i].d);
+    }
+}
+END_TEST
+
+/* band(p) iff some pixel within distance d is outside the image or differs */
+static int brute_band(const uint32_t *ids, uint32_t h, uint32_t w, uint32_t d, uint32_t r,
+                      uint32_t c)
+{
+    for (int64_t y = (int64_t)r - d; y <= (int64_t)r + d; y++) {
+        for (int64_t x = (int64_t)c - d; x <= (int64_t)c + d; x++) {
+            if (y < 0 || x < 0 || y >= h || x >= w || ids[y * w + x] != ids[r * w + c]) {
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+START_TEST(test_band_labels_brute)
+{
+    rng_state = 1000 + (uint64_t)_i;
+    for (int rep = 0; rep < 40; rep++) {
+        const uint32_t h = 1 + rnd() % 40, w = 1 + rnd() % 50, d = 1 + rnd() % 6;
+        const uint32_t nlab = 1 + rnd() % 4;
+        uint32_t *ids = malloc((size_t)h * w * sizeof(uint32_t));
+        uint32_t *run = malloc((size_t)w * sizeof(uint32_t));
+        uint8_t *band = malloc((size_t)h * w);
+        /* blobs: random rectangles painted over a background */
+        for (size_t p = 0; p < (size_t)h * w; p++) {
+            ids[p] = 0;
+        }
+        for (int k = 0; k < 6; k++) {
+            const uint32_t y0 = rnd() % h, x0 = rnd() % w, y1 = y0 + rnd() % (h - y0 + 1),
+                           x1 = x0 + rnd() % (w - x0 + 1), v = rnd() % nlab;
+            for (uint32_t y = y0; y < y1; y++) {
+                for (uint32_t x = x0; x < x1; x++) {
+                    ids[y * w + x] = v;
+                }
+            }
+        }
+        maskeval_band_labels(ids, h, w, d, run, band);
+        for (uint32_t r = 0; r < h; r++) {
+            for (uint32_t c = 0; c < w; c++) {
+                ck_assert_msg(band[r * w + c] == brute_band(ids, h, w, d, r, c),
+                              "%ux%u d=%u at (%u, %u)", h, w, d, r, c);
+            }
+        }
+        /* the same mask as a binary column-major image: only the mask's pixels */
+        {
+            uint8_t *m = malloc((size_t)h * w), *b = malloc((size_t)h * w);
+            uint32_t *run2 = malloc((size_t)h * sizeof(uint32_t));
+            const uint32_t fg = ids[0];
+            uint32_t *bin = malloc((size_t)h * w * sizeof(uint32_t));
+            for (uint32_t r = 0; r < h; r++) {
+                for (uint32_t c = 0; c < w; c++) {
+                    m[(size_t)c * h + r] = ids[r * w + c] == fg;
+                    bin[r * w + c] = ids[r * w + c] == fg;
+                }
+            }
+            maskeval_band_mask_colmajor(m, h, w, d, run2, b);
+            for (uint32_t r = 0; r < h; r++) {
+                for (uint32_t c = 0; c < w; c++) {
+                    const int want = bin[r * w + c] && brute_band(bin, h, w, d, r, c);
+                    ck_assert_msg(b[(size_t)c * h + r] == want, "binary %ux%u d=%u at (%u, %u)",
+                                  h, w, d, r, c);
+                }
+            }
+            free(m);
+            free(b);
+            free(run2);
+            free(bin);
+        }
+        free(ids);
+        free(run);
+        free(band);
+    }
+}
+END_TEST
+
+/* joint histogram == plain counting, sorted by (g, p); both counting paths */
+START_TEST(test_joint_histogram)
+{
+    pq_scratch s;
+    rng_state = 77 + (uint64_t)_i;
+    memset(&s, 0, sizeof(s));
+    for (int rep = 0; rep < 20; rep++) {
+        /* many distinct ids force the hashed path (n_g * n_p > 2^22) */
+        const int many = rep % 4 == 3;
+        const size_t n = many ? 40000 : 1 + rnd() % 3000;
+        const uint32_t ng = many ? 20000 : 1 + rnd() % 30, np = many ? 20000 : 1 + rnd() % 30;
+        uint32_t *g = malloc(n * sizeof(uint32_t)), *p = malloc(n * sizeof(uint32_t));
+        size_t n_pairs = 0, n_ids = 0;
+        uint64_t total = 0, ptotal = 0;
+        for (size_t i = 0; i < n; i++) {
+            g[i] = (rnd() % ng) * 4099u % (1u << 24);
+            p[i] = (rnd() % np) * 65537u % (1u << 24);
+        }
+        ck_assert_int_eq(maskeval_pq_joint(&alloc, g, p, n, &s, &n_pairs, &n_ids), MASKEVAL_OK);
+        for (size_t k = 0; k < n_pairs; k++) {
+            uint64_t want = 0;
+            if (k > 0) {
+                ck_assert(s.pairs[k - 1].g < s.pairs[k].g ||
+                          (s.pairs[k - 1].g == s.pairs[k].g && s.pairs[k - 1].p < s.pairs[k].p));
+            }
+            if (!many) {
+                for (size_t i = 0; i < n; i++) {
+                    want += g[i] == s.pairs[k].g && p[i] == s.pairs[k].p;
+                }
+                ck_assert_uint_eq(s.pairs[k].n, want);
+            }
+            ck_assert_uint_eq(maskeval_pq_pair_count(s.pairs, n_pairs, s.pairs[k].g, s.pairs[k].p),
+                              s.pairs[k].n);
+            total += s.pairs[k].n;
+        }
+        ck_assert_uint_eq(total, n);
+        for (size_t k = 0; k < n_ids; k++) {
+            ptotal += s.pred_hist[k].n;
+            if (k > 0) {
+                ck_assert_uint_lt(s.pred_hist[k - 1].id, s.pred_hist[k].id);
+            }
+        }
+        ck_assert_uint_eq(ptotal, n);
+        ck_assert_uint_eq(maskeval_pq_pair_count(s.pairs, n_pairs, 1u << 24, 0), 0);
+        free(g);
+        free(p);
+    }
+    maskeval_pq_scratch_free(&alloc, &s);
+}
+END_TEST
+
+static Suite *panoptic_suite(void)
+{
+    Suite *s = suite_create("panoptic");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, test_band_width_table);
+    tcase_add_loop_test(tc, test_band_labels_brute, 0, 5);
+    tcase_add_loop_test(tc, test_joint_histogram, 0, 3);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+MASKEVAL_TEST_MAIN(panoptic_suite)
