@@ -115,6 +115,39 @@ static void boundary_map(const uint32_t *ids, size_t npix, const uint8_t *band,
     }
 }
 
+/*
+ * The same, literally as boundary-iou-api builds it when a listed segment's
+ * id equals BOUNDARY_ID: segments in segments_info order on one map that
+ * changes as it goes, each mask read from the current map (so the interiors
+ * that earlier segments gave BOUNDARY_ID join that segment's mask). O(pixels)
+ * per segment; only this collision needs it. tmp: npix uint32, band: npix.
+ */
+static void boundary_map_literal(const uint32_t *ids, uint32_t h, uint32_t w, uint32_t d,
+                                 const pq_seg *segs, size_t n, uint32_t boundary_id, uint32_t *out,
+                                 uint32_t *tmp, uint32_t *run, uint8_t *band, uint64_t *band_area)
+{
+    const size_t npix = (size_t)h * w;
+    memcpy(out, ids, npix * sizeof(uint32_t));
+    for (size_t k = 0; k < n; k++) {
+        const uint64_t id = (uint64_t)segs[k].id;
+        band_area[k] = 0;
+        for (size_t i = 0; i < npix; i++) {
+            tmp[i] = out[i] == id;
+        }
+        maskeval_band_labels(tmp, h, w, d, run, band);
+        for (size_t i = 0; i < npix; i++) {
+            if (tmp[i]) {
+                if (band[i]) {
+                    out[i] = (uint32_t)id;
+                    band_area[k]++;
+                } else {
+                    out[i] = boundary_id;
+                }
+            }
+        }
+    }
+}
+
 static maskeval_status grow_buf(const maskeval_alloc *a, pq_worker *w, size_t npix, uint32_t wd)
 {
     if (w->bcap >= npix && w->run != NULL) {
@@ -243,10 +276,27 @@ maskeval_status maskeval_pq_image(const maskeval_alloc *a, const pq_data *d, siz
             st = MASKEVAL_ERR_NOMEM;
             goto nomem;
         }
-        maskeval_band_labels(gimg.ids, gimg.h, gimg.w, dd, w->run, w->band_g);
-        maskeval_band_labels(pimg.ids, gimg.h, gimg.w, dd, w->run, w->band_p);
-        boundary_map(gimg.ids, npix, w->band_g, &gix, ng, bid, w->bmap_g, gband);
-        boundary_map(pimg.ids, npix, w->band_p, &pix, np, bid, w->bmap_p, pband);
+        if (seg_find(&gix, bid) >= 0) {
+            boundary_map_literal(gimg.ids, gimg.h, gimg.w, dd, gs, ng, bid, w->bmap_g, w->bmap_p,
+                                 w->run, w->band_g, gband);
+        } else {
+            maskeval_band_labels(gimg.ids, gimg.h, gimg.w, dd, w->run, w->band_g);
+            boundary_map(gimg.ids, npix, w->band_g, &gix, ng, bid, w->bmap_g, gband);
+        }
+        if (seg_find(&pix, bid) >= 0) {
+            /* bmap_g is done: band_g serves as scratch; tmp must not be bmap_g */
+            uint32_t *tmp = maskeval_malloc(a, npix * sizeof(uint32_t));
+            if (tmp == NULL) {
+                st = MASKEVAL_ERR_NOMEM;
+                goto nomem;
+            }
+            boundary_map_literal(pimg.ids, gimg.h, gimg.w, dd, ps, np, bid, w->bmap_p, tmp,
+                                 w->run, w->band_p, pband);
+            maskeval_free(a, tmp);
+        } else {
+            maskeval_band_labels(pimg.ids, gimg.h, gimg.w, dd, w->run, w->band_p);
+            boundary_map(pimg.ids, npix, w->band_p, &pix, np, bid, w->bmap_p, pband);
+        }
         st = maskeval_pq_joint(a, w->bmap_g, w->bmap_p, npix, &w->band, &n_bpairs, &n_bpids);
         if (st != MASKEVAL_OK) {
             goto nomem;
