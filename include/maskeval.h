@@ -118,7 +118,7 @@ MASKEVAL_API const char *maskeval_cl_build_log(const maskeval_ctx *ctx);
  * is the one of the header compiled against). */
 MASKEVAL_API const char *maskeval_version(void);
 
-/* The kind of an encoded partial from its header: 1 COCO, 2 semantic, 0 not
+/* The kind of an encoded partial from its header: 1 COCO, 2 semantic, 3 panoptic, 0 not
  * a partial (or too short to tell). Decoding checks the rest. */
 MASKEVAL_API int maskeval_partial_kind(const void *buf, size_t len);
 /* maskeval's 64-bit content digest (digest v1, README "Partial files"). */
@@ -902,6 +902,10 @@ typedef struct maskeval_panoptic_params {
     uint32_t chunks;         /* panopticapi's process count to reproduce; default 1 */
     double dilation_ratio;   /* > 0: Boundary PQ (boundary-iou-api's default 0.02) */
     uint64_t max_image_pixels; /* 0: 2^28, at most 2^30 */
+    /* shard_count > 1: evaluate only the images (GT annotations) at positions
+     * p with p % shard_count == shard_index; the result is then a partial to
+     * encode and merge (README "Panoptic quality"). */
+    uint32_t shard_index, shard_count;
 } maskeval_panoptic_params;
 
 typedef struct maskeval_panoptic maskeval_panoptic;
@@ -938,6 +942,23 @@ MASKEVAL_API maskeval_status maskeval_panoptic_class(const maskeval_panoptic *r,
                                                      maskeval_pq_class *out);
 MASKEVAL_API void maskeval_panoptic_summary(const maskeval_panoptic *r, maskeval_pq_group g,
                                             maskeval_pq_summary *out);
+/* Images evaluated so far (a shard holds some), the chunk count and the
+ * Boundary PQ dilation ratio (0: PQ) of the run. */
+MASKEVAL_API size_t maskeval_panoptic_n_held(const maskeval_panoptic *r);
+MASKEVAL_API uint32_t maskeval_panoptic_chunks(const maskeval_panoptic *r);
+MASKEVAL_API double maskeval_panoptic_dilation_ratio(const maskeval_panoptic *r);
+/* A panoptic evaluation as a partial file (per-image records), and back;
+ * dst += src for shards of one run (same ground truth file, parameters and
+ * categories, disjoint images). Statistics after a merge are those of one
+ * process over the images held, bit for bit. */
+MASKEVAL_API maskeval_status maskeval_panoptic_encode(maskeval_ctx *ctx,
+                                                      const maskeval_panoptic *r, void *buf,
+                                                      size_t cap, size_t *len /* out */);
+MASKEVAL_API maskeval_status maskeval_panoptic_decode(maskeval_ctx *ctx, const char *name,
+                                                      const void *buf, size_t len,
+                                                      maskeval_panoptic **out /* out */);
+MASKEVAL_API maskeval_status maskeval_panoptic_merge(maskeval_ctx *ctx, maskeval_panoptic *dst,
+                                                     const maskeval_panoptic *src);
 
 #ifdef __cplusplus
 }

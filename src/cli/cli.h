@@ -246,6 +246,12 @@ int cmd_devices(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_tide(int argc, char **argv);
 int cmd_panoptic(int argc, char **argv);
+/* Writes a panoptic partial atomically; 0 or -1 (reported). */
+int cli_write_panoptic_partial(maskeval_ctx *ctx, const char *path, const maskeval_panoptic *r);
+/* panopticapi's table (and the per-category one unless quiet) on stdout, or
+ * with json "-" the JSON document there; json (a path) also written. Returns
+ * an exit code. */
+int cli_panoptic_report(const maskeval_panoptic *r, const char *json, int quiet);
 /* Options of `maskeval devices`: 0 (run), -1 (--help printed) or a usage exit code. */
 typedef struct devices_opts {
     const char *json; /* "-" for stdout */

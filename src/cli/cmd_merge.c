@@ -155,6 +155,42 @@ static int merge_coco(maskeval_ctx *ctx, const merge_opts *o, void **bufs, const
     return rc;
 }
 
+static int merge_panoptic(maskeval_ctx *ctx, const merge_opts *o, void **bufs,
+                          const size_t *lens)
+{
+    maskeval_panoptic *acc = NULL, *one = NULL;
+    maskeval_status st;
+    int rc = CLI_ERR_INPUT;
+    if (o->dump != NULL || o->report.plot != NULL || o->report.gates.n > 0 ||
+        o->report.have_format || o->report.have_numpy_compat) {
+        return cli_usage_error("merge", "panoptic partials take only --json and --quiet");
+    }
+    st = maskeval_panoptic_decode(ctx, o->files[0], bufs[0], lens[0], &acc);
+    for (size_t i = 1; i < o->n && st == MASKEVAL_OK; i++) {
+        st = maskeval_panoptic_decode(ctx, o->files[i], bufs[i], lens[i], &one);
+        if (st == MASKEVAL_OK) {
+            st = maskeval_panoptic_merge(ctx, acc, one);
+        }
+        maskeval_panoptic_destroy(one);
+        one = NULL;
+    }
+    if (st != MASKEVAL_OK) {
+        cli_report(ctx, st);
+        goto done;
+    }
+    if (maskeval_panoptic_n_held(acc) != maskeval_panoptic_n_images(acc)) {
+        fprintf(stderr,
+                "maskeval: merge: the partials hold %zu of the ground truth's %zu images: give "
+                "the partial of every shard\n",
+                maskeval_panoptic_n_held(acc), maskeval_panoptic_n_images(acc));
+        goto done;
+    }
+    rc = cli_panoptic_report(acc, o->json, o->quiet);
+done:
+    maskeval_panoptic_destroy(acc);
+    return rc;
+}
+
 static int merge_semantic(maskeval_ctx *ctx, const merge_opts *o, void **bufs, const size_t *lens)
 {
     maskeval_semantic *acc = NULL, *one = NULL;
@@ -243,8 +279,9 @@ int cmd_merge(int argc, char **argv)
         if (i == 0) {
             kind = k;
         } else if (k != 0 && kind != 0 && k != kind) {
+            static const char *const kinds[4] = {"", "COCO", "semantic", "panoptic"};
             fprintf(stderr, "maskeval: %s: a %s partial, but %s is a %s one\n", o.files[i],
-                    k == 1 ? "COCO" : "semantic", o.files[0], kind == 1 ? "COCO" : "semantic");
+                    kinds[k], o.files[0], kinds[kind]);
             goto done;
         }
     }
@@ -257,7 +294,9 @@ int cmd_merge(int argc, char **argv)
         goto done;
     }
     /* kind 0 (not a partial): the COCO decoder names the file and the problem */
-    rc = kind == 2 ? merge_semantic(ctx, &o, bufs, lens) : merge_coco(ctx, &o, bufs, lens);
+    rc = kind == 2   ? merge_semantic(ctx, &o, bufs, lens)
+         : kind == 3 ? merge_panoptic(ctx, &o, bufs, lens)
+                     : merge_coco(ctx, &o, bufs, lens);
 done:
     for (size_t i = 0; bufs != NULL && i < o.n; i++) {
         free(bufs[i]);

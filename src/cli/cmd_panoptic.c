@@ -30,6 +30,10 @@ static void panoptic_help(FILE *f)
             "  --dilation-ratio R    boundary width as a fraction of the image diagonal\n"
             "                        (default 0.02; implies --boundary)\n"
             "  --json FILE           also write every number as JSON ('-' = stdout)\n"
+            "  --shard I/N           evaluate only the images at positions p with p %% N == I\n"
+            "                        (needs --partial)\n"
+            "  --partial FILE        write the per-image records instead of metrics (combine\n"
+            "                        with 'maskeval merge': the same numbers as one process)\n"
             "  --max-image-pixels N  refuse PNGs of more pixels (default 2^28, at most 2^30)\n"
             "  --threads N           worker threads (default: all CPUs)\n"
             "  --timing              print the evaluation time to stderr\n"
@@ -39,7 +43,8 @@ static void panoptic_help(FILE *f)
 }
 
 typedef struct pan_opts {
-    const char *json;
+    const char *json, *partial;
+    uint32_t shard_index, shard_count;
     int timing, quiet, boundary;
     maskeval_options lib;
     maskeval_panoptic_params params;
@@ -49,7 +54,7 @@ static int pan_parse(int argc, char **argv, pan_opts *o)
 {
     static const char *const value_options[] = {
         "--gt-json", "--pred-json", "--gt-dir",    "--pred-dir",         "--json",
-        "--chunks",  "--dilation-ratio", "--max-image-pixels", NULL};
+        "--chunks",  "--dilation-ratio", "--max-image-pixels", "--shard", "--partial", NULL};
     cli_args a;
     const char *name, *v;
     int bad = 0, r;
@@ -94,6 +99,12 @@ static int pan_parse(int argc, char **argv, pan_opts *o)
             o->params.pred_dir = v;
         } else if (strcmp(name, "--json") == 0) {
             o->json = v;
+        } else if (strcmp(name, "--partial") == 0) {
+            o->partial = v;
+        } else if (strcmp(name, "--shard") == 0) {
+            if ((r = cli_parse_shard("panoptic", v, &o->shard_index, &o->shard_count)) != 0) {
+                return r;
+            }
         } else if (strcmp(name, "--chunks") == 0) {
             if (!cli_parse_i64(v, &n) || n < 1 || n > 65536) {
                 return cli_usage_error("panoptic", "--chunks needs an integer in 1..65536 (got '%s')",
@@ -128,6 +139,16 @@ static int pan_parse(int argc, char **argv, pan_opts *o)
     if (o->params.gt_json == NULL || o->params.pred_json == NULL) {
         return cli_usage_error("panoptic", "--gt-json and --pred-json are required");
     }
+    if (o->shard_count > 1 && o->partial == NULL) {
+        return cli_usage_error("panoptic", "--shard needs --partial (combine the shards with "
+                                           "'maskeval merge')");
+    }
+    if (o->partial != NULL && o->json != NULL) {
+        return cli_usage_error("panoptic", "--partial writes counts, not metrics: drop --json "
+                                           "(maskeval merge writes it)");
+    }
+    o->params.shard_index = o->shard_index;
+    o->params.shard_count = o->shard_count;
     if (o->boundary && o->params.dilation_ratio == 0) {
         o->params.dilation_ratio = 0.02;
     }
@@ -150,22 +171,16 @@ static void write_summary(cli_json *j, const maskeval_pq_summary *s)
     cli_json_end_object(j);
 }
 
-typedef struct pan_out {
-    const maskeval_panoptic *r;
-    const pan_opts *o;
-} pan_out;
-
 static int write_json(FILE *f, void *arg)
 {
-    const pan_out *po = arg;
-    const maskeval_panoptic *r = po->r;
+    const maskeval_panoptic *r = arg;
     const size_t n = maskeval_panoptic_n_classes(r);
     cli_json j;
     char key[32];
     cli_json_init(&j, f);
     cli_json_begin_object(&j);
     cli_json_key(&j, "metric");
-    cli_json_string(&j, po->o->boundary ? "boundary_pq" : "pq");
+    cli_json_string(&j, maskeval_panoptic_dilation_ratio(r) > 0 ? "boundary_pq" : "pq");
     for (int g = 0; g < 3; g++) {
         maskeval_pq_summary s;
         maskeval_panoptic_summary(r, (maskeval_pq_group)g, &s);
@@ -204,10 +219,10 @@ static int write_json(FILE *f, void *arg)
     cli_json_key(&j, "params");
     cli_json_begin_object(&j);
     cli_json_key(&j, "chunks");
-    cli_json_uint(&j, po->o->params.chunks);
+    cli_json_uint(&j, maskeval_panoptic_chunks(r));
     cli_json_key(&j, "dilation_ratio");
-    if (po->o->boundary) {
-        cli_json_double(&j, po->o->params.dilation_ratio);
+    if (maskeval_panoptic_dilation_ratio(r) > 0) {
+        cli_json_double(&j, maskeval_panoptic_dilation_ratio(r));
     } else {
         cli_json_null(&j);
     }
@@ -245,18 +260,39 @@ static int print_text(const maskeval_panoptic *r, int quiet)
     return ferror(stdout) ? -1 : 0;
 }
 
+int cli_panoptic_report(const maskeval_panoptic *r, const char *json, int quiet)
+{
+    int rc;
+    if (json != NULL && strcmp(json, "-") == 0) {
+        rc = cli_write_atomic("-", write_json, (void *)r);
+    } else {
+        rc = print_text(r, quiet);
+        if (rc == 0 && json != NULL) {
+            rc = cli_write_atomic(json, write_json, (void *)r);
+        }
+    }
+    if (rc != 0 || fflush(stdout) != 0 || ferror(stdout)) {
+        if (rc == 0) {
+            fprintf(stderr, "maskeval: cannot write to stdout: %s\n", strerror(errno));
+        }
+        return CLI_ERR_INPUT;
+    }
+    return CLI_OK;
+}
+
 static int pan_run(const pan_opts *o)
 {
     maskeval_ctx *ctx = NULL;
     maskeval_panoptic *r = NULL;
     maskeval_options lib = o->lib;
     const char *inputs[2] = {o->params.gt_json, o->params.pred_json};
+    const char *out_path = o->partial != NULL ? o->partial : o->json;
     maskeval_status st;
-    pan_out po;
     double t0, t1;
     int rc;
 
-    if ((rc = cli_output_check("panoptic", "--json", o->json, 0, inputs, 2)) != 0) {
+    if ((rc = cli_output_check("panoptic", o->partial != NULL ? "--partial" : "--json", out_path,
+                               0, inputs, 2)) != 0) {
         return rc;
     }
     rc = CLI_ERR_INPUT;
@@ -274,21 +310,12 @@ static int pan_run(const pan_opts *o)
         cli_report(ctx, st);
         goto done;
     }
-    po.r = r;
-    po.o = o;
-    if (o->json != NULL && strcmp(o->json, "-") == 0) {
-        rc = cli_write_atomic("-", write_json, &po);
+    if (o->partial != NULL) {
+        rc = cli_write_panoptic_partial(ctx, o->partial, r) == 0 ? CLI_OK : CLI_ERR_INPUT;
     } else {
-        rc = print_text(r, o->quiet);
-        if (rc == 0 && o->json != NULL) {
-            rc = cli_write_atomic(o->json, write_json, &po);
-        }
+        rc = cli_panoptic_report(r, o->json, o->quiet);
     }
-    if (rc != 0 || fflush(stdout) != 0 || ferror(stdout)) {
-        if (rc == 0) {
-            fprintf(stderr, "maskeval: cannot write to stdout: %s\n", strerror(errno));
-        }
-        rc = CLI_ERR_INPUT;
+    if (rc != CLI_OK) {
         goto done;
     }
     if (o->timing) {

@@ -39,6 +39,32 @@ static int write_bytes(FILE *f, void *arg)
     return b->n == 0 || fwrite(b->p, 1, b->n, f) == b->n ? 0 : -1;
 }
 
+int cli_write_panoptic_partial(maskeval_ctx *ctx, const char *path, const maskeval_panoptic *r)
+{
+    size_t n = 0;
+    void *buf;
+    bytes_out b;
+    maskeval_status st;
+    int rc;
+    maskeval_panoptic_encode(ctx, r, NULL, 0, &n);
+    buf = malloc(n > 0 ? n : 1);
+    if (buf == NULL) {
+        fprintf(stderr, "maskeval: %s: out of memory encoding the partial (%zu bytes)\n", path, n);
+        return -1;
+    }
+    st = maskeval_panoptic_encode(ctx, r, buf, n, &n);
+    if (st != MASKEVAL_OK) {
+        cli_report(ctx, st);
+        free(buf);
+        return -1;
+    }
+    b.p = buf;
+    b.n = n;
+    rc = cli_write_atomic(path, write_bytes, &b);
+    free(buf);
+    return rc;
+}
+
 int cli_write_partial(maskeval_ctx *ctx, const char *path, const maskeval_coco_partial *coco,
                       const maskeval_semantic *sem)
 {

@@ -37,6 +37,7 @@ typedef struct pq_img {
 } pq_img;
 
 typedef struct pq_data {
+    uint64_t gt_digest;     /* maskeval_digest of the GT JSON file's bytes */
     pq_cat *cats;
     size_t n_cats;
     int64_t max_cat_id;     /* boundary-iou-api's BOUNDARY_ID is max_cat_id + 1 */
@@ -127,6 +128,33 @@ typedef struct pq_worker {
 } pq_worker;
 
 void maskeval_pq_worker_free(const maskeval_alloc *a, pq_worker *w);
+
+/* ---- the result (pq_eval.c) and its partial files (pq_partial.c) ---- */
+
+typedef struct pq_cat_stat {
+    double iou;
+    uint64_t tp, fp, fn;
+    double pq, sq, rq;
+} pq_cat_stat;
+
+/* The result: per-image records and the statistics over the held ones. */
+struct maskeval_panoptic {
+    maskeval_alloc alloc;
+    pq_data data;           /* a decoded partial has categories and n_imgs only */
+    uint32_t chunks;
+    double ratio;
+    pq_record *recs;        /* [n_imgs] */
+    uint8_t *held;          /* [n_imgs] */
+    size_t n_held;
+    pq_cat_stat *stat;
+    maskeval_pq_summary group[3];
+};
+
+/* An empty result for n_imgs images and n_cats categories (data unset). */
+maskeval_status maskeval_pq_result_new(maskeval_ctx *ctx, size_t n_imgs, size_t n_cats,
+                                       maskeval_panoptic **out);
+/* Recomputes the statistics from the held images' records. */
+maskeval_status maskeval_pq_finalize(maskeval_ctx *ctx, maskeval_panoptic *r);
 
 /* Reads image i's two PNGs and evaluates it. Errors name the file or the
  * image and segment. */

@@ -19,18 +19,6 @@
 #include "core/threadpool.h"
 #include "panoptic/panoptic.h"
 
-typedef struct pq_cat_stat {
-    double iou;
-    uint64_t tp, fp, fn;
-    double pq, sq, rq;
-} pq_cat_stat;
-
-struct maskeval_panoptic {
-    maskeval_alloc alloc;
-    pq_data data;
-    pq_cat_stat *stat;
-    maskeval_pq_summary group[3];
-};
 
 void maskeval_panoptic_params_init(maskeval_panoptic_params *p)
 {
@@ -49,6 +37,13 @@ void maskeval_panoptic_destroy(maskeval_panoptic *r)
         return;
     }
     a = r->alloc;
+    if (r->recs != NULL) {
+        for (size_t i = 0; i < r->data.n_imgs; i++) {
+            maskeval_pq_record_free(&a, &r->recs[i]);
+        }
+    }
+    maskeval_free(&a, r->recs);
+    maskeval_free(&a, r->held);
     maskeval_pq_data_free(&a, &r->data);
     maskeval_free(&a, r->stat);
     maskeval_free(&a, r);
@@ -59,23 +54,27 @@ typedef struct pq_job {
     pq_image_opts opts;
     pq_worker *workers;
     pq_record *recs;
+    const size_t *todo; /* image indices of this shard */
+    size_t n_todo;
     maskeval_ctx *ctx;
 } pq_job;
 
-static maskeval_status image_task(void *arg, size_t i, int worker, char *err, size_t errcap)
+static maskeval_status image_task(void *arg, size_t k, int worker, char *err, size_t errcap)
 {
     pq_job *j = arg;
+    const size_t i = j->todo[k];
     if (worker == 0) {
-        maskeval_progress_report(j->ctx, (double)i / (double)j->data->n_imgs);
+        maskeval_progress_report(j->ctx, (double)k / (double)j->n_todo);
     }
     return maskeval_pq_image(&j->ctx->alloc, j->data, i, &j->opts, &j->workers[worker],
                              &j->recs[i], err, errcap);
 }
 
-/* part: n_cats doubles of scratch */
+/* part: n_cats doubles of scratch. Images not held add nothing. */
 static void accumulate(maskeval_panoptic *r, const pq_record *recs, uint32_t chunks, double *part)
 {
     const pq_data *d = &r->data;
+    memset(r->stat, 0, (d->n_cats + 1) * sizeof(pq_cat_stat));
     const size_t n = d->n_imgs, q = n / chunks, rem = n % chunks;
     size_t at = 0;
     for (uint32_t c = 0; c < chunks; c++) {
@@ -135,12 +134,45 @@ static void accumulate(maskeval_panoptic *r, const pq_record *recs, uint32_t chu
     }
 }
 
+maskeval_status maskeval_pq_finalize(maskeval_ctx *ctx, maskeval_panoptic *r)
+{
+    double *part = maskeval_malloc(&ctx->alloc, (r->data.n_cats + 1) * sizeof(double));
+    if (part == NULL) {
+        return maskeval_nomem(ctx, "panoptic sums");
+    }
+    accumulate(r, r->recs, r->chunks, part);
+    maskeval_free(&ctx->alloc, part);
+    return MASKEVAL_OK;
+}
+
+maskeval_status maskeval_pq_result_new(maskeval_ctx *ctx, size_t n_imgs, size_t n_cats,
+                                       maskeval_panoptic **out)
+{
+    maskeval_panoptic *r = maskeval_calloc(&ctx->alloc, 1, sizeof(*r));
+    *out = NULL;
+    if (r == NULL) {
+        return maskeval_nomem(ctx, "the panoptic result");
+    }
+    r->alloc = ctx->alloc;
+    r->recs = maskeval_calloc(&ctx->alloc, n_imgs + 1, sizeof(pq_record));
+    r->held = maskeval_calloc(&ctx->alloc, n_imgs + 1, 1);
+    r->stat = maskeval_calloc(&ctx->alloc, n_cats + 1, sizeof(pq_cat_stat));
+    if (r->recs == NULL || r->held == NULL || r->stat == NULL) {
+        maskeval_panoptic_destroy(r);
+        return maskeval_nomem(ctx, "panoptic records");
+    }
+    *out = r;
+    return MASKEVAL_OK;
+}
+
 maskeval_status maskeval_panoptic_evaluate(maskeval_ctx *ctx, const maskeval_panoptic_params *user,
                                            maskeval_panoptic **out)
 {
     maskeval_panoptic_params p;
     maskeval_panoptic *r = NULL;
+    pq_data data;
     pq_job job;
+    size_t *todo = NULL, n_todo = 0;
     int workers = 0;
     maskeval_status st;
 
@@ -168,57 +200,63 @@ maskeval_status maskeval_panoptic_evaluate(maskeval_ctx *ctx, const maskeval_pan
         return maskeval_fail(ctx, MASKEVAL_ERR_INVALID_ARG,
                              "panoptic: the dilation ratio must be a finite number >= 0");
     }
+    if (p.shard_count > 1 && p.shard_index >= p.shard_count) {
+        return maskeval_fail(ctx, MASKEVAL_ERR_INVALID_ARG,
+                             "panoptic: shard %u of %u does not exist", p.shard_index,
+                             p.shard_count);
+    }
     memset(&job, 0, sizeof(job));
-    r = maskeval_calloc(&ctx->alloc, 1, sizeof(*r));
-    if (r == NULL) {
-        return maskeval_nomem(ctx, "the panoptic result");
-    }
-    r->alloc = ctx->alloc;
     maskeval_progress_stage(ctx, "loading");
-    st = maskeval_pq_load(ctx, p.gt_json, p.gt_dir, p.pred_json, p.pred_dir, &r->data);
+    st = maskeval_pq_load(ctx, p.gt_json, p.gt_dir, p.pred_json, p.pred_dir, &data);
     if (st != MASKEVAL_OK) {
-        goto done;
+        return st;
     }
+    st = maskeval_pq_result_new(ctx, data.n_imgs, data.n_cats, &r);
+    if (st != MASKEVAL_OK) {
+        maskeval_pq_data_free(&ctx->alloc, &data);
+        return st;
+    }
+    r->data = data;
+    r->chunks = p.chunks;
+    r->ratio = p.dilation_ratio;
     if (p.dilation_ratio > 0 && r->data.max_cat_id + 1 > 0xFFFFFFFFLL) {
         st = maskeval_fail(ctx, MASKEVAL_ERR_UNSUPPORTED,
                            "%s: category id %lld is too large for Boundary PQ's interior id",
                            p.gt_json, (long long)r->data.max_cat_id);
         goto done;
     }
-    r->stat = maskeval_calloc(&ctx->alloc, r->data.n_cats + 1, sizeof(pq_cat_stat));
-    job.recs = maskeval_calloc(&ctx->alloc, r->data.n_imgs + 1, sizeof(pq_record));
+    todo = maskeval_malloc(&ctx->alloc, (r->data.n_imgs + 1) * sizeof(size_t));
     workers = maskeval_parallel_workers(ctx, r->data.n_imgs);
     job.workers = maskeval_calloc(&ctx->alloc, (size_t)workers + 1, sizeof(pq_worker));
-    if (r->stat == NULL || job.recs == NULL || job.workers == NULL) {
+    if (todo == NULL || job.workers == NULL) {
         st = maskeval_nomem(ctx, "panoptic records");
         goto done;
     }
+    for (size_t i = 0; i < r->data.n_imgs; i++) {
+        if (p.shard_count <= 1 || i % p.shard_count == p.shard_index) {
+            todo[n_todo++] = i;
+        }
+    }
     job.data = &r->data;
+    job.recs = r->recs;
+    job.todo = todo;
+    job.n_todo = n_todo;
     job.opts.dilation_ratio = p.dilation_ratio;
     job.opts.max_image_pixels = p.max_image_pixels;
     job.ctx = ctx;
     maskeval_progress_stage(ctx, "panoptic");
-    st = maskeval_parallel_for(ctx, r->data.n_imgs, image_task, &job);
+    st = maskeval_parallel_for(ctx, n_todo, image_task, &job);
     if (st != MASKEVAL_OK) {
         goto done;
     }
     maskeval_progress_report(ctx, 1.0);
-    {
-        double *part = maskeval_malloc(&ctx->alloc, (r->data.n_cats + 1) * sizeof(double));
-        if (part == NULL) {
-            st = maskeval_nomem(ctx, "panoptic sums");
-            goto done;
-        }
-        accumulate(r, job.recs, p.chunks, part);
-        maskeval_free(&ctx->alloc, part);
+    for (size_t k = 0; k < n_todo; k++) {
+        r->held[todo[k]] = 1;
     }
+    r->n_held = n_todo;
+    st = maskeval_pq_finalize(ctx, r);
 done:
-    if (job.recs != NULL) {
-        for (size_t i = 0; i < r->data.n_imgs; i++) {
-            maskeval_pq_record_free(&ctx->alloc, &job.recs[i]);
-        }
-        maskeval_free(&ctx->alloc, job.recs);
-    }
+    maskeval_free(&ctx->alloc, todo);
     if (job.workers != NULL) {
         for (int w = 0; w < workers; w++) {
             maskeval_pq_worker_free(&ctx->alloc, &job.workers[w]);
@@ -231,6 +269,21 @@ done:
     }
     *out = r;
     return MASKEVAL_OK;
+}
+
+size_t maskeval_panoptic_n_held(const maskeval_panoptic *r)
+{
+    return r != NULL ? r->n_held : 0;
+}
+
+uint32_t maskeval_panoptic_chunks(const maskeval_panoptic *r)
+{
+    return r != NULL ? r->chunks : 0;
+}
+
+double maskeval_panoptic_dilation_ratio(const maskeval_panoptic *r)
+{
+    return r != NULL ? r->ratio : 0;
 }
 
 size_t maskeval_panoptic_n_images(const maskeval_panoptic *r)

@@ -80,7 +80,8 @@ static char *join_path(const maskeval_alloc *a, const char *dir, const char *nam
     return out;
 }
 
-static maskeval_status parse_file(maskeval_ctx *ctx, const char *path, cJSON **root)
+static maskeval_status parse_file(maskeval_ctx *ctx, const char *path, cJSON **root,
+                                  uint64_t *digest)
 {
     char *text = NULL;
     size_t len = 0;
@@ -88,6 +89,9 @@ static maskeval_status parse_file(maskeval_ctx *ctx, const char *path, cJSON **r
     *root = NULL;
     if (st != MASKEVAL_OK) {
         return st;
+    }
+    if (digest != NULL) {
+        *digest = maskeval_digest(text, len);
     }
     *root = cJSON_ParseWithLength(text, len);
     if (*root == NULL) {
@@ -346,9 +350,9 @@ maskeval_status maskeval_pq_load(maskeval_ctx *ctx, const char *gt_json, const c
     maskeval_status st;
 
     memset(out, 0, sizeof(*out));
-    st = parse_file(ctx, gt_json, &groot);
+    st = parse_file(ctx, gt_json, &groot, &out->gt_digest);
     if (st == MASKEVAL_OK) {
-        st = parse_file(ctx, pred_json, &proot);
+        st = parse_file(ctx, pred_json, &proot, NULL);
     }
     if (st != MASKEVAL_OK) {
         goto done;

@@ -392,7 +392,10 @@ int maskeval_partial_kind(const void *buf, size_t len)
     r.pos = 12;
     r.short_read = 0;
     kind = maskeval_get_u32(&r);
-    return kind == MASKEVAL_FRAME_COCO || kind == MASKEVAL_FRAME_SEMANTIC ? (int)kind : 0;
+    return kind == MASKEVAL_FRAME_COCO || kind == MASKEVAL_FRAME_SEMANTIC ||
+                   kind == MASKEVAL_FRAME_PANOPTIC
+               ? (int)kind
+               : 0;
 }
 
 uint64_t maskeval_digest(const void *data, size_t n)

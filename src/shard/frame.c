@@ -80,10 +80,13 @@ maskeval_status maskeval_frame_open(maskeval_ctx *ctx, const char *name, const v
     }
     if (out->kind != kind) {
         return maskeval_fail(ctx, MASKEVAL_ERR_PARSE, "%s: a %s partial, expected a %s one", name,
-                             out->kind == MASKEVAL_FRAME_COCO     ? "COCO"
+                             out->kind == MASKEVAL_FRAME_COCO       ? "COCO"
                              : out->kind == MASKEVAL_FRAME_SEMANTIC ? "semantic"
+                             : out->kind == MASKEVAL_FRAME_PANOPTIC ? "panoptic"
                                                                     : "unknown",
-                             kind == MASKEVAL_FRAME_COCO ? "COCO" : "semantic");
+                             kind == MASKEVAL_FRAME_COCO       ? "COCO"
+                             : kind == MASKEVAL_FRAME_SEMANTIC ? "semantic"
+                                                               : "panoptic");
     }
     if (body_len != (uint64_t)(len - MASKEVAL_FRAME_HEADER)) {
         return maskeval_fail(ctx, MASKEVAL_ERR_PARSE,

@@ -14,7 +14,7 @@
 #define MASKEVAL_FRAME_HEADER 48
 #define MASKEVAL_FRAME_VERSION 1u
 
-enum { MASKEVAL_FRAME_COCO = 1u, MASKEVAL_FRAME_SEMANTIC = 2u };
+enum { MASKEVAL_FRAME_COCO = 1u, MASKEVAL_FRAME_SEMANTIC = 2u, MASKEVAL_FRAME_PANOPTIC = 3u };
 
 typedef struct maskeval_frame {
     uint32_t version, kind;

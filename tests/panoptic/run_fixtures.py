@@ -124,6 +124,40 @@ def main():
                         continue
                     compare(want, got, where, failures)
                     checked += 1
+    # shards: --shard I/3 --partial, merged in a shuffled order, == one process, byte for byte
+    for name in sorted(os.listdir(a.data)):
+        d = os.path.join(a.data, name)
+        if name == "errors" or not os.path.exists(os.path.join(d, "expected.json")):
+            continue
+        for extra in ([], ["--dilation-ratio", "0.02"]):
+            with tempfile.TemporaryDirectory() as tmp:
+                base = set_args(d) + extra + ["--chunks", "7"]
+                one = os.path.join(tmp, "one.json")
+                p = subprocess.run([a.maskeval, "panoptic", *base, "--json", one],
+                                   capture_output=True, timeout=300)
+                if p.returncode != 0:
+                    continue  # a set the reference refuses (checked above)
+                parts = []
+                for i in (2, 0, 1):
+                    part = os.path.join(tmp, f"s{i}.part")
+                    q = subprocess.run([a.maskeval, "panoptic", *base, "--shard", f"{i}/3",
+                                        "--partial", part], capture_output=True, timeout=300)
+                    if q.returncode != 0:
+                        failures.append(f"{name}: shard {i}/3 {extra}: {q.stderr.decode()}")
+                    parts.append(part)
+                merged = os.path.join(tmp, "merged.json")
+                q = subprocess.run([a.maskeval, "merge", *parts, "--json", merged],
+                                   capture_output=True, timeout=300)
+                with open(one, "rb") as f1:
+                    want = f1.read()
+                got = b""
+                if q.returncode == 0:
+                    with open(merged, "rb") as f2:
+                        got = f2.read()
+                if q.returncode != 0 or want != got:
+                    failures.append(f"{name}: 3 shards merged {extra} differ from one process "
+                                    f"(merge exit {q.returncode}: {q.stderr.decode().strip()})")
+                checked += 1
     # error cases: where the reference raised, maskeval exits 1 with a message
     err_dir = os.path.join(a.data, "errors")
     if os.path.isdir(err_dir):
