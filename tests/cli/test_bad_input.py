@@ -93,7 +93,7 @@ CASES = [
     ("missing gt file", None, GOOD_DT, "segm", 1, ["nope.json: cannot open"]),
     # usage errors
     ("no iou type", GOOD_GT, GOOD_DT, None, 2, ["--iou-type"]),
-    ("bad iou type", GOOD_GT, GOOD_DT, "keypoints", 2, ["--iou-type must be segm or bbox"]),
+    ("bad iou type", GOOD_GT, GOOD_DT, "keypoints", 2, ["--iou-type must be segm, boundary or bbox"]),
     ("two maxDets", GOOD_GT, GOOD_DT, "segm --max-dets 1,10", 2, ["--max-dets"]),
     ("bad backend", GOOD_GT, GOOD_DT, "segm --backend cuda", 2, ["--backend"]),
     ("unknown option", GOOD_GT, GOOD_DT, "segm --frobnicate 3", 2, ["unknown option --frobnicate"]),

@@ -156,7 +156,8 @@ def main():
 
     @case
     def help_on_every_command():
-        assert set(commands) == {"coco", "lvis", "semantic", "tide", "merge", "diff", "devices"}, commands
+        assert set(commands) == {"coco", "lvis", "semantic", "panoptic", "tide", "merge", "diff",
+                                 "devices"}, commands
         for c in commands:
             a = run(exe, [c, "--help"]).stdout
             assert a.startswith("usage: maskeval " + c), a[:80]
