@@ -9,7 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+#include <stdio.h>
+
+#include "instance/instance.h"
+#include "io/dataset.h"
 #include "panoptic/panoptic.h"
+#include "rle/rle.h"
 #include "raster/band.h"
 #include "test_main.h"
 
@@ -165,6 +171,72 @@ START_TEST(test_joint_histogram)
 }
 END_TEST
 
+/* Boundary AP's band mask sets against tests/data/boundary/bands.json, bands
+ * that boundary-iou-api's mask_to_boundary (OpenCV) produced */
+START_TEST(test_bands_recorded)
+{
+    FILE *f = fopen(MASKEVAL_TEST_DATA "/boundary/bands.json", "rb");
+    char *text;
+    long n;
+    cJSON *root, *vecs;
+    maskeval_ctx *ctx = NULL;
+    size_t checked = 0;
+    ck_assert_ptr_nonnull(f);
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    text = malloc((size_t)n + 1);
+    ck_assert_uint_eq(fread(text, 1, (size_t)n, f), (size_t)n);
+    text[n] = '\0';
+    fclose(f);
+    root = cJSON_Parse(text);
+    ck_assert_ptr_nonnull(root);
+    vecs = cJSON_GetObjectItemCaseSensitive(root, "vectors");
+    ck_assert_int_eq(maskeval_ctx_create(NULL, &ctx), MASKEVAL_OK);
+    for (const cJSON *v = vecs->child; v != NULL; v = v->next) {
+        const cJSON *size = cJSON_GetObjectItemCaseSensitive(v, "size");
+        const char *mask = cJSON_GetObjectItemCaseSensitive(v, "mask")->valuestring;
+        const char *band = cJSON_GetObjectItemCaseSensitive(v, "band")->valuestring;
+        const double ratio = cJSON_GetObjectItemCaseSensitive(v, "ratio")->valuedouble;
+        const uint32_t h = (uint32_t)cJSON_GetArrayItem(size, 0)->valueint;
+        const uint32_t w = (uint32_t)cJSON_GetArrayItem(size, 1)->valueint;
+        const uint32_t d = (uint32_t)cJSON_GetObjectItemCaseSensitive(v, "d")->valueint;
+        const size_t len = strlen(mask);
+        uint32_t *counts = malloc((len + 1) * sizeof(uint32_t));
+        size_t nc = 0, where, index;
+        maskeval_rle_stats stats;
+        maskeval_maskset ms, out;
+        maskeval_bytevec side = {0};
+        size_t first[2] = {0, 1};
+        const int32_t img_of[1] = {0};
+        ck_assert_uint_eq(maskeval_band_width(h, w, ratio), d);
+        ck_assert_int_eq(maskeval_rle_str_decode(mask, len, counts, &nc, &where, &index), 0);
+        maskeval_rle_stats_of(counts, nc, h, w, &stats);
+        ck_assert_int_eq(maskeval_maskset_init(&alloc, &ms, 1), MASKEVAL_OK);
+        ck_assert_int_eq(maskeval_maskset_store(&alloc, &ms, 0, &stats, counts, nc, NULL, 0, NULL,
+                                                0, NULL, &side),
+                         MASKEVAL_OK);
+        ck_assert_int_eq(maskeval_maskset_finish(&alloc, &ms, NULL, first, &side, 1), MASKEVAL_OK);
+        ck_assert_int_eq(maskeval_maskset_bands(ctx, &ms, 1, img_of, NULL, &h, &w, ratio, &out),
+                         MASKEVAL_OK);
+        ck_assert_msg(out.len[0] == strlen(band) &&
+                          memcmp(maskeval_maskset_str(&out, 0), band, out.len[0]) == 0,
+                      "%s: band differs",
+                      cJSON_GetObjectItemCaseSensitive(v, "name")->valuestring);
+        ck_assert_uint_eq(out.area[0],
+                          (uint32_t)cJSON_GetObjectItemCaseSensitive(v, "band_area")->valueint);
+        maskeval_maskset_free(&alloc, &ms);
+        maskeval_maskset_free(&alloc, &out);
+        free(counts);
+        checked++;
+    }
+    ck_assert_uint_ge(checked, 100);
+    maskeval_ctx_destroy(ctx);
+    cJSON_Delete(root);
+    free(text);
+}
+END_TEST
+
 static Suite *panoptic_suite(void)
 {
     Suite *s = suite_create("panoptic");
@@ -172,6 +244,7 @@ static Suite *panoptic_suite(void)
     tcase_add_test(tc, test_band_width_table);
     tcase_add_loop_test(tc, test_band_labels_brute, 0, 5);
     tcase_add_loop_test(tc, test_joint_histogram, 0, 3);
+    tcase_add_test(tc, test_bands_recorded);
     suite_add_tcase(s, tc);
     return s;
 }
