@@ -245,6 +245,7 @@ int cmd_semantic(int argc, char **argv);
 int cmd_devices(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_tide(int argc, char **argv);
+int cmd_cityscapes_instances(int argc, char **argv);
 /* Options of `maskeval devices`: 0 (run), -1 (--help printed) or a usage exit code. */
 typedef struct devices_opts {
     const char *json; /* "-" for stdout */

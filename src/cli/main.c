@@ -16,6 +16,8 @@ static const command commands[] = {
     {"lvis", "LVIS federated AP for segm or bbox results (lvis-api's LVISEval)", cmd_lvis},
     {"semantic", "mIoU and friends from PNG label maps (mmsegmentation's IoUMetric)",
      cmd_semantic},
+    {"cityscapes-instances",
+     "Cityscapes instance-level AP / AP50 (cityscapesScripts 2.3.0)", cmd_cityscapes_instances},
     {"tide", "TIDE error analysis of detections (tidecv 1.0.1)", cmd_tide},
     {"merge", "combine the partial files of a sharded coco or semantic run", cmd_merge},
     {"diff", "compare two --json results of the same ground truth", cmd_diff},
