@@ -148,6 +148,7 @@ maskeval_status maskeval_csinst_add(maskeval_ctx *ctx, maskeval_csinst *e, const
         st = maskeval_nomem(ctx, "reading an image");
         goto done;
     }
+    s->gt = NULL;
     /* the reference reads the whole text file before any mask */
     st = cs_pred_list_read(ctx, pred_txt, root, &pl);
     if (st != MASKEVAL_OK) {

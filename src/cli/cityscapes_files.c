@@ -175,7 +175,9 @@ int cli_cs_pair_files(const char *gt_dir, const char *pred_dir, cs_pairs *out)
         goto done;
     }
     qsort(gts.v, gts.n, sizeof(*gts.v), by_string);
-    qsort(preds.v, preds.n, sizeof(*preds.v), by_string);
+    if (preds.n > 0) {
+        qsort(preds.v, preds.n, sizeof(*preds.v), by_string);
+    }
     out->gt = calloc(gts.n, sizeof(*out->gt));
     out->pred = calloc(gts.n, sizeof(*out->pred));
     if (out->gt == NULL || out->pred == NULL) {
