@@ -74,8 +74,6 @@ typedef struct cs_class_data {
 maskeval_status cs_class_ap(maskeval_ctx *ctx, const cs_class_data *d, double threshold,
                             uint64_t min_region_size, double *ap);
 
-/* numpy's np.add.reduce over a contiguous float64 array (pairwise, n < 128). */
-double cs_np_sum(const double *v, size_t n);
 /* np.dot of two float64 vectors through OpenBLAS's x86-64 SkylakeX ddot
  * kernel (single-threaded path). */
 double cs_openblas_ddot(size_t n, const double *x, const double *y);

@@ -4,42 +4,14 @@
  * Every floating-point step is the reference's: IoU as float(inter) /
  * (gt + pred - inter), precision and recall from float64 counts, step
  * widths 0.5*r[i-1] - 0.5*r[i+1] (np.convolve with [-0.5, 0, 0.5]), the AP
- * as np.dot (OpenBLAS ddot), class means and nanmeans as numpy's pairwise
- * np.add.reduce.
+ * as np.dot (OpenBLAS ddot). The class means and nanmeans are numpy's
+ * pairwise sums (core/npcompat.c).
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cityscapes/cs_instance.h"
-
-double cs_np_sum(const double *v, size_t n)
-{
-    /* numpy pairwise_sum for n <= 128 (PW_BLOCKSIZE): a plain loop below 8,
-     * else eight accumulators, a fixed tree, then the remainder in order */
-    double r[8], res;
-    size_t i;
-    if (n < 8) {
-        res = 0.0;
-        for (i = 0; i < n; i++) {
-            res += v[i];
-        }
-        return res;
-    }
-    for (int k = 0; k < 8; k++) {
-        r[k] = v[k];
-    }
-    for (i = 8; i < n - n % 8; i += 8) {
-        for (int k = 0; k < 8; k++) {
-            r[k] += v[i + k];
-        }
-    }
-    res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
-    for (; i < n; i++) {
-        res += v[i];
-    }
-    return res;
-}
 
 double cs_openblas_ddot(size_t n, const double *x, const double *y)
 {

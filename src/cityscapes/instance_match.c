@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cityscapes/cs_instance.h"
+#include "core/npcompat.h"
 #include "io/png_labels.h"
 #include "io/png_luma.h"
 
@@ -322,7 +323,6 @@ maskeval_status maskeval_csinst_evaluate(maskeval_ctx *ctx, const maskeval_csins
                                          maskeval_csinst_result *out)
 {
     double all[MASKEVAL_CSINST_CLASSES * MASKEVAL_CSINST_THRESHOLDS], at50[MASKEVAL_CSINST_CLASSES];
-    size_t n_all = 0, n_50 = 0;
     maskeval_status st = MASKEVAL_OK;
     if (ctx == NULL) {
         return MASKEVAL_ERR_INVALID_ARG;
@@ -345,21 +345,14 @@ maskeval_status maskeval_csinst_evaluate(maskeval_ctx *ctx, const maskeval_csins
     }
     /* np.average per class; np.nanmean over the matrix and over the 0.5 column */
     for (int c = 0; c < MASKEVAL_CSINST_CLASSES; c++) {
-        out->class_ap[c] = cs_np_sum(out->ap[c], MASKEVAL_CSINST_THRESHOLDS) /
+        out->class_ap[c] = maskeval_np_sum(out->ap[c], MASKEVAL_CSINST_THRESHOLDS, 0) /
                            (double)MASKEVAL_CSINST_THRESHOLDS;
         out->class_ap50[c] = out->ap[c][0];
-        for (int t = 0; t < MASKEVAL_CSINST_THRESHOLDS; t++) {
-            const double v = out->ap[c][t];
-            all[c * MASKEVAL_CSINST_THRESHOLDS + t] = isnan(v) ? 0.0 : v;
-            n_all += !isnan(v);
-        }
-        at50[c] = isnan(out->ap[c][0]) ? 0.0 : out->ap[c][0];
-        n_50 += !isnan(out->ap[c][0]);
+        memcpy(all + c * MASKEVAL_CSINST_THRESHOLDS, out->ap[c], sizeof(out->ap[c]));
+        at50[c] = out->ap[c][0];
     }
-    out->all_ap = n_all ? cs_np_sum(all, MASKEVAL_CSINST_CLASSES * MASKEVAL_CSINST_THRESHOLDS) /
-                              (double)n_all
-                        : NAN;
-    out->all_ap50 = n_50 ? cs_np_sum(at50, MASKEVAL_CSINST_CLASSES) / (double)n_50 : NAN;
+    out->all_ap = maskeval_np_nanmean(all, MASKEVAL_CSINST_CLASSES * MASKEVAL_CSINST_THRESHOLDS);
+    out->all_ap50 = maskeval_np_nanmean(at50, MASKEVAL_CSINST_CLASSES);
     out->images = e->images;
     return MASKEVAL_OK;
 }
