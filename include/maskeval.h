@@ -926,6 +926,13 @@ MASKEVAL_API void maskeval_csinst_destroy(maskeval_csinst *e);
 MASKEVAL_API maskeval_status maskeval_csinst_add(maskeval_ctx *ctx, maskeval_csinst *e,
                                                  const char *gt_png, const char *pred_txt,
                                                  const char *pred_root);
+/* n images (gt_pngs[i] with pred_txts[i]) decoded on the context's threads
+ * and kept in this order; on failure the first failing image (by index) is
+ * reported and none of the n is kept. */
+MASKEVAL_API maskeval_status maskeval_csinst_add_many(maskeval_ctx *ctx, maskeval_csinst *e,
+                                                      const char *const *gt_pngs,
+                                                      const char *const *pred_txts, size_t n,
+                                                      const char *pred_root);
 MASKEVAL_API maskeval_status maskeval_csinst_evaluate(maskeval_ctx *ctx, const maskeval_csinst *e,
                                                       maskeval_csinst_result *out);
 /* "person", "rider", "car", "truck", "bus", "train", "motorcycle", "bicycle"; NULL past 7. */

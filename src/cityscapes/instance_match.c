@@ -13,6 +13,7 @@
 
 #include "cityscapes/cs_instance.h"
 #include "core/npcompat.h"
+#include "core/threadpool.h"
 #include "io/png_labels.h"
 #include "io/png_luma.h"
 
@@ -115,48 +116,39 @@ static maskeval_status grow(maskeval_ctx *ctx, void **p, size_t *cap, size_t nee
     return MASKEVAL_OK;
 }
 
-maskeval_status maskeval_csinst_add(maskeval_ctx *ctx, maskeval_csinst *e, const char *gt_png,
-                                    const char *pred_txt, const char *pred_root)
+static void class_data_free(const maskeval_alloc *a, cs_class_data *d)
+{
+    maskeval_free(a, d->gts);
+    maskeval_free(a, d->preds);
+    maskeval_free(a, d->links);
+    memset(d, 0, sizeof(*d));
+}
+
+/*
+ * One image into rec (per class, indices local to the image): the text
+ * file first (the reference reads it whole before any mask), then the
+ * ground truth, then every mask of an instance class in the file's order.
+ */
+static maskeval_status build_image(maskeval_ctx *ctx, const maskeval_csinst_params *prm,
+                                   const char *gt_png, const char *pred_txt, const char *root,
+                                   image_state *s, cs_class_data *rec)
 {
     maskeval_label_img li;
     maskeval_luma_mask m;
     cs_pred_list pl;
-    image_state *s = NULL;
-    char *root = NULL;
     char err[1024];
-    size_t saved_gts[MASKEVAL_CSINST_CLASSES], saved_preds[MASKEVAL_CSINST_CLASSES],
-        saved_links[MASKEVAL_CSINST_CLASSES], gt_base[MASKEVAL_CSINST_CLASSES];
     maskeval_status st;
     size_t npix;
 
     memset(&li, 0, sizeof(li));
     memset(&m, 0, sizeof(m));
-    memset(&pl, 0, sizeof(pl));
-    if (ctx == NULL) {
-        return MASKEVAL_ERR_INVALID_ARG;
-    }
-    if (e == NULL || gt_png == NULL || pred_txt == NULL || pred_root == NULL) {
-        return maskeval_fail(ctx, MASKEVAL_ERR_INVALID_ARG, "maskeval_csinst_add: NULL argument");
-    }
-    for (int c = 0; c < MASKEVAL_CSINST_CLASSES; c++) {
-        saved_gts[c] = e->cls[c].n_gts;
-        saved_preds[c] = e->cls[c].n_preds;
-        saved_links[c] = e->cls[c].n_links;
-    }
-    root = cs_abspath(&ctx->alloc, pred_root);
-    s = maskeval_malloc(&ctx->alloc, sizeof(*s));
-    if (root == NULL || s == NULL) {
-        st = maskeval_nomem(ctx, "reading an image");
-        goto done;
-    }
     s->gt = NULL;
-    /* the reference reads the whole text file before any mask */
     st = cs_pred_list_read(ctx, pred_txt, root, &pl);
     if (st != MASKEVAL_OK) {
-        goto done;
+        return st;
     }
     err[0] = '\0';
-    st = maskeval_png_read_labels(&ctx->alloc, gt_png, e->p.max_image_pixels, &li, err,
+    st = maskeval_png_read_labels(&ctx->alloc, gt_png, prm->max_image_pixels, &li, err,
                                   sizeof(err));
     if (st != MASKEVAL_OK) {
         st = maskeval_fail(ctx, st, "%s", err);
@@ -169,6 +161,7 @@ maskeval_status maskeval_csinst_add(maskeval_ctx *ctx, maskeval_csinst *e, const
     memset(s->inter, 0, sizeof(s->inter));
     if (li.bytes == 2) {
         s->gt = li.data;
+        li.data = NULL;
     } else {
         const uint8_t *b = li.data;
         s->gt = maskeval_malloc(&ctx->alloc, npix * sizeof(uint16_t));
@@ -179,9 +172,7 @@ maskeval_status maskeval_csinst_add(maskeval_ctx *ctx, maskeval_csinst *e, const
         for (size_t i = 0; i < npix; i++) {
             s->gt[i] = b[i];
         }
-        maskeval_label_img_free(&ctx->alloc, &li);
     }
-    li.data = NULL;
     for (size_t i = 0; i < npix; i++) {
         s->pixels[s->gt[i]]++;
     }
@@ -203,9 +194,6 @@ maskeval_status maskeval_csinst_add(maskeval_ctx *ctx, maskeval_csinst *e, const
         s->vals[s->n_vals++] = v;
     }
     /* ground-truth instances of the 8 classes, ascending value (np.unique) */
-    for (int c = 0; c < MASKEVAL_CSINST_CLASSES; c++) {
-        gt_base[c] = e->cls[c].n_gts;
-    }
     for (uint32_t k = 0; k < s->n_vals; k++) {
         const uint32_t v = s->vals[k];
         const int c = cs_class_of_label((long)label_of(v));
@@ -213,7 +201,7 @@ maskeval_status maskeval_csinst_add(maskeval_ctx *ctx, maskeval_csinst *e, const
         if (c < 0) {
             continue;
         }
-        d = &e->cls[c];
+        d = &rec[c];
         {
             void *p = d->gts;
             st = grow(ctx, &p, &d->cap_gts, d->n_gts + 1, sizeof(*d->gts));
@@ -237,7 +225,7 @@ maskeval_status maskeval_csinst_add(maskeval_ctx *ctx, maskeval_csinst *e, const
             continue; /* never opened, as in the reference */
         }
         err[0] = '\0';
-        st = maskeval_png_read_luma_mask(&ctx->alloc, pe->path, e->p.max_image_pixels, &m, err,
+        st = maskeval_png_read_luma_mask(&ctx->alloc, pe->path, prm->max_image_pixels, &m, err,
                                          sizeof(err));
         if (st != MASKEVAL_OK) {
             st = maskeval_fail(ctx, st, "%s: line %zu: %s", pred_txt, pe->line, err);
@@ -253,8 +241,8 @@ maskeval_status maskeval_csinst_add(maskeval_ctx *ctx, maskeval_csinst *e, const
                                pred_txt, pe->line, pe->path, m.w, m.h, gt_png, s->w, s->h);
             goto done;
         }
-        d = &e->cls[c];
-        for (size_t g = gt_base[c]; g < d->n_gts; g++) {
+        d = &rec[c];
+        for (size_t g = 0; g < d->n_gts; g++) {
             s->inter[d->gts[g].inst_id] = 0;
         }
         for (size_t p = 0; p < npix; p++) {
@@ -265,7 +253,7 @@ maskeval_status maskeval_csinst_add(maskeval_ctx *ctx, maskeval_csinst *e, const
             }
         }
         link0 = d->n_links;
-        for (size_t g = gt_base[c]; g < d->n_gts; g++) {
+        for (size_t g = 0; g < d->n_gts; g++) {
             const uint64_t x = s->inter[d->gts[g].inst_id];
             if (x == 0) {
                 continue;
@@ -299,7 +287,141 @@ maskeval_status maskeval_csinst_add(maskeval_ctx *ctx, maskeval_csinst *e, const
         d->n_preds++;
         maskeval_luma_mask_free(&ctx->alloc, &m);
     }
-    e->images++;
+done:
+    maskeval_free(&ctx->alloc, s->gt);
+    s->gt = NULL;
+    maskeval_label_img_free(&ctx->alloc, &li);
+    maskeval_luma_mask_free(&ctx->alloc, &m);
+    cs_pred_list_free(&ctx->alloc, &pl);
+    return st;
+}
+
+typedef struct add_job {
+    const maskeval_ctx *ctx;
+    const maskeval_csinst_params *prm;
+    const char *const *gt, *const *pred;
+    const char *root;
+    cs_class_data (*rec)[MASKEVAL_CSINST_CLASSES]; /* one set per image */
+} add_job;
+
+static maskeval_status add_task(void *arg, size_t i, int worker, char *err, size_t errcap)
+{
+    const add_job *j = arg;
+    maskeval_ctx w;
+    image_state *s;
+    maskeval_status st;
+    (void)worker;
+    maskeval_ctx_worker(j->ctx, &w);
+    s = maskeval_malloc(&w.alloc, sizeof(*s));
+    if (s == NULL) {
+        snprintf(err, errcap, "out of memory reading %s", j->gt[i]);
+        return MASKEVAL_ERR_NOMEM;
+    }
+    st = build_image(&w, j->prm, j->gt[i], j->pred[i], j->root, s, j->rec[i]);
+    if (st != MASKEVAL_OK) {
+        snprintf(err, errcap, "%s", w.errmsg);
+    }
+    maskeval_free(&w.alloc, s);
+    return st;
+}
+
+/* Appends one image's records to e's per-class arrays (indices offset). */
+static maskeval_status merge_image(maskeval_ctx *ctx, maskeval_csinst *e,
+                                   const cs_class_data *rec)
+{
+    for (int c = 0; c < MASKEVAL_CSINST_CLASSES; c++) {
+        cs_class_data *d = &e->cls[c];
+        const cs_class_data *r = &rec[c];
+        const size_t g0 = d->n_gts, p0 = d->n_preds, l0 = d->n_links;
+        void *p;
+        maskeval_status st;
+        p = d->gts;
+        st = grow(ctx, &p, &d->cap_gts, g0 + r->n_gts + 1, sizeof(*d->gts));
+        if (st != MASKEVAL_OK) {
+            return st;
+        }
+        d->gts = p;
+        p = d->preds;
+        st = grow(ctx, &p, &d->cap_preds, p0 + r->n_preds + 1, sizeof(*d->preds));
+        if (st != MASKEVAL_OK) {
+            return st;
+        }
+        d->preds = p;
+        p = d->links;
+        st = grow(ctx, &p, &d->cap_links, l0 + r->n_links + 1, sizeof(*d->links));
+        if (st != MASKEVAL_OK) {
+            return st;
+        }
+        d->links = p;
+        for (size_t k = 0; k < r->n_gts; k++) {
+            d->gts[g0 + k] = r->gts[k];
+        }
+        for (size_t k = 0; k < r->n_preds; k++) {
+            d->preds[p0 + k] = r->preds[k];
+            d->preds[p0 + k].link0 += l0;
+        }
+        for (size_t k = 0; k < r->n_links; k++) {
+            d->links[l0 + k] = r->links[k];
+            d->links[l0 + k].gt += g0;
+            d->links[l0 + k].pred += p0;
+        }
+        d->n_gts += r->n_gts;
+        d->n_preds += r->n_preds;
+        d->n_links += r->n_links;
+    }
+    return MASKEVAL_OK;
+}
+
+maskeval_status maskeval_csinst_add_many(maskeval_ctx *ctx, maskeval_csinst *e,
+                                         const char *const *gt_pngs,
+                                         const char *const *pred_txts, size_t n,
+                                         const char *pred_root)
+{
+    cs_class_data (*rec)[MASKEVAL_CSINST_CLASSES] = NULL;
+    size_t saved_gts[MASKEVAL_CSINST_CLASSES], saved_preds[MASKEVAL_CSINST_CLASSES],
+        saved_links[MASKEVAL_CSINST_CLASSES];
+    char *root = NULL;
+    maskeval_status st = MASKEVAL_OK;
+    add_job job;
+
+    if (ctx == NULL) {
+        return MASKEVAL_ERR_INVALID_ARG;
+    }
+    if (e == NULL || pred_root == NULL || (n > 0 && (gt_pngs == NULL || pred_txts == NULL))) {
+        return maskeval_fail(ctx, MASKEVAL_ERR_INVALID_ARG, "maskeval_csinst_add: NULL argument");
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (gt_pngs[i] == NULL || pred_txts[i] == NULL) {
+            return maskeval_fail(ctx, MASKEVAL_ERR_INVALID_ARG,
+                                 "maskeval_csinst_add: path %zu is NULL", i);
+        }
+    }
+    for (int c = 0; c < MASKEVAL_CSINST_CLASSES; c++) {
+        saved_gts[c] = e->cls[c].n_gts;
+        saved_preds[c] = e->cls[c].n_preds;
+        saved_links[c] = e->cls[c].n_links;
+    }
+    root = cs_abspath(&ctx->alloc, pred_root);
+    rec = maskeval_calloc(&ctx->alloc, n + 1, sizeof(*rec));
+    if (root == NULL || rec == NULL) {
+        st = maskeval_nomem(ctx, "reading images");
+        goto done;
+    }
+    job.ctx = ctx;
+    job.prm = &e->p;
+    job.gt = gt_pngs;
+    job.pred = pred_txts;
+    job.root = root;
+    job.rec = rec;
+    maskeval_progress_stage(ctx, "reading images");
+    st = maskeval_parallel_for(ctx, n, add_task, &job);
+    /* in the caller's order: results never depend on the thread count */
+    for (size_t i = 0; i < n && st == MASKEVAL_OK; i++) {
+        st = merge_image(ctx, e, rec[i]);
+    }
+    if (st == MASKEVAL_OK) {
+        e->images += n;
+    }
 done:
     if (st != MASKEVAL_OK) {
         for (int c = 0; c < MASKEVAL_CSINST_CLASSES; c++) {
@@ -308,15 +430,25 @@ done:
             e->cls[c].n_links = saved_links[c];
         }
     }
-    if (s != NULL) {
-        maskeval_free(&ctx->alloc, s->gt);
+    if (rec != NULL) {
+        for (size_t i = 0; i < n; i++) {
+            for (int c = 0; c < MASKEVAL_CSINST_CLASSES; c++) {
+                class_data_free(&ctx->alloc, &rec[i][c]);
+            }
+        }
     }
-    maskeval_free(&ctx->alloc, s);
+    maskeval_free(&ctx->alloc, rec);
     maskeval_free(&ctx->alloc, root);
-    maskeval_label_img_free(&ctx->alloc, &li);
-    maskeval_luma_mask_free(&ctx->alloc, &m);
-    cs_pred_list_free(&ctx->alloc, &pl);
     return st;
+}
+
+maskeval_status maskeval_csinst_add(maskeval_ctx *ctx, maskeval_csinst *e, const char *gt_png,
+                                    const char *pred_txt, const char *pred_root)
+{
+    if (ctx != NULL && (gt_png == NULL || pred_txt == NULL)) {
+        return maskeval_fail(ctx, MASKEVAL_ERR_INVALID_ARG, "maskeval_csinst_add: NULL argument");
+    }
+    return maskeval_csinst_add_many(ctx, e, &gt_png, &pred_txt, 1, pred_root);
 }
 
 maskeval_status maskeval_csinst_evaluate(maskeval_ctx *ctx, const maskeval_csinst *e,

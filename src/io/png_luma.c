@@ -158,52 +158,79 @@ maskeval_status maskeval_png_read_luma_mask(const maskeval_alloc *a, const char 
         st = MASKEVAL_ERR_PARSE;
         goto done;
     }
-    {
-        const unsigned d = ih.bit_depth;
-        const unsigned ch = ih.color_type == SPNG_COLOR_TYPE_TRUECOLOR         ? 3
-                            : ih.color_type == SPNG_COLOR_TYPE_TRUECOLOR_ALPHA ? 4
-                            : ih.color_type == SPNG_COLOR_TYPE_GRAYSCALE_ALPHA ? 2
-                                                                               : 1;
-        const size_t stride = ((size_t)ih.width * ch * d + 7) / 8;
-        for (uint32_t y = 0; y < ih.height; y++) {
-            const uint8_t *row = raw + (size_t)y * stride;
-            uint8_t *o = fg + (size_t)y * ih.width;
-            for (uint32_t x = 0; x < ih.width; x++) {
-                unsigned s[4] = {0, 0, 0, 0};
-                int on;
-                for (unsigned c = 0; c < ch; c++) {
-                    const size_t k = (size_t)x * ch + c;
-                    if (d == 16) {
-                        /* host-order samples; Pillow keeps the high byte of colour
-                         * samples and the whole value of 16-bit gray */
-                        s[c] = ((const uint16_t *)(const void *)row)[k];
-                    } else if (d == 8) {
-                        s[c] = row[k];
-                    } else {
-                        const unsigned per = 8 / d, shift = 8 - d * ((unsigned)(k % per) + 1);
-                        s[c] = (row[k / per] >> shift) & ((1u << d) - 1);
+    if (ih.bit_depth == 8 && ih.color_type != SPNG_COLOR_TYPE_GRAYSCALE_ALPHA) {
+        /* the common cases, one tight loop each */
+        const size_t n = (size_t)npix;
+        if (ih.color_type == SPNG_COLOR_TYPE_GRAYSCALE) {
+            for (size_t i = 0; i < n; i++) {
+                fg[i] = raw[i] != 0;
+            }
+        } else if (ih.color_type == SPNG_COLOR_TYPE_INDEXED) {
+            uint8_t lut[256];
+            for (unsigned i = 0; i < 256; i++) {
+                lut[i] = i < n_plte ? plte_fg[i] : 0;
+            }
+            for (size_t i = 0; i < n; i++) {
+                fg[i] = lut[raw[i]];
+            }
+        } else {
+            const size_t ch = ih.color_type == SPNG_COLOR_TYPE_TRUECOLOR ? 3 : 4;
+            for (size_t i = 0; i < n; i++) {
+                const uint8_t *px = raw + i * ch;
+                fg[i] = (uint8_t)luma_nonzero(px[0], px[1], px[2]);
+            }
+        }
+        for (size_t i = 0; i < n; i++) {
+            count += fg[i];
+        }
+    } else {
+        {
+            const unsigned d = ih.bit_depth;
+            const unsigned ch = ih.color_type == SPNG_COLOR_TYPE_TRUECOLOR         ? 3
+                                : ih.color_type == SPNG_COLOR_TYPE_TRUECOLOR_ALPHA ? 4
+                                : ih.color_type == SPNG_COLOR_TYPE_GRAYSCALE_ALPHA ? 2
+                                                                                   : 1;
+            const size_t stride = ((size_t)ih.width * ch * d + 7) / 8;
+            for (uint32_t y = 0; y < ih.height; y++) {
+                const uint8_t *row = raw + (size_t)y * stride;
+                uint8_t *o = fg + (size_t)y * ih.width;
+                for (uint32_t x = 0; x < ih.width; x++) {
+                    unsigned s[4] = {0, 0, 0, 0};
+                    int on;
+                    for (unsigned c = 0; c < ch; c++) {
+                        const size_t k = (size_t)x * ch + c;
+                        if (d == 16) {
+                            /* host-order samples; Pillow keeps the high byte of colour
+                             * samples and the whole value of 16-bit gray */
+                            s[c] = ((const uint16_t *)(const void *)row)[k];
+                        } else if (d == 8) {
+                            s[c] = row[k];
+                        } else {
+                            const unsigned per = 8 / d, shift = 8 - d * ((unsigned)(k % per) + 1);
+                            s[c] = (row[k / per] >> shift) & ((1u << d) - 1);
+                        }
                     }
-                }
-                switch (ih.color_type) {
-                case SPNG_COLOR_TYPE_GRAYSCALE:
-                    on = s[0] != 0;
-                    break;
-                case SPNG_COLOR_TYPE_GRAYSCALE_ALPHA:
-                    on = (d == 16 ? s[0] >> 8 : s[0]) != 0;
-                    break;
-                case SPNG_COLOR_TYPE_INDEXED:
-                    on = s[0] < n_plte && plte_fg[s[0]];
-                    break;
-                default:
-                    if (d == 16) {
-                        on = luma_nonzero(s[0] >> 8, s[1] >> 8, s[2] >> 8);
-                    } else {
-                        on = luma_nonzero(s[0], s[1], s[2]);
+                    switch (ih.color_type) {
+                    case SPNG_COLOR_TYPE_GRAYSCALE:
+                        on = s[0] != 0;
+                        break;
+                    case SPNG_COLOR_TYPE_GRAYSCALE_ALPHA:
+                        on = (d == 16 ? s[0] >> 8 : s[0]) != 0;
+                        break;
+                    case SPNG_COLOR_TYPE_INDEXED:
+                        on = s[0] < n_plte && plte_fg[s[0]];
+                        break;
+                    default:
+                        if (d == 16) {
+                            on = luma_nonzero(s[0] >> 8, s[1] >> 8, s[2] >> 8);
+                        } else {
+                            on = luma_nonzero(s[0], s[1], s[2]);
+                        }
+                        break;
                     }
-                    break;
+                    o[x] = (uint8_t)on;
+                    count += (uint64_t)on;
                 }
-                o[x] = (uint8_t)on;
-                count += (uint64_t)on;
             }
         }
     }

@@ -141,6 +141,10 @@ def parity(a):
             continue
         mine = json.load(open(out))
         bad = []
+        out1 = os.path.join(work, "maskeval_t1.json")
+        p1 = run_maskeval(a.maskeval, gt, pred, out1, ["--threads", "1"])
+        if p1.returncode != 0 or open(out1, "rb").read() != open(out, "rb").read() or p1.stdout != p.stdout:
+            bad.append("--threads 1 gives other bytes than the default thread count")
         labels = ref["instLabels"]
         assert labels == mine["instLabels"], (labels, mine["instLabels"])
         ref_m = ref["resultApMatrix"][0]
