@@ -13,7 +13,8 @@ duplicated copies of instances (overlapping masks), false positives on road,
 void and groups, non-instance label ids (7, 29, -1, 26.7 -> 26, 2.6e1),
 empty masks, masks in every PNG colour type (RGB, RGBA, 16-bit RGB,
 palette with short PLTE, gray 1/8/16-bit, gray+alpha) including faint
-colours whose Pillow "L" value is 0, score ties, repeated mask paths,
+colours whose Pillow "L" value is 0, score ties (and Python float()
+spellings: +x, 0.2_5, .5, 5., 1E-1, -0.0), repeated mask paths,
 './' and 'x/../' paths, CRLF line ends. Everything comes from
 random.Random(seed)."""
 import argparse
@@ -215,7 +216,9 @@ def generate(seed, out, n_images, size):
 
         def score():
             return rng.choice(["0.5", "0.9", "0.25", "%.2f" % rng.random(), "%.3f" % rng.random(),
-                               "5e-1", "0.9", "1", "0.75"])
+                               "5e-1", "0.9", "1", "0.75",
+                               # Python float() spellings: sign, underscores, bare dots, E
+                               "+0.25", "0.2_5", ".5", "5.", "1E-1", "-0.0", "0"])
 
         for val, m in instances:
             lab = val if val < 1000 else val // 1000
@@ -228,6 +231,8 @@ def generate(seed, out, n_images, size):
                 label = "%d.7" % lab  # int(float()) truncates
             elif r < 0.08:
                 label = "%se1" % (lab / 10.0)
+            elif r < 0.09:
+                label = "+%d.0" % lab
             elif r < 0.12:
                 label = str(rng.choice(classes))  # wrong class
             for _ in range(rng.choice([1, 1, 1, 2, 3])):  # duplicates overlap
