@@ -103,7 +103,6 @@ typedef struct image_state {
     uint32_t n_vals;     /* distinct values, ascending */
     uint32_t vals[65536];
     uint64_t pixels[65536];
-    int32_t slot[65536]; /* value -> index into vals, -1 */
     uint64_t inter[65536];
     uint8_t void_of[65536];
 } image_state;
@@ -178,7 +177,6 @@ static maskeval_status build_image(maskeval_ctx *ctx, const maskeval_csinst_para
     }
     s->n_vals = 0;
     for (uint32_t v = 0; v < 65536; v++) {
-        s->slot[v] = -1;
         s->void_of[v] = (uint8_t)is_void_value(v);
         if (s->pixels[v] == 0) {
             continue;
@@ -190,7 +188,6 @@ static maskeval_status build_image(maskeval_ctx *ctx, const maskeval_csinst_para
                                gt_png, v, label_of(v));
             goto done;
         }
-        s->slot[v] = (int32_t)s->n_vals;
         s->vals[s->n_vals++] = v;
     }
     /* ground-truth instances of the 8 classes, ascending value (np.unique) */

@@ -227,8 +227,8 @@ static maskeval_status add_entry(maskeval_ctx *ctx, cs_pred_list *l, char *path,
 
 /* One line (without its line break). */
 static maskeval_status parse_line(maskeval_ctx *ctx, const char *txt, const char *dir_abs,
-                                  const char *root_abs, const char *s, size_t n, int had_newline,
-                                  size_t line, cs_pred_list *out)
+                                  const char *root_abs, const char *s, size_t n, size_t line,
+                                  cs_pred_list *out)
 {
     const char *f[3];
     size_t fl[3], nf = 0, start = 0;
@@ -236,7 +236,6 @@ static maskeval_status parse_line(maskeval_ctx *ctx, const char *txt, const char
     char *rel = NULL, *joined = NULL, *abs = NULL;
     maskeval_status st = MASKEVAL_OK;
     size_t cap;
-    (void)had_newline;
     for (size_t i = 0; i <= n; i++) {
         if (i == n || s[i] == ' ') {
             if (nf < 3) {
@@ -360,14 +359,13 @@ maskeval_status cs_pred_list_read(maskeval_ctx *ctx, const char *txt, const char
     *strrchr(dir, '/') = '\0'; /* os.path.dirname; "/" stays "" + "/" below */
     for (size_t i = 0; i < n && st == MASKEVAL_OK;) {
         size_t j = i, next;
-        int nl;
         while (j < n && buf[j] != '\n' && buf[j] != '\r') {
             j++;
         }
-        nl = j < n;
-        next = j + (j < n && buf[j] == '\r' && j + 1 < n && buf[j + 1] == '\n' ? 2 : nl ? 1 : 0);
+        /* Python's universal newlines: \n, \r\n and a lone \r end a line */
+        next = j + (j < n && buf[j] == '\r' && j + 1 < n && buf[j + 1] == '\n' ? 2 : j < n ? 1 : 0);
         line++;
-        st = parse_line(ctx, txt, dir, root_abs, buf + i, j - i, nl, line, out);
+        st = parse_line(ctx, txt, dir, root_abs, buf + i, j - i, line, out);
         i = next;
     }
 done:
