@@ -183,6 +183,22 @@ maskeval_status maskeval_png_read_luma_mask(const maskeval_alloc *a, const char 
         for (size_t i = 0; i < n; i++) {
             count += fg[i];
         }
+    } else if (ih.bit_depth == 16 && ih.color_type == SPNG_COLOR_TYPE_GRAYSCALE) {
+        const uint16_t *v = (const uint16_t *)(const void *)raw;
+        for (size_t i = 0; i < (size_t)npix; i++) {
+            fg[i] = v[i] != 0;
+            count += fg[i];
+        }
+    } else if (ih.bit_depth == 1 && ih.color_type == SPNG_COLOR_TYPE_GRAYSCALE) {
+        const size_t stride = ((size_t)ih.width + 7) / 8;
+        for (uint32_t y = 0; y < ih.height; y++) {
+            const uint8_t *row = raw + (size_t)y * stride;
+            uint8_t *o = fg + (size_t)y * ih.width;
+            for (uint32_t x = 0; x < ih.width; x++) {
+                o[x] = (uint8_t)((row[x >> 3] >> (7 - (x & 7))) & 1);
+                count += o[x];
+            }
+        }
     } else {
         {
             const unsigned d = ih.bit_depth;
