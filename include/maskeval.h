@@ -959,6 +959,68 @@ MASKEVAL_API maskeval_status maskeval_panoptic_decode(maskeval_ctx *ctx, const c
                                                       maskeval_panoptic **out /* out */);
 MASKEVAL_API maskeval_status maskeval_panoptic_merge(maskeval_ctx *ctx, maskeval_panoptic *dst,
                                                      const maskeval_panoptic *src);
+/* ------------------------------------------------------------------------ */
+/* Cityscapes instance-level AP (cityscapesScripts 2.3.0,                    */
+/* evalInstanceLevelSemanticLabeling)                                        */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Images are added one at a time: a *_gtFine_instanceIds.png and its
+ * prediction text file (lines "relPathToMask labelId confidence", paths
+ * relative to the text file). Masks are PNGs whose Pillow-"L" conversion is
+ * nonzero on the instance. AP per class and IoU threshold 0.50:0.05:0.95,
+ * their means, and the NaN-skipping averages, computed the way the reference
+ * computes them, floating-point order included (README "Cityscapes
+ * instances").
+ */
+#define MASKEVAL_CSINST_CLASSES 8
+#define MASKEVAL_CSINST_THRESHOLDS 10
+
+typedef struct maskeval_csinst maskeval_csinst;
+
+typedef struct maskeval_csinst_params {
+    size_t struct_size;        /* = sizeof(maskeval_csinst_params) */
+    uint64_t min_region_size;  /* ground-truth instances below this many pixels are ignored (100) */
+    uint64_t max_image_pixels; /* as in maskeval_semantic_params (0: 2^28) */
+} maskeval_csinst_params;
+
+typedef struct maskeval_csinst_result {
+    /* ap[c][t]: class c (maskeval_csinst_class_name), threshold t; NaN: no
+     * ground truth of the class */
+    double ap[MASKEVAL_CSINST_CLASSES][MASKEVAL_CSINST_THRESHOLDS];
+    double class_ap[MASKEVAL_CSINST_CLASSES];   /* mean over thresholds ("ap") */
+    double class_ap50[MASKEVAL_CSINST_CLASSES];  /* at 0.5 ("ap50%") */
+    double all_ap, all_ap50;                     /* "allAp", "allAp50%" (nanmean) */
+    uint64_t images, gt_instances, predictions;  /* counted: images added, GT
+                                                    instances of the 8 classes,
+                                                    non-empty predicted masks of them */
+} maskeval_csinst_result;
+
+MASKEVAL_API void maskeval_csinst_params_init(maskeval_csinst_params *p);
+MASKEVAL_API maskeval_status maskeval_csinst_create(maskeval_ctx *ctx,
+                                                    const maskeval_csinst_params *p,
+                                                    maskeval_csinst **out /* out */);
+MASKEVAL_API void maskeval_csinst_destroy(maskeval_csinst *e);
+/* Adds one image. pred_root: every mask path, made absolute and normalised,
+ * must start with it (the reference's string-prefix test). On failure the
+ * message names the file (and the line of the text file); nothing of the
+ * image is kept. */
+MASKEVAL_API maskeval_status maskeval_csinst_add(maskeval_ctx *ctx, maskeval_csinst *e,
+                                                 const char *gt_png, const char *pred_txt,
+                                                 const char *pred_root);
+/* n images (gt_pngs[i] with pred_txts[i]) decoded on the context's threads
+ * and kept in this order; on failure the first failing image (by index) is
+ * reported and none of the n is kept. */
+MASKEVAL_API maskeval_status maskeval_csinst_add_many(maskeval_ctx *ctx, maskeval_csinst *e,
+                                                      const char *const *gt_pngs,
+                                                      const char *const *pred_txts, size_t n,
+                                                      const char *pred_root);
+MASKEVAL_API maskeval_status maskeval_csinst_evaluate(maskeval_ctx *ctx, const maskeval_csinst *e,
+                                                      maskeval_csinst_result *out);
+/* "person", "rider", "car", "truck", "bus", "train", "motorcycle", "bicycle"; NULL past 7. */
+MASKEVAL_API const char *maskeval_csinst_class_name(int c);
+/* The thresholds as numpy's arange(0.5, 1.0, 0.05) makes them. */
+MASKEVAL_API double maskeval_csinst_threshold(int t);
 
 #ifdef __cplusplus
 }

@@ -252,6 +252,7 @@ int cli_write_panoptic_partial(maskeval_ctx *ctx, const char *path, const maskev
  * with json "-" the JSON document there; json (a path) also written. Returns
  * an exit code. */
 int cli_panoptic_report(const maskeval_panoptic *r, const char *json, int quiet);
+int cmd_cityscapes_instances(int argc, char **argv);
 /* Options of `maskeval devices`: 0 (run), -1 (--help printed) or a usage exit code. */
 typedef struct devices_opts {
     const char *json; /* "-" for stdout */

@@ -17,8 +17,10 @@ static const command commands[] = {
     {"semantic", "mIoU and friends from PNG label maps (mmsegmentation's IoUMetric)",
      cmd_semantic},
     {"panoptic", "panoptic quality and Boundary PQ (panopticapi's pq_compute)", cmd_panoptic},
+    {"cityscapes-instances",
+     "Cityscapes instance-level AP / AP50 (cityscapesScripts 2.3.0)", cmd_cityscapes_instances},
     {"tide", "TIDE error analysis of detections (tidecv 1.0.1)", cmd_tide},
-    {"merge", "combine the partial files of a sharded coco or semantic run", cmd_merge},
+    {"merge", "combine the partial files of a sharded coco, semantic or panoptic run", cmd_merge},
     {"diff", "compare two --json results of the same ground truth", cmd_diff},
     {"devices", "list the OpenCL devices maskeval can use", cmd_devices},
 };
@@ -32,7 +34,7 @@ static void usage(FILE *f)
                "\n"
                "commands:\n");
     for (size_t i = 0; i < N_COMMANDS; i++) {
-        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+        fprintf(f, "  %-21s %s\n", commands[i].name, commands[i].summary);
     }
     fprintf(f, "\n"
                "  maskeval help <command>      options of a command (or: <command> --help, -h)\n"

@@ -126,7 +126,7 @@ def main():
         return ["coco", "--gt", gt, "--dt", dt, "--iou-type", iou] + extra
 
     help_out = run(exe, ["--help"]).stdout
-    commands = re.findall(r"^  (\w+) {2,}", help_out.split("commands:")[1].split("\n\n")[0],
+    commands = re.findall(r"^  ([\w-]+) {2,}", help_out.split("commands:")[1].split("\n\n")[0],
                           re.M)
 
     @case
@@ -156,7 +156,8 @@ def main():
 
     @case
     def help_on_every_command():
-        assert set(commands) == {"coco", "lvis", "semantic", "panoptic", "tide", "merge", "diff",
+        assert set(commands) == {"coco", "lvis", "semantic", "panoptic", "cityscapes-instances",
+                                 "tide", "merge", "diff",
                                  "devices"}, commands
         for c in commands:
             a = run(exe, [c, "--help"]).stdout

@@ -1,0 +1,264 @@
+/*
+ * png_luma.c - PNG to Pillow-"L"-nonzero masks (cityscapesScripts' reading
+ * of predicted instance masks). libspng decodes the raw samples; the luma
+ * weights and the 16-bit truncation are Pillow's (Convert.c L24, the PNG
+ * plugin's ";16B" raw modes).
+ */
+#include "io/png_luma.h"
+
+#include <errno.h>
+#include <spng.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "io/png_labels.h"
+
+void maskeval_luma_mask_free(const maskeval_alloc *a, maskeval_luma_mask *m)
+{
+    maskeval_free(a, m->fg);
+    memset(m, 0, sizeof(*m));
+}
+
+/* Pillow's ITU-R 601-2 luma in 16.16 fixed point, rounded. */
+static int luma_nonzero(unsigned r, unsigned g, unsigned b)
+{
+    return ((r * 19595u + g * 38470u + b * 7471u + 0x8000u) >> 16) != 0;
+}
+
+static maskeval_status read_file(const maskeval_alloc *a, const char *path, uint8_t **buf,
+                                 size_t *len, char *err, size_t errcap)
+{
+    FILE *f = fopen(path, "rb");
+    size_t cap = 0, n = 0;
+    uint8_t *data = NULL;
+    maskeval_status st = MASKEVAL_OK;
+    if (f == NULL) {
+        snprintf(err, errcap, "%s: cannot open: %s", path, strerror(errno));
+        return MASKEVAL_ERR_IO;
+    }
+    for (;;) {
+        size_t got;
+        if (n == cap) {
+            void *p = data;
+            if (maskeval_grow(a, &p, &cap, n + 65536, 1) != MASKEVAL_OK) {
+                snprintf(err, errcap, "%s: out of memory reading the file", path);
+                st = MASKEVAL_ERR_NOMEM;
+                goto done;
+            }
+            data = p;
+        }
+        got = fread(data + n, 1, cap - n, f);
+        n += got;
+        if (got == 0) {
+            break;
+        }
+    }
+    if (ferror(f)) {
+        snprintf(err, errcap, "%s: read error: %s", path, strerror(errno));
+        st = MASKEVAL_ERR_IO;
+    }
+done:
+    fclose(f);
+    if (st != MASKEVAL_OK) {
+        maskeval_free(a, data);
+        data = NULL;
+        n = 0;
+    }
+    *buf = data;
+    *len = n;
+    return st;
+}
+
+maskeval_status maskeval_png_read_luma_mask(const maskeval_alloc *a, const char *path,
+                                            uint64_t max_pixels, maskeval_luma_mask *out,
+                                            char *err, size_t errcap)
+{
+    uint8_t *file = NULL, *raw = NULL, *fg = NULL;
+    size_t file_len = 0, decoded = 0;
+    spng_ctx *sc = NULL;
+    struct spng_ihdr ih;
+    struct spng_plte plte;
+    uint32_t n_plte = 0;
+    uint8_t plte_fg[256];
+    maskeval_status st;
+    uint64_t npix, count = 0;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    st = read_file(a, path, &file, &file_len, err, errcap);
+    if (st != MASKEVAL_OK) {
+        goto done;
+    }
+    if (file_len < 8 || memcmp(file, "\x89PNG\r\n\x1a\n", 8) != 0) {
+        snprintf(err, errcap, "%s: not a PNG file (maskeval reads prediction masks as PNG only)",
+                 path);
+        st = MASKEVAL_ERR_PARSE;
+        goto done;
+    }
+    sc = spng_ctx_new(0);
+    if (sc == NULL) {
+        snprintf(err, errcap, "%s: out of memory", path);
+        st = MASKEVAL_ERR_NOMEM;
+        goto done;
+    }
+    rc = spng_set_png_buffer(sc, file, file_len);
+    if (rc == 0) {
+        rc = spng_set_image_limits(sc, 1u << 20, 1u << 20);
+    }
+    if (rc == 0) {
+        rc = spng_get_ihdr(sc, &ih);
+    }
+    if (rc != 0) {
+        snprintf(err, errcap, "%s: invalid PNG: %s", path, spng_strerror(rc));
+        st = MASKEVAL_ERR_PARSE;
+        goto done;
+    }
+    npix = (uint64_t)ih.width * ih.height;
+    if (max_pixels == 0) {
+        max_pixels = MASKEVAL_PNG_DEFAULT_MAX_PIXELS;
+    }
+    if (max_pixels > MASKEVAL_PNG_MAX_PIXELS) {
+        max_pixels = MASKEVAL_PNG_MAX_PIXELS;
+    }
+    if (npix == 0 || npix > max_pixels) {
+        snprintf(err, errcap, "%s: %ux%u pixels is beyond the limit of %llu pixels per image",
+                 path, ih.width, ih.height, (unsigned long long)max_pixels);
+        st = MASKEVAL_ERR_LIMIT;
+        goto done;
+    }
+    memset(plte_fg, 0, sizeof(plte_fg));
+    if (ih.color_type == SPNG_COLOR_TYPE_INDEXED) {
+        rc = spng_get_plte(sc, &plte);
+        if (rc != 0) {
+            snprintf(err, errcap, "%s: palette PNG without a usable PLTE: %s", path,
+                     spng_strerror(rc));
+            st = MASKEVAL_ERR_PARSE;
+            goto done;
+        }
+        n_plte = plte.n_entries > 256 ? 256 : plte.n_entries;
+        for (uint32_t i = 0; i < n_plte; i++) {
+            plte_fg[i] = (uint8_t)luma_nonzero(plte.entries[i].red, plte.entries[i].green,
+                                               plte.entries[i].blue);
+        }
+    }
+    rc = spng_decoded_image_size(sc, SPNG_FMT_PNG, &decoded);
+    if (rc == 0) {
+        raw = (ih.interlace_method != 0 && ih.bit_depth < 8) ? maskeval_calloc(a, decoded, 1)
+                                                             : maskeval_malloc(a, decoded);
+        fg = maskeval_malloc(a, (size_t)npix);
+        if (raw == NULL || fg == NULL) {
+            snprintf(err, errcap, "%s: out of memory decoding", path);
+            st = MASKEVAL_ERR_NOMEM;
+            goto done;
+        }
+        rc = spng_decode_image(sc, raw, decoded, SPNG_FMT_PNG, 0);
+    }
+    if (rc != 0) {
+        snprintf(err, errcap, "%s: cannot decode PNG: %s", path, spng_strerror(rc));
+        st = MASKEVAL_ERR_PARSE;
+        goto done;
+    }
+    if (ih.bit_depth == 8 && ih.color_type != SPNG_COLOR_TYPE_GRAYSCALE_ALPHA) {
+        /* the common cases, one tight loop each */
+        const size_t n = (size_t)npix;
+        if (ih.color_type == SPNG_COLOR_TYPE_GRAYSCALE) {
+            for (size_t i = 0; i < n; i++) {
+                fg[i] = raw[i] != 0;
+            }
+        } else if (ih.color_type == SPNG_COLOR_TYPE_INDEXED) {
+            uint8_t lut[256];
+            for (unsigned i = 0; i < 256; i++) {
+                lut[i] = i < n_plte ? plte_fg[i] : 0;
+            }
+            for (size_t i = 0; i < n; i++) {
+                fg[i] = lut[raw[i]];
+            }
+        } else {
+            const size_t ch = ih.color_type == SPNG_COLOR_TYPE_TRUECOLOR ? 3 : 4;
+            for (size_t i = 0; i < n; i++) {
+                const uint8_t *px = raw + i * ch;
+                fg[i] = (uint8_t)luma_nonzero(px[0], px[1], px[2]);
+            }
+        }
+        for (size_t i = 0; i < n; i++) {
+            count += fg[i];
+        }
+    } else if (ih.bit_depth == 16 && ih.color_type == SPNG_COLOR_TYPE_GRAYSCALE) {
+        const uint16_t *v = (const uint16_t *)(const void *)raw;
+        for (size_t i = 0; i < (size_t)npix; i++) {
+            fg[i] = v[i] != 0;
+            count += fg[i];
+        }
+    } else if (ih.bit_depth == 1 && ih.color_type == SPNG_COLOR_TYPE_GRAYSCALE) {
+        const size_t stride = ((size_t)ih.width + 7) / 8;
+        for (uint32_t y = 0; y < ih.height; y++) {
+            const uint8_t *row = raw + (size_t)y * stride;
+            uint8_t *o = fg + (size_t)y * ih.width;
+            for (uint32_t x = 0; x < ih.width; x++) {
+                o[x] = (uint8_t)((row[x >> 3] >> (7 - (x & 7))) & 1);
+                count += o[x];
+            }
+        }
+    } else {
+        {
+            const unsigned d = ih.bit_depth;
+            const unsigned ch = ih.color_type == SPNG_COLOR_TYPE_TRUECOLOR         ? 3
+                                : ih.color_type == SPNG_COLOR_TYPE_TRUECOLOR_ALPHA ? 4
+                                : ih.color_type == SPNG_COLOR_TYPE_GRAYSCALE_ALPHA ? 2
+                                                                                   : 1;
+            const size_t stride = ((size_t)ih.width * ch * d + 7) / 8;
+            for (uint32_t y = 0; y < ih.height; y++) {
+                const uint8_t *row = raw + (size_t)y * stride;
+                uint8_t *o = fg + (size_t)y * ih.width;
+                for (uint32_t x = 0; x < ih.width; x++) {
+                    unsigned s[4] = {0, 0, 0, 0};
+                    int on;
+                    for (unsigned c = 0; c < ch; c++) {
+                        const size_t k = (size_t)x * ch + c;
+                        if (d == 16) {
+                            /* host-order samples; Pillow keeps the high byte of colour
+                             * samples and the whole value of 16-bit gray */
+                            s[c] = ((const uint16_t *)(const void *)row)[k];
+                        } else if (d == 8) {
+                            s[c] = row[k];
+                        } else {
+                            const unsigned per = 8 / d, shift = 8 - d * ((unsigned)(k % per) + 1);
+                            s[c] = (row[k / per] >> shift) & ((1u << d) - 1);
+                        }
+                    }
+                    switch (ih.color_type) {
+                    case SPNG_COLOR_TYPE_GRAYSCALE:
+                        on = s[0] != 0;
+                        break;
+                    case SPNG_COLOR_TYPE_GRAYSCALE_ALPHA:
+                        on = (d == 16 ? s[0] >> 8 : s[0]) != 0;
+                        break;
+                    case SPNG_COLOR_TYPE_INDEXED:
+                        on = s[0] < n_plte && plte_fg[s[0]];
+                        break;
+                    default:
+                        if (d == 16) {
+                            on = luma_nonzero(s[0] >> 8, s[1] >> 8, s[2] >> 8);
+                        } else {
+                            on = luma_nonzero(s[0], s[1], s[2]);
+                        }
+                        break;
+                    }
+                    o[x] = (uint8_t)on;
+                    count += (uint64_t)on;
+                }
+            }
+        }
+    }
+    out->w = ih.width;
+    out->h = ih.height;
+    out->fg = fg;
+    out->count = count;
+    fg = NULL;
+done:
+    spng_ctx_free(sc);
+    maskeval_free(a, raw);
+    maskeval_free(a, fg);
+    maskeval_free(a, file);
+    return st;
+}
