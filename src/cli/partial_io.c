@@ -39,20 +39,39 @@ static int write_bytes(FILE *f, void *arg)
     return b->n == 0 || fwrite(b->p, 1, b->n, f) == b->n ? 0 : -1;
 }
 
-int cli_write_panoptic_partial(maskeval_ctx *ctx, const char *path, const maskeval_panoptic *r)
+/* One of the library's encoders: size query with buf NULL, then the bytes. */
+typedef struct partial_src {
+    const maskeval_coco_partial *coco;
+    const maskeval_semantic *sem;
+    const maskeval_panoptic *pan;
+} partial_src;
+
+static maskeval_status encode(maskeval_ctx *ctx, const partial_src *s, void *buf, size_t cap,
+                              size_t *n)
+{
+    if (s->coco != NULL) {
+        return maskeval_coco_partial_encode(ctx, s->coco, buf, cap, n);
+    }
+    if (s->sem != NULL) {
+        return maskeval_semantic_encode(ctx, s->sem, buf, cap, n);
+    }
+    return maskeval_panoptic_encode(ctx, s->pan, buf, cap, n);
+}
+
+static int write_partial(maskeval_ctx *ctx, const char *path, const partial_src *src)
 {
     size_t n = 0;
     void *buf;
     bytes_out b;
     maskeval_status st;
     int rc;
-    maskeval_panoptic_encode(ctx, r, NULL, 0, &n);
+    encode(ctx, src, NULL, 0, &n);
     buf = malloc(n > 0 ? n : 1);
     if (buf == NULL) {
         fprintf(stderr, "maskeval: %s: out of memory encoding the partial (%zu bytes)\n", path, n);
         return -1;
     }
-    st = maskeval_panoptic_encode(ctx, r, buf, n, &n);
+    st = encode(ctx, src, buf, n, &n);
     if (st != MASKEVAL_OK) {
         cli_report(ctx, st);
         free(buf);
@@ -65,36 +84,17 @@ int cli_write_panoptic_partial(maskeval_ctx *ctx, const char *path, const maskev
     return rc;
 }
 
+int cli_write_panoptic_partial(maskeval_ctx *ctx, const char *path, const maskeval_panoptic *r)
+{
+    const partial_src src = {NULL, NULL, r};
+    return write_partial(ctx, path, &src);
+}
+
 int cli_write_partial(maskeval_ctx *ctx, const char *path, const maskeval_coco_partial *coco,
                       const maskeval_semantic *sem)
 {
-    size_t n = 0;
-    void *buf;
-    bytes_out b;
-    maskeval_status st;
-    int rc;
-    if (coco != NULL) {
-        maskeval_coco_partial_encode(ctx, coco, NULL, 0, &n);
-    } else {
-        maskeval_semantic_encode(ctx, sem, NULL, 0, &n);
-    }
-    buf = malloc(n > 0 ? n : 1);
-    if (buf == NULL) {
-        fprintf(stderr, "maskeval: %s: out of memory encoding the partial (%zu bytes)\n", path, n);
-        return -1;
-    }
-    st = coco != NULL ? maskeval_coco_partial_encode(ctx, coco, buf, n, &n)
-                      : maskeval_semantic_encode(ctx, sem, buf, n, &n);
-    if (st != MASKEVAL_OK) {
-        cli_report(ctx, st);
-        free(buf);
-        return -1;
-    }
-    b.p = buf;
-    b.n = n;
-    rc = cli_write_atomic(path, write_bytes, &b);
-    free(buf);
-    return rc;
+    const partial_src src = {coco, coco != NULL ? NULL : sem, NULL};
+    return write_partial(ctx, path, &src);
 }
 
 int cli_read_file(const char *path, void **out, size_t *len)

@@ -33,9 +33,8 @@ static const char *color_name(int ct)
     }
 }
 
-/* Reads the whole file without a context (called from worker threads). */
-static maskeval_status slurp(const maskeval_alloc *a, const char *path, char **buf, size_t *len,
-                             char *err, size_t errcap)
+maskeval_status maskeval_png_slurp(const maskeval_alloc *a, const char *path, char **buf,
+                                   size_t *len, char *err, size_t errcap)
 {
     FILE *f = fopen(path, "rb");
     size_t cap = 0, n = 0;
@@ -82,7 +81,7 @@ maskeval_status maskeval_png_read_labels(const maskeval_alloc *a, const char *pa
     size_t file_len = 0;
     maskeval_status st;
     memset(out, 0, sizeof(*out));
-    st = slurp(a, path, &file, &file_len, err, errcap);
+    st = maskeval_png_slurp(a, path, &file, &file_len, err, errcap);
     if (st == MASKEVAL_OK) {
         st = maskeval_png_decode_labels(a, path, max_pixels, file, file_len, out, err, errcap);
     }
@@ -164,11 +163,10 @@ static maskeval_status png_open(const char *path, const void *data, size_t file_
     return MASKEVAL_OK;
 }
 
-/* The per-image pixel bound (0: the default), before anything is decoded. */
-static maskeval_status png_check_pixels(const char *path, const struct spng_ihdr *ih,
-                                        uint64_t max_pixels, char *err, size_t errcap)
+maskeval_status maskeval_png_check_pixels(const char *path, uint32_t width, uint32_t height,
+                                          uint64_t max_pixels, char *err, size_t errcap)
 {
-    const uint64_t npix = (uint64_t)ih->width * ih->height;
+    const uint64_t npix = (uint64_t)width * height;
     if (max_pixels == 0) {
         max_pixels = MASKEVAL_PNG_DEFAULT_MAX_PIXELS;
     }
@@ -179,7 +177,7 @@ static maskeval_status png_check_pixels(const char *path, const struct spng_ihdr
         snprintf(err, errcap,
                  "%s: %ux%u pixels is beyond the limit of %llu pixels per image (raise it with "
                  "--max-image-pixels, up to 2^30)",
-                 path, ih->width, ih->height, (unsigned long long)max_pixels);
+                 path, width, height, (unsigned long long)max_pixels);
         return MASKEVAL_ERR_LIMIT;
     }
     return MASKEVAL_OK;
@@ -211,7 +209,7 @@ maskeval_status maskeval_png_decode_labels(const maskeval_alloc *a, const char *
         st = MASKEVAL_ERR_UNSUPPORTED;
         goto done;
     }
-    st = png_check_pixels(path, &ih, max_pixels, err, errcap);
+    st = maskeval_png_check_pixels(path, ih.width, ih.height, max_pixels, err, errcap);
     if (st != MASKEVAL_OK) {
         goto done;
     }
@@ -304,7 +302,7 @@ maskeval_status maskeval_png_decode_ids(const maskeval_alloc *a, const char *pat
         st = MASKEVAL_ERR_UNSUPPORTED;
         goto done;
     }
-    st = png_check_pixels(path, &ih, max_pixels, err, errcap);
+    st = maskeval_png_check_pixels(path, ih.width, ih.height, max_pixels, err, errcap);
     if (st != MASKEVAL_OK) {
         goto done;
     }
@@ -349,7 +347,7 @@ maskeval_status maskeval_png_read_ids(const maskeval_alloc *a, const char *path,
     size_t file_len = 0;
     maskeval_status st;
     memset(out, 0, sizeof(*out));
-    st = slurp(a, path, &file, &file_len, err, errcap);
+    st = maskeval_png_slurp(a, path, &file, &file_len, err, errcap);
     if (st == MASKEVAL_OK) {
         st = maskeval_png_decode_ids(a, path, max_pixels, file, file_len, out, err, errcap);
     }

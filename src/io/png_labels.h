@@ -44,6 +44,15 @@ maskeval_status maskeval_png_decode_labels(const maskeval_alloc *a, const char *
 
 void maskeval_label_img_free(const maskeval_alloc *a, maskeval_label_img *img);
 
+/* Reads a whole file without a context (safe on worker threads); errors
+ * name the file. */
+maskeval_status maskeval_png_slurp(const maskeval_alloc *a, const char *path, char **buf,
+                                   size_t *len, char *err, size_t errcap);
+/* The per-image pixel bound (0: the default, capped at MASKEVAL_PNG_MAX_PIXELS),
+ * checked before anything is decoded: MASKEVAL_ERR_LIMIT with a message. */
+maskeval_status maskeval_png_check_pixels(const char *path, uint32_t width, uint32_t height,
+                                          uint64_t max_pixels, char *err, size_t errcap);
+
 /* A COCO panoptic segment map: id = R + 256 G + 65536 B per pixel. */
 typedef struct maskeval_id_img {
     uint32_t w, h;

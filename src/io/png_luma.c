@@ -25,55 +25,12 @@ static int luma_nonzero(unsigned r, unsigned g, unsigned b)
     return ((r * 19595u + g * 38470u + b * 7471u + 0x8000u) >> 16) != 0;
 }
 
-static maskeval_status read_file(const maskeval_alloc *a, const char *path, uint8_t **buf,
-                                 size_t *len, char *err, size_t errcap)
-{
-    FILE *f = fopen(path, "rb");
-    size_t cap = 0, n = 0;
-    uint8_t *data = NULL;
-    maskeval_status st = MASKEVAL_OK;
-    if (f == NULL) {
-        snprintf(err, errcap, "%s: cannot open: %s", path, strerror(errno));
-        return MASKEVAL_ERR_IO;
-    }
-    for (;;) {
-        size_t got;
-        if (n == cap) {
-            void *p = data;
-            if (maskeval_grow(a, &p, &cap, n + 65536, 1) != MASKEVAL_OK) {
-                snprintf(err, errcap, "%s: out of memory reading the file", path);
-                st = MASKEVAL_ERR_NOMEM;
-                goto done;
-            }
-            data = p;
-        }
-        got = fread(data + n, 1, cap - n, f);
-        n += got;
-        if (got == 0) {
-            break;
-        }
-    }
-    if (ferror(f)) {
-        snprintf(err, errcap, "%s: read error: %s", path, strerror(errno));
-        st = MASKEVAL_ERR_IO;
-    }
-done:
-    fclose(f);
-    if (st != MASKEVAL_OK) {
-        maskeval_free(a, data);
-        data = NULL;
-        n = 0;
-    }
-    *buf = data;
-    *len = n;
-    return st;
-}
-
 maskeval_status maskeval_png_read_luma_mask(const maskeval_alloc *a, const char *path,
                                             uint64_t max_pixels, maskeval_luma_mask *out,
                                             char *err, size_t errcap)
 {
-    uint8_t *file = NULL, *raw = NULL, *fg = NULL;
+    char *file = NULL;
+    uint8_t *raw = NULL, *fg = NULL;
     size_t file_len = 0, decoded = 0;
     spng_ctx *sc = NULL;
     struct spng_ihdr ih;
@@ -85,7 +42,7 @@ maskeval_status maskeval_png_read_luma_mask(const maskeval_alloc *a, const char 
     int rc;
 
     memset(out, 0, sizeof(*out));
-    st = read_file(a, path, &file, &file_len, err, errcap);
+    st = maskeval_png_slurp(a, path, &file, &file_len, err, errcap);
     if (st != MASKEVAL_OK) {
         goto done;
     }
@@ -114,16 +71,8 @@ maskeval_status maskeval_png_read_luma_mask(const maskeval_alloc *a, const char 
         goto done;
     }
     npix = (uint64_t)ih.width * ih.height;
-    if (max_pixels == 0) {
-        max_pixels = MASKEVAL_PNG_DEFAULT_MAX_PIXELS;
-    }
-    if (max_pixels > MASKEVAL_PNG_MAX_PIXELS) {
-        max_pixels = MASKEVAL_PNG_MAX_PIXELS;
-    }
-    if (npix == 0 || npix > max_pixels) {
-        snprintf(err, errcap, "%s: %ux%u pixels is beyond the limit of %llu pixels per image",
-                 path, ih.width, ih.height, (unsigned long long)max_pixels);
-        st = MASKEVAL_ERR_LIMIT;
+    st = maskeval_png_check_pixels(path, ih.width, ih.height, max_pixels, err, errcap);
+    if (st != MASKEVAL_OK) {
         goto done;
     }
     memset(plte_fg, 0, sizeof(plte_fg));
