@@ -111,7 +111,11 @@ static inline maskeval_status maskeval_u32vec_reserve(const maskeval_alloc *a,
                                                       maskeval_u32vec *vec, size_t need)
 {
     void *p = vec->v;
-    maskeval_status st = maskeval_grow(a, &p, &vec->cap, need, sizeof(uint32_t));
+    maskeval_status st;
+    if (need <= vec->cap) {
+        return MASKEVAL_OK; /* the common case, without a call */
+    }
+    st = maskeval_grow(a, &p, &vec->cap, need, sizeof(uint32_t));
     vec->v = p;
     return st;
 }
