@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything maskeval needs on Debian 12, idempotently:
-#   .ci/deps.sh          system packages (compiler, CMake, cJSON, Check, libspng, zlib, OpenCL +
+#   .ci/deps.sh          system packages (compiler, CMake, cJSON, Check, libspng, libdeflate, zlib, OpenCL +
 #                        PoCL, Open MPI for maskeval-mpi, clang with libFuzzer for the fuzzers)
 #   .ci/deps.sh --venv   the above plus .venv with the reference tools (tests/requirements.txt,
 #                        requirements-nodeps.txt) and .venv-numpy22 (requirements-numpy22.txt)
@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PKGS=(build-essential cmake pkg-config libcjson-dev check libspng-dev
+PKGS=(build-essential cmake pkg-config libcjson-dev check libspng-dev libdeflate-dev
       ocl-icd-opencl-dev opencl-headers pocl-opencl-icd python3-venv
       clang libclang-rt-14-dev zlib1g-dev libopenmpi-dev openmpi-bin librsvg2-bin)
 missing=()

@@ -270,9 +270,10 @@ done:
     return st;
 }
 
-maskeval_status maskeval_png_decode_ids(const maskeval_alloc *a, const char *path,
-                                        uint64_t max_pixels, const void *data, size_t file_len,
-                                        maskeval_id_img *out, char *err, size_t errcap)
+maskeval_status maskeval_png_decode_ids_spng(const maskeval_alloc *a, const char *path,
+                                             uint64_t max_pixels, const void *data,
+                                             size_t file_len, maskeval_id_img *out, char *err,
+                                             size_t errcap)
 {
     size_t decoded = 0;
     spng_ctx *sc = NULL;

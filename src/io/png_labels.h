@@ -72,5 +72,12 @@ maskeval_status maskeval_png_read_ids(const maskeval_alloc *a, const char *path,
                                       uint64_t max_pixels, maskeval_id_img *out, char *err,
                                       size_t errcap);
 void maskeval_id_img_free(const maskeval_alloc *a, maskeval_id_img *img);
+/* maskeval_png_decode_ids through libspng: every colour type, depth and
+ * interlacing it can read, and the complete checks and messages; the fast
+ * path (png_ids.c) hands it everything but clean 8-bit RGB / RGBA. */
+maskeval_status maskeval_png_decode_ids_spng(const maskeval_alloc *a, const char *path,
+                                             uint64_t max_pixels, const void *data,
+                                             size_t len, maskeval_id_img *out, char *err,
+                                             size_t errcap);
 
 #endif

@@ -69,20 +69,12 @@ typedef struct pq_idcount {
 
 /* Per-worker scratch of the joint histogram (grown on demand). */
 typedef struct pq_scratch {
-    uint32_t *gkeys, *gvals, *pkeys, *pvals; /* id -> local index hash tables */
-    size_t gcap, pcap;
-    uint32_t *glist, *plist;                 /* local index -> id */
-    size_t glist_cap, plist_cap;
-    uint32_t *dense;                         /* local (g, p) counts */
-    size_t dense_cap;
-    uint64_t *hkeys, *hvals;                 /* pair hash table (many segments) */
+    uint64_t *hkeys, *hvals; /* pair table: (gt << 32 | pred) + 1 -> pixels */
     size_t hcap;
     pq_pair *pairs;
     size_t pairs_cap;
     pq_idcount *pred_hist;
     size_t pred_hist_cap;
-    uint32_t *order;
-    size_t order_cap;
 } pq_scratch;
 
 void maskeval_pq_scratch_free(const maskeval_alloc *a, pq_scratch *s);
