@@ -73,9 +73,10 @@ static int layout_of(const uint8_t *f, size_t n, png_layout *L)
                 }
                 return seen_idat;
             }
-            /* an unknown critical chunk (upper-case first letter) or a
-             * palette: libspng decides */
-            if (!(type[0] & 0x20) && memcmp(type, "IHDR", 4) != 0) {
+            /* anything but the first IHDR, IDAT and IEND (a palette, an
+             * ancillary chunk whose place or contents libspng would check, a
+             * second IHDR): libspng decides. Pillow writes none of them. */
+            if (p != 8) {
                 return 0;
             }
         }
