@@ -112,6 +112,15 @@ PROGRAMS = {
 }
 
 
+def binary_id(path):
+    """sha256 prefix and mtime of the binary (its source tree may have moved on)."""
+    import hashlib
+    with open(path, "rb") as f:
+        h = hashlib.sha256(f.read()).hexdigest()[:12]
+    mt = datetime.datetime.fromtimestamp(os.path.getmtime(path), datetime.timezone.utc)
+    return "sha256 %s, built %s" % (h, mt.strftime("%Y-%m-%d %H:%M UTC"))
+
+
 def version_of(python, tool):
     if tool == "boundary-iou-api":
         return "git checkout"
@@ -121,7 +130,11 @@ def version_of(python, tool):
 
 
 def make_subset(data, n, out):
-    """First n images of gt.json (file order), their GT and results."""
+    """First n images of gt.json (file order), their GT and results.
+
+    Done in a child process (see _in_child): a child forked from a parent that
+    holds the parsed 190 MB results would inherit its RSS, and wait4()'s
+    ru_maxrss of every later tool would be at least that."""
     gt_out, dt_out = os.path.join(out, "gt.json"), os.path.join(out, "dt_segm.json")
     stamp = os.path.join(out, "source.json")
     key = {"n": n, "gt": [os.path.getsize(os.path.join(data, "gt.json")),
@@ -135,6 +148,28 @@ def make_subset(data, n, out):
     except (OSError, ValueError):
         pass
     os.makedirs(out, exist_ok=True)
+    _in_child("_write_subset", data, n, out)
+    with open(stamp, "w") as f:
+        json.dump(key, f)
+    return gt_out, dt_out
+
+
+def _in_child(func, *a):
+    """Run func(*a) of this module in a fresh interpreter; return its printed JSON."""
+    code = ("import sys, json; sys.path.insert(0, %r); import bench_boundary as b; "
+            "print(json.dumps(getattr(b, sys.argv[1])(*json.loads(sys.argv[2]))))" % HERE)
+    p = subprocess.run([sys.executable, "-c", code, func, json.dumps(a)], capture_output=True,
+                       text=True, check=True)
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def _count_images(path):
+    with open(path) as f:
+        return len(json.load(f)["images"])
+
+
+def _write_subset(data, n, out):
+    gt_out, dt_out = os.path.join(out, "gt.json"), os.path.join(out, "dt_segm.json")
     with open(os.path.join(data, "gt.json")) as f:
         gt = json.load(f)
     ims = gt["images"][:n]
@@ -147,9 +182,7 @@ def make_subset(data, n, out):
         dt = json.load(f)
     with open(dt_out, "w") as f:
         json.dump([d for d in dt if d["image_id"] in ids], f, separators=(",", ":"))
-    with open(stamp, "w") as f:
-        json.dump(key, f)
-    return gt_out, dt_out
+    return len(ims)
 
 
 def compare(stats, ref):
@@ -241,6 +274,7 @@ def main(argv=None):
     ap.add_argument("--markdown")
     ap.add_argument("--json")
     ap.add_argument("--keep-logs")
+    ap.add_argument("--note", help="a line for the report (e.g. the load on the machine)")
     args = ap.parse_args(argv)
     if args.from_json:
         with open(args.from_json) as f:
@@ -258,6 +292,8 @@ def main(argv=None):
     for t in sub_tools + full_tools:
         if t not in ALL_TOOLS:
             ap.error("unknown tool %r (known: %s; hotcoco has no boundary AP)" % (t, ", ".join(ALL_TOOLS)))
+    if not args.subset:
+        sub_tools = []
     if "boundary-iou-api" in sub_tools + full_tools and not args.biou:
         ap.error("boundary-iou-api needs --biou CHECKOUT")
     slow = {t for t in args.slow_tools.split(",") if t}
@@ -271,6 +307,12 @@ def main(argv=None):
     c = git_commit(args.maskeval)
     if c:
         versions["maskeval"] += " (source tree at %s)" % c
+    # Run a private copy: the build tree may be rebuilt while the benchmark runs.
+    import shutil
+    copy = os.path.join(logdir, "maskeval")
+    shutil.copy2(args.maskeval, copy)
+    args.maskeval = copy
+    versions["maskeval"] += " (binary %s)" % binary_id(args.maskeval)
     for t in set(sub_tools + full_tools) - {"maskeval"}:
         versions[t] = version_of(args.python, t)
     p = subprocess.run([args.python, "-c", "import numpy, cv2; print(numpy.__version__, cv2.__version__)"],
@@ -279,14 +321,13 @@ def main(argv=None):
     rep = {"date": datetime.datetime.now().isoformat(timespec="seconds"), "machine": machine_info(),
            "versions": versions, "data": os.path.abspath(args.data), "dilation_ratio": args.dilation_ratio,
            "runs": args.runs, "slow_runs": args.slow_runs, "slow_tools": sorted(slow),
-           "threads": args.threads, "unsupported": UNSUPPORTED, "blocks": []}
+           "threads": args.threads, "note": args.note, "unsupported": UNSUPPORTED, "blocks": []}
     runs_of = lambda t: args.slow_runs if t in slow else args.runs  # noqa: E731
     print("bench_boundary: logs in %s" % logdir, flush=True)
 
     gt, dt = os.path.join(args.data, "gt.json"), os.path.join(args.data, "dt_segm.json")
     if full_tools:
-        with open(gt) as f:
-            n_img = len(json.load(f)["images"])
+        n_img = _in_child("_count_images", gt)
         rows = run_block("full", full_tools, gt, dt, args, env, logdir, runs_of)
         rep["blocks"].append({"name": "full set (%d images)" % n_img, "images": n_img, "gt": gt, "dt": dt,
                               "rows": rows})
@@ -322,6 +363,8 @@ def markdown(rep):
     out.append("")
     out.append("Versions: " + "; ".join("%s %s" % kv for kv in sorted(rep["versions"].items())) + ".")
     out.append("")
+    if rep.get("note"):
+        out += ["Note: " + rep["note"] + ".", ""]
     out.append("Whole-process wall time (start-up, imports, JSON parsing, bands, evaluation), median "
                "of %d runs (%d for %s), runs interleaved tool by tool; peak RSS = ru_maxrss of the "
                "child. Ratio = tool median / maskeval median in the same table (> 1: slower than "

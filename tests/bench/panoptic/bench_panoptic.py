@@ -90,6 +90,15 @@ PROGRAMS = {
 }
 
 
+def binary_id(path):
+    """sha256 prefix and mtime of the binary (its source tree may have moved on)."""
+    import hashlib
+    with open(path, "rb") as f:
+        h = hashlib.sha256(f.read()).hexdigest()[:12]
+    mt = datetime.datetime.fromtimestamp(os.path.getmtime(path), datetime.timezone.utc)
+    return "sha256 %s, built %s" % (h, mt.strftime("%Y-%m-%d %H:%M UTC"))
+
+
 def version_of(python, tool):
     if tool == "panopticapi":
         return "git checkout"
@@ -132,6 +141,7 @@ def main(argv=None):
     ap.add_argument("--markdown")
     ap.add_argument("--json")
     ap.add_argument("--keep-logs")
+    ap.add_argument("--note", help="a line for the report (e.g. the load on the machine)")
     args = ap.parse_args(argv)
     if args.from_json:
         with open(args.from_json) as f:
@@ -162,6 +172,12 @@ def main(argv=None):
     c = git_commit(args.maskeval)
     if c:
         versions["maskeval"] += " (source tree at %s)" % c
+    # Run a private copy: the build tree may be rebuilt while the benchmark runs.
+    import shutil
+    copy = os.path.join(logdir, "maskeval")
+    shutil.copy2(args.maskeval, copy)
+    args.maskeval = copy
+    versions["maskeval"] += " (binary %s)" % binary_id(args.maskeval)
     versions["maskeval-chunks1"] = versions["maskeval"]
     for t in tools:
         if t not in versions:
@@ -169,11 +185,12 @@ def main(argv=None):
     p = subprocess.run([args.python, "-c", "import numpy, PIL; print(numpy.__version__, PIL.__version__)"],
                        capture_output=True, text=True)
     versions["numpy, Pillow"] = p.stdout.strip() or "?"
-    with open(gtj) as f:
-        g = json.load(f)
-    n_images = len(g["images"])
-    n_segments = sum(len(a["segments_info"]) for a in g["annotations"])
-    del g
+    # Counted in a child: a tool forked from a parent holding the parsed JSON would
+    # inherit its RSS in wait4()'s ru_maxrss.
+    n_images, n_segments = json.loads(subprocess.run(
+        [args.python, "-c", "import json, sys; g = json.load(open(sys.argv[1])); print(json.dumps("
+         "[len(g['images']), sum(len(a['segments_info']) for a in g['annotations'])]))", gtj],
+        capture_output=True, text=True, check=True).stdout)
     # Warm the page cache (PNGs and JSON) once for everyone.
     for d in (gtd, prd):
         for name in os.listdir(d):
@@ -235,7 +252,7 @@ def main(argv=None):
     rep = {"date": datetime.datetime.now().isoformat(timespec="seconds"), "machine": machine_info(),
            "versions": versions, "data": D, "images": n_images, "gt_segments": n_segments,
            "runs": args.runs, "slow_runs": args.slow_runs, "slow_tools": sorted(slow),
-           "processes": args.processes, "threads": args.threads, "rows": out_rows}
+           "processes": args.processes, "threads": args.threads, "note": args.note, "rows": out_rows}
     try:
         with open(os.path.join(D, "summary.json")) as f:
             rep["data_summary"] = json.load(f)
@@ -268,6 +285,8 @@ def markdown(rep):
     out.append("")
     out.append("Versions: " + "; ".join("%s %s" % kv for kv in sorted(rep["versions"].items())) + ".")
     out.append("")
+    if rep.get("note"):
+        out += ["Note: " + rep["note"] + ".", ""]
     out.append("Whole-process wall time (start-up, JSON, PNG decoding, evaluation), median of %d runs "
                "(%d for %s), runs interleaved tool by tool; peak RSS = ru_maxrss of the child (largest "
                "single process). Ratio = tool median / maskeval median (> 1: slower than maskeval). "
