@@ -93,25 +93,32 @@ static void boundary_map(const uint32_t *ids, size_t npix, const uint8_t *band,
                          const seg_index *segs, size_t n, uint32_t boundary_id, uint32_t *out,
                          uint64_t *band_area)
 {
-    uint32_t last = UINT32_MAX;
-    long k = -1;
-    for (size_t i = 0; i < n; i++) {
-        band_area[i] = 0;
+    size_t i = 0;
+    for (size_t k = 0; k < n; k++) {
+        band_area[k] = 0;
     }
-    for (size_t i = 0; i < npix; i++) {
+    while (i < npix) {
+        /* one run of an id at a time: its lookup once, the pixels branch-free */
         const uint32_t id = ids[i];
-        if (id != last) {
-            last = id;
-            k = seg_find(segs, id);
+        const long k = seg_find(segs, id);
+        size_t e = i + 1;
+        while (e < npix && ids[e] == id) {
+            e++;
         }
         if (k < 0) {
-            out[i] = id;
-        } else if (band[i]) {
-            out[i] = id;
-            band_area[k]++;
+            for (size_t j = i; j < e; j++) {
+                out[j] = id;
+            }
         } else {
-            out[i] = boundary_id;
+            uint64_t nb = 0;
+            for (size_t j = i; j < e; j++) {
+                const uint32_t keep = 0u - (uint32_t)band[j];
+                out[j] = (id & keep) | (boundary_id & ~keep);
+                nb += band[j];
+            }
+            band_area[k] += nb;
         }
+        i = e;
     }
 }
 

@@ -45,32 +45,43 @@ void maskeval_band_labels(const uint32_t *ids, uint32_t h, uint32_t w, uint32_t 
     /* vertical: (r, c) passes iff the run of equal ids through column c
      * covers rows r-d..r+d, i.e. at row r+d the run length is >= 2d+1 and
      * it started at or before r-d: run length at r+d >= win. */
-    memset(run, 0, (size_t)w * sizeof(uint32_t));
-    for (uint32_t r = 0; r < h; r++) {
-        const uint32_t *row = ids + (size_t)r * w;
-        const uint32_t *up = r ? row - w : NULL;
+    for (uint32_t c = 0; c < w; c++) {
+        run[c] = 1;
+    }
+    for (uint32_t r = 1; r < h; r++) {
+        const uint32_t *row = ids + (size_t)r * w, *up = row - w;
+        /* branch-free, so the compiler vectorizes it: V holds at (r-d, c)
+         * once the run through column c reaches win rows */
+        uint8_t *vrow = r >= d ? band + (size_t)(r - d) * w : NULL;
         for (uint32_t c = 0; c < w; c++) {
-            run[c] = (up != NULL && up[c] == row[c]) ? run[c] + 1 : 1;
-            if (run[c] >= win) {
-                band[(size_t)(r - d) * w + c] = 0; /* V holds at (r-d, c) */
+            run[c] = up[c] == row[c] ? run[c] + 1 : 1;
+        }
+        if (vrow != NULL && (uint64_t)r + 1 >= win) {
+            for (uint32_t c = 0; c < w; c++) {
+                vrow[c] = (uint8_t)(vrow[c] & (run[c] < win));
             }
         }
     }
     /* horizontal: per row, (r, c) survives iff (r, c-d..c+d) all pass V and
-     * share the id; band = not survived. Survival is written into a lagged
-     * position, so band[] must hold V until read: read V at column c before
-     * writing the survivor at column c - d (c - d < c, already read). */
+     * share the id. A maximal run [s, e) of such pixels keeps [s+d, e-d);
+     * band = not survived. band[] holds V (0: passes) until rewritten. */
     for (uint32_t r = 0; r < h; r++) {
         const uint32_t *row = ids + (size_t)r * w;
         uint8_t *b = band + (size_t)r * w;
-        uint32_t len = 0;
-        for (uint32_t c = 0; c < w; c++) {
-            const int pass_v = b[c] == 0;
-            len = pass_v && (c > 0 && len > 0 && row[c - 1] == row[c]) ? len + 1 : (pass_v ? 1 : 0);
-            b[c] = 1; /* provisional: fails unless a later column shows it survives */
-            if (len >= win) {
-                b[c - d] = 0;
+        uint32_t c = 0;
+        while (c < w) {
+            uint32_t e;
+            if (b[c]) {
+                c++;
+                continue;
             }
+            for (e = c + 1; e < w && b[e] == 0 && row[e] == row[c]; e++) {
+            }
+            memset(b + c, 1, e - c);
+            if ((uint64_t)(e - c) >= win) {
+                memset(b + c + d, 0, e - c - 2 * (size_t)d);
+            }
+            c = e;
         }
     }
 }
