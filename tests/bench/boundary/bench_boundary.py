@@ -53,7 +53,8 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "coco"))
-from bench_coco import (git_commit, machine_info, maskeval_version, run_process,  # noqa: E402
+from bench_coco import (binary_id, dist_version, eq_cell, git_commit, machine_info,
+                        maskeval_version, run_process, write_report,  # noqa: E402
                         tail)
 
 PY_TOOLS = ("boundary-iou-api", "faster-coco-eval", "vernier", "ultrafast-pycocotools")
@@ -112,21 +113,12 @@ PROGRAMS = {
 }
 
 
-def binary_id(path):
-    """sha256 prefix and mtime of the binary (its source tree may have moved on)."""
-    import hashlib
-    with open(path, "rb") as f:
-        h = hashlib.sha256(f.read()).hexdigest()[:12]
-    mt = datetime.datetime.fromtimestamp(os.path.getmtime(path), datetime.timezone.utc)
-    return "sha256 %s, built %s" % (h, mt.strftime("%Y-%m-%d %H:%M UTC"))
 
 
 def version_of(python, tool):
-    if tool == "boundary-iou-api":
+    if tool == 'boundary-iou-api':
         return "git checkout"
-    p = subprocess.run([python, "-c", "import importlib.metadata as m; print(m.version(%r))" % DIST[tool]],
-                       capture_output=True, text=True)
-    return p.stdout.strip() if p.returncode == 0 else None
+    return dist_version(python, DIST[tool])
 
 
 def make_subset(data, n, out):
@@ -336,23 +328,10 @@ def main(argv=None):
         rows = run_block("subset", sub_tools, sgt, sdt, args, env, logdir, runs_of)
         rep["blocks"].append({"name": "subset: first %d images" % args.subset, "images": args.subset,
                               "gt": sgt, "dt": sdt, "rows": rows})
-    md = markdown(rep)
-    print(md)
-    if args.markdown:
-        os.makedirs(os.path.dirname(os.path.abspath(args.markdown)), exist_ok=True)
-        with open(args.markdown, "w") as f:
-            f.write(md)
-    jpath = args.json or (os.path.splitext(args.markdown)[0] + ".json" if args.markdown else None)
-    if jpath:
-        with open(jpath, "w") as f:
-            json.dump(rep, f, indent=1)
+    write_report(rep, markdown(rep), args.markdown, args.json)
     return 0
 
 
-def _eq(e, d):
-    if e is None:
-        return "-"
-    return ("equal" if e else "**differs**") + (" (max abs diff %s)" % ("0" if d == 0 else "%.3g" % d))
 
 
 def markdown(rep):
@@ -388,7 +367,7 @@ def markdown(rep):
                 out.append("| %s | %s | 0 | - | - | - | - | failed: %s |%s" % (
                     r["tool"], ver, r["failed"], " - |" if has_ref else ""))
                 continue
-            vs_me = "(itself)" if r["tool"] == "maskeval" else _eq(r["equal_maskeval"], r["diff_maskeval"])
+            vs_me = "(itself)" if r["tool"] == "maskeval" else eq_cell(r["equal_maskeval"], r["diff_maskeval"])
             if not r["stats_same_every_run"]:
                 vs_me += " (stats vary between runs!)"
             line = "| %s | %s | %d | %.3f | %.2f | %.2f | %.0f | %s |" % (
@@ -396,7 +375,7 @@ def markdown(rep):
                 r["cpu_s_median"], r["peak_rss_mb_max"], vs_me)
             if has_ref:
                 line += " %s |" % ("(itself)" if r["tool"] == "boundary-iou-api" else
-                                   _eq(r.get("equal_ref"), r.get("diff_ref")))
+                                   eq_cell(r.get("equal_ref"), r.get("diff_ref")))
             out.append(line)
         out.append("")
         me = next((r for r in b["rows"] if r["tool"] == "maskeval" and r["stats"]), None)

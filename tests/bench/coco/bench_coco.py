@@ -309,6 +309,44 @@ def fmt(x, nd=2):
     return "-" if x is None else ("%.*f" % (nd, x))
 
 
+
+# ---- shared by the other benchmarks (boundary, panoptic) ---------------------
+
+def binary_id(path):
+    """sha256 prefix and mtime of the binary (its source tree may have moved on)."""
+    import hashlib
+    with open(path, "rb") as f:
+        h = hashlib.sha256(f.read()).hexdigest()[:12]
+    mt = datetime.datetime.fromtimestamp(os.path.getmtime(path), datetime.timezone.utc)
+    return "sha256 %s, built %s" % (h, mt.strftime("%Y-%m-%d %H:%M UTC"))
+
+
+def dist_version(python, dist):
+    """The installed version of distribution `dist` under `python`, or None."""
+    p = subprocess.run([python, "-c", "import importlib.metadata as m; print(m.version(%r))" % dist],
+                       capture_output=True, text=True)
+    return p.stdout.strip() if p.returncode == 0 else None
+
+
+def eq_cell(e, d):
+    """A table cell for an equality check e (None: not run) with max abs diff d."""
+    if e is None:
+        return "-"
+    return ("equal" if e else "**differs**") + (" (max abs diff %s)" % ("0" if d == 0 else "%.3g" % d))
+
+
+def write_report(rep, md, markdown_path, json_path):
+    """Prints the markdown table and writes it and the JSON report where asked."""
+    print(md)
+    if markdown_path:
+        os.makedirs(os.path.dirname(os.path.abspath(markdown_path)), exist_ok=True)
+        with open(markdown_path, "w") as f:
+            f.write(md)
+    jpath = json_path or (os.path.splitext(markdown_path)[0] + ".json" if markdown_path else None)
+    if jpath:
+        with open(jpath, "w") as f:
+            json.dump(rep, f, indent=1)
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", help="directory with gt.json, dt_segm.json, dt_bbox.json")

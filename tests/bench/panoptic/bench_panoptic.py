@@ -45,7 +45,8 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "coco"))
-from bench_coco import git_commit, machine_info, maskeval_version, run_process, tail  # noqa: E402
+from bench_coco import (binary_id, dist_version, eq_cell, git_commit, machine_info,  # noqa: E402
+                        maskeval_version, run_process, tail, write_report)
 
 ALL_TOOLS = ("maskeval", "maskeval-chunks1", "panopticapi", "vernier", "hotcoco")
 KEYS = [(g, m) for g in ("All", "Things", "Stuff") for m in ("pq", "sq", "rq")]
@@ -90,21 +91,12 @@ PROGRAMS = {
 }
 
 
-def binary_id(path):
-    """sha256 prefix and mtime of the binary (its source tree may have moved on)."""
-    import hashlib
-    with open(path, "rb") as f:
-        h = hashlib.sha256(f.read()).hexdigest()[:12]
-    mt = datetime.datetime.fromtimestamp(os.path.getmtime(path), datetime.timezone.utc)
-    return "sha256 %s, built %s" % (h, mt.strftime("%Y-%m-%d %H:%M UTC"))
 
 
 def version_of(python, tool):
-    if tool == "panopticapi":
+    if tool == 'panopticapi':
         return "git checkout"
-    p = subprocess.run([python, "-c", "import importlib.metadata as m; print(m.version(%r))" % tool],
-                       capture_output=True, text=True)
-    return p.stdout.strip() if p.returncode == 0 else None
+    return dist_version(python, tool)
 
 
 def read_result(path):
@@ -258,23 +250,10 @@ def main(argv=None):
             rep["data_summary"] = json.load(f)
     except (OSError, ValueError):
         pass
-    md = markdown(rep)
-    print(md)
-    if args.markdown:
-        os.makedirs(os.path.dirname(os.path.abspath(args.markdown)), exist_ok=True)
-        with open(args.markdown, "w") as f:
-            f.write(md)
-    jpath = args.json or (os.path.splitext(args.markdown)[0] + ".json" if args.markdown else None)
-    if jpath:
-        with open(jpath, "w") as f:
-            json.dump(rep, f, indent=1)
+    write_report(rep, markdown(rep), args.markdown, args.json)
     return 0
 
 
-def _eq(e, d):
-    if e is None:
-        return "-"
-    return ("equal" if e else "**differs**") + (" (max abs diff %s)" % ("0" if d == 0 else "%.3g" % d))
 
 
 def markdown(rep):
@@ -303,8 +282,8 @@ def markdown(rep):
         if not r["runs"]:
             out.append("| %s | %s | 0 | - | - | - | - | failed: %s | - | - |" % (r["tool"], ver, r["failed"]))
             continue
-        vs_ref = "(reference)" if r["tool"] == "panopticapi" else _eq(r["equal_ref"], r["diff_ref"])
-        vs_me = "(itself)" if r["tool"] == "maskeval" else _eq(r["equal_maskeval"], r["diff_maskeval"])
+        vs_ref = "(reference)" if r["tool"] == "panopticapi" else eq_cell(r["equal_ref"], r["diff_ref"])
+        vs_me = "(itself)" if r["tool"] == "maskeval" else eq_cell(r["equal_maskeval"], r["diff_maskeval"])
         if not r["stats_same_every_run"]:
             vs_me += " (results vary between runs!)"
         ns = "-" if r["ns_equal_ref"] is None else ("yes" if r["ns_equal_ref"] else "**no**")
