@@ -377,9 +377,12 @@ maskeval_status maskeval_pq_image(const maskeval_alloc *a, const pq_data *d, siz
         }
         ign = maskeval_pq_pair_count(w->mask.pairs, n_pairs, MASKEVAL_PQ_VOID, (uint32_t)ps[p].id);
         if (crowd_of_cat[ps[p].cat] >= 0) {
-            ign += maskeval_pq_pair_count(w->mask.pairs, n_pairs,
-                                          (uint32_t)gs[crowd_of_cat[ps[p].cat]].id,
-                                          (uint32_t)ps[p].id);
+            /* a crowd id beyond 32 bits has no pixels (ids in a PNG are < 2^24) */
+            const int64_t cid = gs[crowd_of_cat[ps[p].cat]].id;
+            if (cid >= 0 && cid <= (int64_t)UINT32_MAX) {
+                ign += maskeval_pq_pair_count(w->mask.pairs, n_pairs, (uint32_t)cid,
+                                              (uint32_t)ps[p].id);
+            }
         }
         if ((double)ign / (double)parea[p] > 0.5) {
             continue;
