@@ -183,6 +183,35 @@ maskeval_status maskeval_png_check_pixels(const char *path, uint32_t width, uint
     return MASKEVAL_OK;
 }
 
+/* The samples as SPNG_FMT_PNG gives them, into a new buffer (*raw, *len). */
+static maskeval_status decode_raw(const maskeval_alloc *a, const char *path, spng_ctx *sc,
+                                  const struct spng_ihdr *ih, uint8_t **raw, size_t *len,
+                                  char *err, size_t errcap)
+{
+    size_t decoded = 0;
+    int rc = spng_decoded_image_size(sc, SPNG_FMT_PNG, &decoded);
+    *raw = NULL;
+    if (rc == 0) {
+        /* libspng ORs sub-byte samples of interlaced images into place: those
+         * need a zeroed buffer */
+        *raw = (ih->interlace_method != 0 && ih->bit_depth < 8) ? maskeval_calloc(a, decoded, 1)
+                                                               : maskeval_malloc(a, decoded);
+        if (*raw == NULL) {
+            snprintf(err, errcap, "%s: out of memory decoding", path);
+            return MASKEVAL_ERR_NOMEM;
+        }
+        rc = spng_decode_image(sc, *raw, decoded, SPNG_FMT_PNG, 0);
+    }
+    if (rc != 0) {
+        snprintf(err, errcap, "%s: cannot decode PNG: %s", path, spng_strerror(rc));
+        maskeval_free(a, *raw);
+        *raw = NULL;
+        return MASKEVAL_ERR_PARSE;
+    }
+    *len = decoded;
+    return MASKEVAL_OK;
+}
+
 maskeval_status maskeval_png_decode_labels(const maskeval_alloc *a, const char *path,
                                            uint64_t max_pixels,
                                            const void *data, size_t file_len,
@@ -193,7 +222,6 @@ maskeval_status maskeval_png_decode_labels(const maskeval_alloc *a, const char *
     struct spng_ihdr ih;
     uint8_t *raw = NULL;
     maskeval_status st;
-    int rc;
     uint64_t npix;
 
     memset(out, 0, sizeof(*out));
@@ -214,22 +242,8 @@ maskeval_status maskeval_png_decode_labels(const maskeval_alloc *a, const char *
         goto done;
     }
     npix = (uint64_t)ih.width * ih.height;
-    rc = spng_decoded_image_size(sc, SPNG_FMT_PNG, &decoded);
-    if (rc == 0) {
-        /* libspng ORs sub-byte samples of interlaced images into place: those
-         * need a zeroed buffer */
-        raw = (ih.interlace_method != 0 && ih.bit_depth < 8) ? maskeval_calloc(a, decoded, 1)
-                                                             : maskeval_malloc(a, decoded);
-        if (raw == NULL) {
-            snprintf(err, errcap, "%s: out of memory decoding", path);
-            st = MASKEVAL_ERR_NOMEM;
-            goto done;
-        }
-        rc = spng_decode_image(sc, raw, decoded, SPNG_FMT_PNG, 0);
-    }
-    if (rc != 0) {
-        snprintf(err, errcap, "%s: cannot decode PNG: %s", path, spng_strerror(rc));
-        st = MASKEVAL_ERR_PARSE;
+    st = decode_raw(a, path, sc, &ih, &raw, &decoded, err, errcap);
+    if (st != MASKEVAL_OK) {
         goto done;
     }
     if (ih.bit_depth == 16) {
@@ -281,7 +295,6 @@ maskeval_status maskeval_png_decode_ids_spng(const maskeval_alloc *a, const char
     uint8_t *raw = NULL;
     uint32_t *ids = NULL;
     maskeval_status st;
-    int rc;
     size_t npix, ch;
 
     memset(out, 0, sizeof(*out));
@@ -309,20 +322,14 @@ maskeval_status maskeval_png_decode_ids_spng(const maskeval_alloc *a, const char
     }
     npix = (size_t)ih.width * ih.height;
     ch = ih.color_type == SPNG_COLOR_TYPE_TRUECOLOR ? 3 : 4;
-    rc = spng_decoded_image_size(sc, SPNG_FMT_PNG, &decoded);
-    if (rc == 0) {
-        raw = maskeval_malloc(a, decoded);
-        ids = maskeval_malloc(a, npix * sizeof(uint32_t));
-        if (raw == NULL || ids == NULL) {
-            snprintf(err, errcap, "%s: out of memory decoding", path);
-            st = MASKEVAL_ERR_NOMEM;
-            goto done;
-        }
-        rc = spng_decode_image(sc, raw, decoded, SPNG_FMT_PNG, 0);
+    st = decode_raw(a, path, sc, &ih, &raw, &decoded, err, errcap);
+    if (st != MASKEVAL_OK) {
+        goto done;
     }
-    if (rc != 0) {
-        snprintf(err, errcap, "%s: cannot decode PNG: %s", path, spng_strerror(rc));
-        st = MASKEVAL_ERR_PARSE;
+    ids = maskeval_malloc(a, npix * sizeof(uint32_t));
+    if (ids == NULL) {
+        snprintf(err, errcap, "%s: out of memory decoding", path);
+        st = MASKEVAL_ERR_NOMEM;
         goto done;
     }
     for (size_t i = 0; i < npix; i++) {
