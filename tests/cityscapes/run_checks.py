@@ -8,10 +8,8 @@
                                                           file (and line), nothing written"""
 import argparse
 import json
-import math
 import os
 import shutil
-import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
