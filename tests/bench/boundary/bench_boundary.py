@@ -54,7 +54,7 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "coco"))
 from bench_coco import (binary_id, dist_version, eq_cell, git_commit, machine_info,
-                        maskeval_version, run_process, write_report,  # noqa: E402
+                        maskeval_version, rewrite_markdown, run_process, write_report,  # noqa: E402
                         tail)
 
 PY_TOOLS = ("boundary-iou-api", "faster-coco-eval", "vernier", "ultrafast-pycocotools")
@@ -269,13 +269,7 @@ def main(argv=None):
     ap.add_argument("--note", help="a line for the report (e.g. the load on the machine)")
     args = ap.parse_args(argv)
     if args.from_json:
-        with open(args.from_json) as f:
-            md = markdown(json.load(f))
-        print(md)
-        if args.markdown:
-            with open(args.markdown, "w") as f:
-                f.write(md)
-        return 0
+        return rewrite_markdown(args.from_json, markdown, args.markdown)
     if not args.data or not args.maskeval:
         ap.error("--data and --maskeval are required")
     args.maskeval = os.path.abspath(args.maskeval)

@@ -335,6 +335,17 @@ def eq_cell(e, d):
     return ("equal" if e else "**differs**") + (" (max abs diff %s)" % ("0" if d == 0 else "%.3g" % d))
 
 
+def rewrite_markdown(json_path, markdown_fn, markdown_path):
+    """--from-json: the table of a saved report, printed (and written to markdown_path)."""
+    with open(json_path) as f:
+        md = markdown_fn(json.load(f))
+    print(md)
+    if markdown_path:
+        with open(markdown_path, "w") as f:
+            f.write(md)
+    return 0
+
+
 def write_report(rep, md, markdown_path, json_path):
     """Prints the markdown table and writes it and the JSON report where asked."""
     print(md)
@@ -376,13 +387,7 @@ def main(argv=None):
     ap.add_argument("--keep-logs", help="directory for the child processes' stdout/stderr")
     args = ap.parse_args(argv)
     if args.from_json:
-        with open(args.from_json) as f:
-            md = markdown(json.load(f))
-        print(md)
-        if args.markdown:
-            with open(args.markdown, "w") as f:
-                f.write(md)
-        return 0
+        return rewrite_markdown(args.from_json, markdown, args.markdown)
 
     if not args.data or not args.maskeval:
         ap.error("--data and --maskeval are required")

@@ -46,7 +46,8 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "coco"))
 from bench_coco import (binary_id, dist_version, eq_cell, git_commit, machine_info,  # noqa: E402
-                        maskeval_version, run_process, tail, write_report)
+                        maskeval_version, rewrite_markdown, run_process, tail,
+                        write_report)
 
 ALL_TOOLS = ("maskeval", "maskeval-chunks1", "panopticapi", "vernier", "hotcoco")
 KEYS = [(g, m) for g in ("All", "Things", "Stuff") for m in ("pq", "sq", "rq")]
@@ -136,13 +137,7 @@ def main(argv=None):
     ap.add_argument("--note", help="a line for the report (e.g. the load on the machine)")
     args = ap.parse_args(argv)
     if args.from_json:
-        with open(args.from_json) as f:
-            md = markdown(json.load(f))
-        print(md)
-        if args.markdown:
-            with open(args.markdown, "w") as f:
-                f.write(md)
-        return 0
+        return rewrite_markdown(args.from_json, markdown, args.markdown)
     if not args.data or not args.maskeval:
         ap.error("--data and --maskeval are required")
     tools = [t for t in args.tools.split(",") if t]
