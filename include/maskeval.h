@@ -302,8 +302,9 @@ typedef struct maskeval_gt maskeval_gt;
 typedef struct maskeval_dets maskeval_dets;
 
 typedef enum maskeval_iou_type {
-    MASKEVAL_IOU_SEGM = 0, /* pixel IoU between masks */
-    MASKEVAL_IOU_BBOX = 1  /* box IoU */
+    MASKEVAL_IOU_SEGM = 0,     /* pixel IoU between masks */
+    MASKEVAL_IOU_BBOX = 1,     /* box IoU */
+    MASKEVAL_IOU_KEYPOINTS = 2 /* object keypoint similarity (pycocotools' computeOks) */
 } maskeval_iou_type;
 
 /* What a load prepares. Segmentations are only read (and validated) with
@@ -311,8 +312,15 @@ typedef enum maskeval_iou_type {
  * MASKEVAL_LOAD_LVIS reads an LVIS file as lvis-api does: every image needs
  * "neg_category_ids" and "not_exhaustive_category_ids" (arrays of ids),
  * every category a "frequency" of "r", "c" or "f"; an annotation's "ignore"
- * (default 0) is honoured and "iscrowd" never read (no crowds). */
-enum { MASKEVAL_LOAD_SEGM = 1u, MASKEVAL_LOAD_BBOX = 2u, MASKEVAL_LOAD_LVIS = 4u };
+ * (default 0) is honoured and "iscrowd" never read (no crowds).
+ * MASKEVAL_LOAD_KEYPOINTS (arrays only, with MASKEVAL_LOAD_BBOX) keeps each
+ * annotation's keypoints for iou_type KEYPOINTS. */
+enum {
+    MASKEVAL_LOAD_SEGM = 1u,
+    MASKEVAL_LOAD_BBOX = 2u,
+    MASKEVAL_LOAD_LVIS = 4u,
+    MASKEVAL_LOAD_KEYPOINTS = 8u
+};
 
 /*
  * Loads a COCO ground-truth file (an object with "images", "categories" and
@@ -383,6 +391,14 @@ typedef struct maskeval_gt_arrays {
     const double *ann_bbox;       /* [4 n] x, y, w, h */
     const char *ann_rle;
     const uint64_t *ann_rle_off;  /* [n + 1] */
+    /* MASKEVAL_LOAD_KEYPOINTS: n_keypoints (k) per annotation as x, y, v
+     * triples, [3 k n], and pycocotools' keypoint "ignore" per annotation
+     * ((num_keypoints == 0) or iscrowd; NULL: iscrowd), which ann_iscrowd
+     * does not replace: a crowd may match several detections, an ignored
+     * non-crowd only one. */
+    size_t n_keypoints;
+    const double *ann_keypoints;
+    const uint8_t *ann_ignore;
 } maskeval_gt_arrays;
 
 MASKEVAL_API maskeval_status maskeval_gt_from_arrays(maskeval_ctx *ctx,
@@ -399,6 +415,9 @@ typedef struct maskeval_dets_arrays {
     const double *bbox;           /* [4 n] */
     const char *rle;
     const uint64_t *rle_off;      /* [n + 1] */
+    /* ground truth with MASKEVAL_LOAD_KEYPOINTS: the ground truth's
+     * n_keypoints per detection, [3 k n] (x, y, score triples; scores unread) */
+    const double *keypoints;
 } maskeval_dets_arrays;
 
 MASKEVAL_API maskeval_status maskeval_dets_from_arrays(maskeval_ctx *ctx, const maskeval_gt *gt,
@@ -454,6 +473,18 @@ typedef struct maskeval_coco_params {
      * (0.02 there), and for non-crowd ground truth the IoU used is
      * min(mask IoU, band IoU). 0 (default): mask AP. */
     double boundary_dilation_ratio;
+    /* iou_type KEYPOINTS: pycocotools' kpt_oks_sigmas, one per keypoint
+     * (default its 17 COCO person sigmas), and the exponential OKS uses.
+     * pycocotools takes np.exp, which on CPUs with AVX512F is numpy's own
+     * SIMD routine and differs from the C library's exp in the last bit
+     * for about 5% of arguments; oks_exp (NULL: the C library's exp), when
+     * given, is called once per evaluation from the calling thread with
+     * every OKS term, to replace x[0..n) by exp(x) in place (the Python
+     * package passes np.exp, so its OKS equal pycocotools' bit for bit). */
+    const double *kpt_oks_sigmas;
+    size_t n_kpt_oks_sigmas;
+    void (*oks_exp)(void *user, double *x, size_t n);
+    void *oks_exp_user;
 } maskeval_coco_params;
 
 enum { MASKEVAL_LVIS_AP_STANDARD = 0, MASKEVAL_LVIS_AP_FIXED = 1, MASKEVAL_LVIS_AP_POOLED = 2 };

@@ -122,6 +122,18 @@ def _boxes(anns):
     return np.ascontiguousarray(b.reshape(len(anns), 4))
 
 
+def _keypoints(anns, k, what):
+    """The anns' "keypoints" as one contiguous float64 (n, 3k) array; a list of
+    another length is refused (pycocotools fails to broadcast it)."""
+    rows = [a["keypoints"] for a in anns]
+    for a, r in zip(anns, rows):
+        if len(r) != 3 * k:
+            raise ValueError("%s id %r has %d keypoint values, expected %d (3 per OKS sigma)"
+                             % (what, a.get("id"), len(r), 3 * k))
+    kp = np.array(rows, dtype=np.float64).reshape(len(anns), 3 * k)
+    return np.ascontiguousarray(kp)
+
+
 def _rle_rows(anns, sizes_of, what):
     """Compressed strings of anns' RLE segmentations, checked against their image size."""
     strs = []
@@ -141,8 +153,10 @@ def _rle_rows(anns, sizes_of, what):
 class GtHandle:
     """maskeval_gt built from a COCO's images and categories and the prepared rows."""
 
-    def __init__(self, c, coco, gts, p, codes, extra_img_ids, segm):
+    def __init__(self, c, coco, gts, p, codes, extra_img_ids, segm, keypoints=0):
+        """keypoints: k > 0 for a keypoint evaluation (k per annotation)."""
         self.c = c
+        self.keypoints = keypoints
         imgs = list(coco.imgs.values())
         img_ids = [im["id"] for im in imgs] + list(extra_img_ids)
         self.sizes = {}
@@ -172,7 +186,11 @@ class GtHandle:
         ids = _int_ids([g["id"] for g in gts], "annotation")
         img = codes.encode([g["image_id"] for g in gts])
         cat = _int_ids([g["category_id"] for g in gts], "category")
-        crowd = np.fromiter((1 if g["ignore"] else 0 for g in gts), np.uint8, n)
+        if keypoints:  # evaluateImg's iscrowd, and _prepare's ignore beside it
+            crowd = np.fromiter((int(g["iscrowd"]) != 0 for g in gts), np.uint8, n)
+            ignore = np.fromiter((1 if g["ignore"] else 0 for g in gts), np.uint8, n)
+        else:
+            crowd = np.fromiter((1 if g["ignore"] else 0 for g in gts), np.uint8, n)
         area = np.fromiter((g["area"] for g in gts), np.float64, n)
         keep += [ids, img, cat, crowd, area]
         a.n_annotations = n
@@ -182,6 +200,13 @@ class GtHandle:
         a.ann_iscrowd = crowd.ctypes.data_as(_lib.U8P)
         a.ann_area = area.ctypes.data_as(_lib.F64P)
         flags = _lib.LOAD_SEGM if segm else _lib.LOAD_BBOX
+        if keypoints:
+            kp = _keypoints(gts, keypoints, "annotation")
+            keep += [kp, ignore]
+            flags |= _lib.LOAD_KEYPOINTS
+            a.n_keypoints = keypoints
+            a.ann_keypoints = kp.ctypes.data_as(_lib.F64P)
+            a.ann_ignore = ignore.ctypes.data_as(_lib.U8P)
         if segm:
             blob, off = _rle_rows(gts, self.sizes.get, "annotation")
             keep += [blob, off]
@@ -201,6 +226,7 @@ class GtHandle:
         """A maskeval_gt owned by `owner` (kept alive here), not destroyed by this."""
         self = cls.__new__(cls)
         self.h, self.segm, self.sizes, self._owner = h, segm, {}, owner
+        self.keypoints = 0
         return self
 
     @staticmethod
@@ -225,12 +251,14 @@ class DetsHandle:
         cat = _int_ids([d["category_id"] for d in dts], "category")
         score = np.fromiter((d["score"] for d in dts), np.float64, n)
         area = np.fromiter((d["area"] for d in dts), np.float64, n)
-        blob = off = bbox = None
-        if gt.segm:
+        blob = off = bbox = kp = None
+        if gt.keypoints:
+            kp = _keypoints(dts, gt.keypoints, "detection")
+        elif gt.segm:
             blob, off = _rle_rows(dts, gt.sizes.get, "detection")
         else:
             bbox = _boxes(dts)
-        self._build(c, gt, img, cat, score, area, bbox, blob, off)
+        self._build(c, gt, img, cat, score, area, bbox, blob, off, kp)
 
     @classmethod
     def adopt(cls, h):
@@ -246,8 +274,9 @@ class DetsHandle:
         self._build(c, gt, img, cat, score, area, bbox, blob, off)
         return self
 
-    def _build(self, c, gt, img, cat, score, area, bbox, blob, off):
+    def _build(self, c, gt, img, cat, score, area, bbox, blob, off, kp=None):
         self.c = c
+        self._kp = kp
         n = len(img)
         a = _lib.DetsArrays()
         a.struct_size = C.sizeof(_lib.DetsArrays)
@@ -259,8 +288,10 @@ class DetsHandle:
         if gt.segm:
             a.rle = blob
             a.rle_off = off.ctypes.data_as(_lib.U64P)
-        else:
+        elif bbox is not None:
             a.bbox = bbox.ctypes.data_as(_lib.F64P)
+        if kp is not None:
+            a.keypoints = kp.ctypes.data_as(_lib.F64P)
         h = _lib.P()
         c.check(lib.maskeval_dets_from_arrays(c.h, gt.h, C.byref(a), C.byref(h)))
         self.h = h

@@ -37,8 +37,8 @@ F64P = C.POINTER(C.c_double)
 U8P = C.POINTER(C.c_uint8)
 
 # enum values of maskeval.h
-IOU_SEGM, IOU_BBOX = 0, 1
-LOAD_SEGM, LOAD_BBOX = 1, 2
+IOU_SEGM, IOU_BBOX, IOU_KEYPOINTS = 0, 1, 2
+LOAD_SEGM, LOAD_BBOX, LOAD_KEYPOINTS = 1, 2, 8
 BACKEND = {"auto": 0, "cpu": 1, "opencl": 2}
 MASK_COL_MAJOR, MASK_ROW_MAJOR, MASK_RAW_VALUES = 0, 1, 2
 ARRAY_PRECISION, ARRAY_RECALL, ARRAY_SCORES = 0, 1, 2
@@ -58,7 +58,13 @@ class CocoParams(C.Structure):
                 ("area_rng", F64P), ("img_ids", I64P), ("n_img_ids", SZ), ("cat_ids", I64P),
                 ("n_cat_ids", SZ), ("keep_matches", C.c_int), ("lvis", C.c_int),
                 ("lvis_max_dets", C.c_int64), ("lvis_ap", C.c_int),
-                ("lvis_dets_per_cat", C.c_int64), ("rec_thrs", F64P), ("n_rec_thrs", SZ)]
+                ("lvis_dets_per_cat", C.c_int64), ("rec_thrs", F64P), ("n_rec_thrs", SZ),
+                ("boundary_dilation_ratio", C.c_double), ("kpt_oks_sigmas", F64P),
+                ("n_kpt_oks_sigmas", SZ), ("oks_exp", P), ("oks_exp_user", P)]
+
+
+# void (*oks_exp)(void *user, double *x, size_t n)
+OKS_EXP_FN = C.CFUNCTYPE(None, P, F64P, SZ)
 
 
 class GtArrays(C.Structure):
@@ -67,13 +73,14 @@ class GtArrays(C.Structure):
                 ("category_names", C.c_char_p), ("n_annotations", SZ), ("ann_ids", I64P),
                 ("ann_image_ids", I64P), ("ann_category_ids", I64P), ("ann_iscrowd", U8P),
                 ("ann_area", F64P), ("ann_bbox", F64P), ("ann_rle", C.c_char_p),
-                ("ann_rle_off", U64P)]
+                ("ann_rle_off", U64P), ("n_keypoints", SZ), ("ann_keypoints", F64P),
+                ("ann_ignore", U8P)]
 
 
 class DetsArrays(C.Structure):
     _fields_ = [("struct_size", SZ), ("n", SZ), ("image_ids", I64P), ("category_ids", I64P),
                 ("scores", F64P), ("areas", F64P), ("bbox", F64P), ("rle", C.c_char_p),
-                ("rle_off", U64P)]
+                ("rle_off", U64P), ("keypoints", F64P)]
 
 
 class Record(C.Structure):

@@ -16,7 +16,11 @@ COCOeval_opt.
 Any number of area ranges is supported (the C engine evaluates four per pass;
 more ranges take more passes), any IoU and recall thresholds, any maxDets list
 (fewer than three only fails in summarize(), as in pycocotools).
-iouType="keypoints" is not evaluated yet (NotImplementedError at evaluate()).
+
+iouType="keypoints" computes pycocotools' OKS in C with np.exp as its
+exponential (numpy's SIMD exp differs from the C library's in the last bit;
+the C library calls back into numpy once per evaluation), so OKS, matches and
+arrays equal pycocotools' bit for bit.
 """
 import copy
 import ctypes as C
@@ -170,7 +174,7 @@ class COCOeval:
         gt_path = self.cocoGt._files() if hasattr(self.cocoGt, "_files") else None
         dt_lazy = getattr(self.cocoDt, "_lazy", None)
         if gt_path is None or dt_lazy is None or dt_lazy[0] != "res" or \
-                dt_lazy[2] is not self.cocoGt:
+                dt_lazy[2] is not self.cocoGt or p.iouType not in ("segm", "bbox"):
             return None
         flags = _lib.LOAD_SEGM if p.iouType == "segm" else _lib.LOAD_BBOX
         gh = self.cocoGt._c_ground_truth(flags)  # owned (and cached) by the COCO
@@ -217,10 +221,7 @@ class COCOeval:
             p.catIds = list(np.unique(p.catIds))
         p.maxDets = sorted(p.maxDets)
         self.params = p
-        if p.iouType == "keypoints":
-            raise NotImplementedError("maskeval.COCOeval: iouType='keypoints' is not "
-                                      "evaluated yet")
-        if p.iouType not in ("segm", "bbox"):
+        if p.iouType not in ("segm", "bbox", "keypoints"):
             raise Exception("unknown iouType for iou computation")
         self._run = None
         self._prepared = True
@@ -249,6 +250,12 @@ class COCOeval:
                 [d for cId in p.catIds for d in self._dts[imgId, cId]])
 
     def _compute_iou(self, imgId, catId, p):
+        if p.iouType == "keypoints":  # computeOks looks the cell up as given, even
+            gt, dt = self._gts[imgId, catId], self._dts[imgId, catId]  # catId -1
+            if len(gt) == 0 or len(dt) == 0:
+                return []
+            order = np.argsort([-d["score"] for d in dt], kind="mergesort")
+            return _oks(gt, [dt[i] for i in order][:p.maxDets[-1]], p.kpt_oks_sigmas)
         gt, dt = self._cell(imgId, catId, p)
         if len(gt) == 0 and len(dt) == 0:
             return []
@@ -378,6 +385,49 @@ class COCOeval:
 
 
 
+def _oks(gts, dts, sigmas):
+    """computeOks' matrix for the `.ious` attribute, with numpy as pycocotools
+    (the evaluation itself computes it in C): one ground truth at a time,
+    all its detections at once, the same element-wise operations in the same
+    order, so every value is pycocotools'."""
+    if len(gts) == 0 or len(dts) == 0:
+        return []
+    vars = (sigmas * 2) ** 2
+    k = len(sigmas)
+    d = np.array([dt["keypoints"] for dt in dts])
+    xd, yd = d[:, 0::3], d[:, 1::3]
+    ious = np.zeros((len(dts), len(gts)))
+    for j, gt in enumerate(gts):
+        g = np.array(gt["keypoints"])
+        xg, yg, vg = g[0::3], g[1::3], g[2::3]
+        k1 = np.count_nonzero(vg > 0)
+        bb = gt["bbox"]
+        x0, x1 = bb[0] - bb[2], bb[0] + bb[2] * 2
+        y0, y1 = bb[1] - bb[3], bb[1] + bb[3] * 2
+        if k1 > 0:
+            dx, dy = xd - xg, yd - yg
+        else:
+            z = np.zeros((len(dts), k))
+            dx = np.maximum(z, x0 - xd) + np.maximum(z, xd - x1)
+            dy = np.maximum(z, y0 - yd) + np.maximum(z, yd - y1)
+        e = (dx ** 2 + dy ** 2) / vars / (gt["area"] + np.spacing(1)) / 2
+        if k1 > 0:
+            e = np.ascontiguousarray(e[:, vg > 0])
+        for i in range(len(dts)):
+            ious[i, j] = np.sum(np.exp(-e[i])) / e.shape[1]
+    return ious
+
+
+def _np_exp(user, x, n):
+    """The C library's oks_exp: x[0..n) = np.exp(x) (into a new array, then
+    copied back: pycocotools' calls are never in place)."""
+    a = np.ctypeslib.as_array(x, shape=(n,))
+    a[:] = np.exp(a)
+
+
+_NP_EXP = _lib.OKS_EXP_FN(_np_exp)
+
+
 def summarize_eval(p, ev, out):
     """pycocotools' summarize() of an `eval` dict under params p: the 12 (10 for
     keypoints) statistics, each line passed to out (print, or a list's append)."""
@@ -441,7 +491,11 @@ class _Run:
             extra = [i for i in p.imgIds if i not in known]
             self.codes = _ingest.IdCodes(img_codes_src + extra)
             segm = p.iouType == "segm"
-            self.gt = _ingest.GtHandle(self.c, cocoGt, gts, p, self.codes, extra, segm)
+            kp = 0
+            if p.iouType == "keypoints":
+                (p.kpt_oks_sigmas * 2) ** 2  # what pycocotools computes first (a list fails)
+                kp = len(p.kpt_oks_sigmas)
+            self.gt = _ingest.GtHandle(self.c, cocoGt, gts, p, self.codes, extra, segm, kp)
             self.dets = make_dets(self.c, self.gt, self.codes)
         self.p = p
         self.n_max = len(p.maxDets)
@@ -452,6 +506,9 @@ class _Run:
         self.iou_thrs = np.ascontiguousarray(np.asarray(p.iouThrs, np.float64).reshape(-1))
         self.rec_thrs = np.ascontiguousarray(np.asarray(p.recThrs, np.float64).reshape(-1))
         self.img_ids = self.codes.encode(p.imgIds)
+        self.sigmas = None
+        if p.iouType == "keypoints":
+            self.sigmas = np.ascontiguousarray(np.asarray(p.kpt_oks_sigmas, np.float64).reshape(-1))
         self.cat_ids = _ingest._int_ids(list(p.catIds), "category")
         rngs = [[float(a[0]), float(a[1])] for a in p.areaRng]
         self.n_areas = len(rngs)
@@ -466,7 +523,12 @@ class _Run:
     def _params(self, rng, keep):
         cp = _lib.CocoParams()
         lib.maskeval_coco_params_init(C.byref(cp))
-        cp.iou_type = _lib.IOU_SEGM if self.p.iouType == "segm" else _lib.IOU_BBOX
+        cp.iou_type = {"segm": _lib.IOU_SEGM, "bbox": _lib.IOU_BBOX,
+                       "keypoints": _lib.IOU_KEYPOINTS}[self.p.iouType]
+        if self.sigmas is not None:
+            cp.kpt_oks_sigmas = self.sigmas.ctypes.data_as(_lib.F64P)
+            cp.n_kpt_oks_sigmas = self.sigmas.size
+            cp.oks_exp = C.cast(_NP_EXP, C.c_void_p)
         cp.use_cats = 1 if self.p.useCats else 0
         cp.iou_thrs = self.iou_thrs.ctypes.data_as(_lib.F64P)
         cp.n_iou_thrs = self.iou_thrs.size

@@ -21,12 +21,14 @@ static maskeval_status check_inputs(maskeval_ctx *ctx, const maskeval_gt *gt,
                              "ground truth");
     }
     if ((type == MASKEVAL_IOU_SEGM && !(gt->flags & MASKEVAL_LOAD_SEGM)) ||
-        (type == MASKEVAL_IOU_BBOX && !(gt->flags & MASKEVAL_LOAD_BBOX))) {
+        (type == MASKEVAL_IOU_BBOX && !(gt->flags & MASKEVAL_LOAD_BBOX)) ||
+        (type == MASKEVAL_IOU_KEYPOINTS && !(gt->flags & MASKEVAL_LOAD_KEYPOINTS))) {
+        const int kp = type == MASKEVAL_IOU_KEYPOINTS;
         return maskeval_fail(ctx, MASKEVAL_ERR_INVALID_ARG,
                              "maskeval_coco_evaluate: the ground truth was not loaded for %s "
                              "evaluation (MASKEVAL_LOAD_%s)",
-                             type == MASKEVAL_IOU_SEGM ? "segm" : "bbox",
-                             type == MASKEVAL_IOU_SEGM ? "SEGM" : "BBOX");
+                             kp ? "keypoints" : type == MASKEVAL_IOU_SEGM ? "segm" : "bbox",
+                             kp ? "KEYPOINTS" : type == MASKEVAL_IOU_SEGM ? "SEGM" : "BBOX");
     }
     return MASKEVAL_OK;
 }

@@ -158,6 +158,9 @@ const char *maskeval_coco_result_iou_name(const maskeval_coco_result *res)
     if (res->ep.iou_type == MASKEVAL_IOU_BBOX) {
         return "bbox";
     }
+    if (res->ep.iou_type == MASKEVAL_IOU_KEYPOINTS) {
+        return "keypoints";
+    }
     return res->ep.dilation_ratio > 0 ? "boundary" : "segm";
 }
 

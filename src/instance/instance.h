@@ -42,6 +42,12 @@ typedef struct maskeval_eparams {
     int64_t lvis_dets_per_cat;   /* FIXED / POOLED: top detections per category */
     uint8_t *k_freq;             /* [K] with lvis, else NULL */
     double dilation_ratio;       /* > 0: Boundary AP (segm only) */
+    /* iou_type KEYPOINTS: the OKS sigmas, and the exponential (not encoded
+     * in partials: matching has used it by then) */
+    size_t n_kpt;
+    double *kpt_sigmas;          /* [n_kpt] */
+    void (*oks_exp)(void *user, double *x, size_t n);
+    void *oks_exp_user;
 } maskeval_eparams;
 
 /* Builds eparams from the caller's params (NULL = defaults) and gt. */
@@ -102,6 +108,10 @@ void maskeval_plan_free(const maskeval_alloc *a, maskeval_plan *plan);
  * for LVIS Fixed AP / AP-pool in segm mode always the mask's (Dave et al.'s
  * scripts drop the results' boxes). (plan.c) */
 double maskeval_plan_dt_area(const maskeval_plan *plan, size_t j);
+
+/* Fills plan->ious with pycocotools' computeOks for iou_type KEYPOINTS.
+ * (oks_stage.c) */
+maskeval_status maskeval_plan_oks(maskeval_ctx *ctx, maskeval_plan *plan);
 
 /* Fills plan->ious with the backend the context uses. (backend/) */
 maskeval_status maskeval_plan_ious(maskeval_ctx *ctx, maskeval_plan *plan);

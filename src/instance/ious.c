@@ -376,6 +376,9 @@ maskeval_status maskeval_plan_ious(maskeval_ctx *ctx, maskeval_plan *plan)
 {
     maskeval_backend_state *be = NULL;
     maskeval_status st = MASKEVAL_OK;
+    if (plan->ep.iou_type == MASKEVAL_IOU_KEYPOINTS) {
+        return maskeval_plan_oks(ctx, plan);
+    }
     if (plan->ep.iou_type != MASKEVAL_IOU_BBOX) {
         st = maskeval_backend_get(ctx, &be);
     }

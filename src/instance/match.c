@@ -14,6 +14,9 @@
  *  - a detection matched to a GT with id 0 counts as unmatched (id 0 is the
  *    "no match" sentinel), while that GT still counts as taken;
  *  - unmatched detections outside the area range are ignored.
+ * Keypoints: ignore is (num_keypoints == 0) or iscrowd, crowds still match
+ * several times; with useCats = 0 nothing matches, because computeOks looks
+ * its cell up under category -1 and returns [] (a pycocotools quirk).
  * LVIS (spec lvis.md 3.2) differs only in what the flags hold: no GT is a
  * crowd, a GT's "ignore" field counts, and an unmatched detection is also
  * ignored when its category is not exhaustively annotated on the image.
@@ -65,6 +68,8 @@ static void match_cell(const maskeval_plan *plan, const maskeval_cell *c, size_t
     const uint32_t *di = plan->dt_items + c->dt_off;
     const double *ious = plan->ious + c->iou_off;
     const size_t G = c->n_gt, D = c->n_dt, T = ep->T;
+    /* computeOks' [] with useCats = 0: no detection is compared with any GT */
+    const int no_ious = ep->iou_type == MASKEVAL_IOU_KEYPOINTS && !ep->use_cats;
 
     /* A detection whose best IoU is below a threshold's starting bar matches
      * nothing there, whatever the scan order: skip its scan. A NaN IoU
@@ -92,7 +97,8 @@ static void match_cell(const maskeval_plan *plan, const maskeval_cell *c, size_t
         for (size_t g = 0; g < G; g++) {
             double area = gt->ann_area[gi[g]];
             ig[g] = gt->ann_crowd[gi[g]] || area < lo || area > hi ||
-                    ((ep->lvis || ep->dilation_ratio > 0) && gt->ann_ignore != NULL &&
+                    ((ep->lvis || ep->dilation_ratio > 0 || ep->iou_type == MASKEVAL_IOU_KEYPOINTS) &&
+                     gt->ann_ignore != NULL &&
                      gt->ann_ignore[gi[g]]);
             n_keep += !ig[g];
         }
@@ -116,7 +122,7 @@ static void match_cell(const maskeval_plan *plan, const maskeval_cell *c, size_t
                 double best = start, darea = maskeval_plan_dt_area(plan, di[d]);
                 long m = -1; /* position in gorder */
                 int matched_id = 0, dt_ig = 0;
-                if (G > 0 && !(rowmax[d] < best)) {
+                if (G > 0 && !no_ious && !(rowmax[d] < best)) {
                     const double *row = ious + d * G;
                     for (size_t q = 0; q < G; q++) {
                         uint32_t g = gorder[q];

@@ -51,6 +51,7 @@ void maskeval_eparams_free(const maskeval_alloc *a, maskeval_eparams *ep)
     maskeval_free(a, ep->cats);
     maskeval_free(a, ep->k_ids);
     maskeval_free(a, ep->k_freq);
+    maskeval_free(a, ep->kpt_sigmas);
     memset(ep, 0, sizeof(*ep));
 }
 
@@ -80,6 +81,40 @@ static int fill_thresholds(const double *given, size_t n, double lo, double hi, 
     return 1;
 }
 
+/* pycocotools' setKpParams sigmas (COCO's 17 person keypoints) */
+static const double coco_sigmas[17] = {.26, .25, .25, .35, .35, .79, .79, .72, .72,
+                                       .62, .62, 1.07, 1.07, .87, .87, .89, .89};
+
+static maskeval_status resolve_keypoints(maskeval_ctx *ctx, const maskeval_coco_params *p,
+                                         const maskeval_gt *gt, maskeval_eparams *ep)
+{
+    const size_t k = p->kpt_oks_sigmas != NULL ? p->n_kpt_oks_sigmas : 17;
+    if (gt == NULL || !(gt->flags & MASKEVAL_LOAD_KEYPOINTS) || p->lvis) {
+        return maskeval_fail(ctx, MASKEVAL_ERR_INVALID_ARG,
+                             "keypoint evaluation needs ground truth with keypoints "
+                             "(MASKEVAL_LOAD_KEYPOINTS), and is not LVIS");
+    }
+    if (k != gt->n_kpt) {
+        return maskeval_fail(ctx, MASKEVAL_ERR_INVALID_ARG,
+                             "%zu OKS sigmas for %zu keypoints per annotation", k, gt->n_kpt);
+    }
+    ep->kpt_sigmas = maskeval_calloc(&ctx->alloc, k, sizeof(double));
+    if (ep->kpt_sigmas == NULL) {
+        return maskeval_nomem(ctx, "resolving parameters");
+    }
+    for (size_t i = 0; i < k; i++) {
+        /* np.array([...]) / 10.0, as setKpParams builds them */
+        ep->kpt_sigmas[i] = p->kpt_oks_sigmas != NULL ? p->kpt_oks_sigmas[i] : coco_sigmas[i] / 10.0;
+        if (!isfinite(ep->kpt_sigmas[i])) {
+            return maskeval_fail(ctx, MASKEVAL_ERR_INVALID_ARG, "OKS sigmas must be finite");
+        }
+    }
+    ep->n_kpt = k;
+    ep->oks_exp = p->oks_exp;
+    ep->oks_exp_user = p->oks_exp_user;
+    return MASKEVAL_OK;
+}
+
 maskeval_status maskeval_eparams_resolve(maskeval_ctx *ctx, const maskeval_coco_params *user,
                                          const maskeval_gt *gt, maskeval_eparams *ep)
 {
@@ -98,7 +133,8 @@ maskeval_status maskeval_eparams_resolve(maskeval_ctx *ctx, const maskeval_coco_
         }
         memcpy(&p, user, n);
     }
-    if (p.iou_type != MASKEVAL_IOU_SEGM && p.iou_type != MASKEVAL_IOU_BBOX) {
+    if (p.iou_type != MASKEVAL_IOU_SEGM && p.iou_type != MASKEVAL_IOU_BBOX &&
+        p.iou_type != MASKEVAL_IOU_KEYPOINTS) {
         return maskeval_fail(ctx, MASKEVAL_ERR_INVALID_ARG, "unknown IoU type %d",
                              (int)p.iou_type);
     }
@@ -248,6 +284,13 @@ maskeval_status maskeval_eparams_resolve(maskeval_ctx *ctx, const maskeval_coco_
                                      id);
             }
             ep->k_freq[k] = gt->cat_freq[lo];
+        }
+    }
+    if (p.iou_type == MASKEVAL_IOU_KEYPOINTS) {
+        maskeval_status st = resolve_keypoints(ctx, &p, gt, ep);
+        if (st != MASKEVAL_OK) {
+            maskeval_eparams_free(a, ep);
+            return st;
         }
     }
     return MASKEVAL_OK;

@@ -37,9 +37,12 @@ maskeval_status maskeval_eparams_copy(const maskeval_alloc *a, const maskeval_ep
     dst->cats = maskeval_calloc(a, src->n_cats + 1, sizeof(int64_t));
     dst->k_ids = maskeval_calloc(a, src->K + 1, sizeof(int64_t));
     dst->k_freq = src->k_freq != NULL ? maskeval_calloc(a, src->K + 1, 1) : NULL;
+    dst->kpt_sigmas = src->kpt_sigmas != NULL ? maskeval_calloc(a, src->n_kpt + 1, sizeof(double))
+                                              : NULL;
     if (dst->iou_thrs == NULL || dst->rec_thrs == NULL || dst->max_dets == NULL ||
         dst->img_ids == NULL || dst->cats == NULL || dst->k_ids == NULL ||
-        (src->k_freq != NULL && dst->k_freq == NULL)) {
+        (src->k_freq != NULL && dst->k_freq == NULL) ||
+        (src->kpt_sigmas != NULL && dst->kpt_sigmas == NULL)) {
         maskeval_eparams_free(a, dst);
         return MASKEVAL_ERR_NOMEM;
     }
@@ -57,6 +60,9 @@ maskeval_status maskeval_eparams_copy(const maskeval_alloc *a, const maskeval_ep
     }
     if (src->k_freq != NULL && src->K > 0) {
         memcpy(dst->k_freq, src->k_freq, src->K);
+    }
+    if (src->kpt_sigmas != NULL && src->n_kpt > 0) {
+        memcpy(dst->kpt_sigmas, src->kpt_sigmas, src->n_kpt * sizeof(double));
     }
     return MASKEVAL_OK;
 }
@@ -105,6 +111,12 @@ static void put_params(maskeval_wbuf *w, const maskeval_eparams *ep)
     }
     if (ep->dilation_ratio > 0) {
         maskeval_put_f64(w, ep->dilation_ratio);
+    }
+    if (ep->iou_type == MASKEVAL_IOU_KEYPOINTS) { /* type 2: the OKS sigmas end it */
+        maskeval_put_u64(w, ep->n_kpt);
+        for (size_t i = 0; i < ep->n_kpt; i++) {
+            maskeval_put_f64(w, ep->kpt_sigmas[i]);
+        }
     }
 }
 
@@ -260,7 +272,7 @@ static maskeval_status get_params(decoder *d, const maskeval_alloc *a, maskeval_
     if (d->r.short_read) {
         return bad(d, "parameters");
     }
-    if (type > 1 || use_cats > 1 || T == 0 || R == 0 || M < (ep->lvis ? 1u : 3u) ||
+    if (type > MASKEVAL_IOU_KEYPOINTS || use_cats > 1 || T == 0 || R == 0 || M < (ep->lvis ? 1u : 3u) ||
         (ep->lvis && (M != 1 || !use_cats)) || I > UINT32_MAX || NC > UINT32_MAX ||
         K != (use_cats ? NC : 1)) {
         return bad(d, "parameters out of range");
@@ -311,6 +323,17 @@ static maskeval_status get_params(decoder *d, const maskeval_alloc *a, maskeval_
             type != MASKEVAL_IOU_SEGM) {
             return bad(d, "boundary dilation ratio");
         }
+    }
+    if (ep->iou_type == MASKEVAL_IOU_KEYPOINTS) {
+        const uint64_t k = maskeval_get_u64(&d->r);
+        if (d->r.short_read || k == 0 || k > 4096 || ep->lvis) {
+            return bad(d, "OKS sigmas");
+        }
+        ep->kpt_sigmas = get_array64(d, a, k, 1);
+        if (ep->kpt_sigmas == NULL) {
+            return d->r.short_read ? bad(d, "OKS sigmas") : maskeval_nomem(d->ctx, "reading a partial");
+        }
+        ep->n_kpt = (size_t)k;
     }
     if (d->r.short_read) {
         return bad(d, "parameters");

@@ -9,6 +9,7 @@
  * are compressed RLE strings of their image's size, validated and measured
  * here (area, runs, toBbox) the way the JSON loaders measure them.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -190,6 +191,18 @@ static maskeval_status gt_annotations(maskeval_ctx *ctx, maskeval_gt *gt,
         st = maskeval_nomem(ctx, "building annotations");
         goto done;
     }
+    if (flags & MASKEVAL_LOAD_KEYPOINTS) {
+        gt->n_kpt = in->n_keypoints;
+        gt->ann_kpt = maskeval_calloc(a, 3 * gt->n_kpt * n + 1, sizeof(double));
+        gt->ann_ignore = maskeval_calloc(a, n + 1, 1);
+        if (gt->ann_kpt == NULL || gt->ann_ignore == NULL) {
+            st = maskeval_nomem(ctx, "building annotations");
+            goto done;
+        }
+        if (n > 0) {
+            memcpy(gt->ann_kpt, in->ann_keypoints, 3 * gt->n_kpt * n * sizeof(double));
+        }
+    }
     if (gt->ann_id == NULL || gt->ann_img == NULL || gt->ann_cat_id == NULL ||
         gt->ann_crowd == NULL || gt->ann_area == NULL || gt->ann_alias == NULL) {
         st = maskeval_nomem(ctx, "building annotations");
@@ -203,6 +216,9 @@ static maskeval_status gt_annotations(maskeval_ctx *ctx, maskeval_gt *gt,
         gt->ann_area[i] = in->ann_area[i];
         if (flags & MASKEVAL_LOAD_BBOX) {
             memcpy(gt->ann_bbox + 4 * i, in->ann_bbox + 4 * i, 4 * sizeof(double));
+        }
+        if (flags & MASKEVAL_LOAD_KEYPOINTS) {
+            gt->ann_ignore[i] = in->ann_ignore != NULL ? in->ann_ignore[i] != 0 : gt->ann_crowd[i];
         }
         if ((flags & MASKEVAL_LOAD_SEGM) && gt->ann_img[i] < 0) {
             st = maskeval_fail(ctx, MASKEVAL_ERR_INVALID_ARG,
@@ -236,11 +252,24 @@ done:
     return st;
 }
 
-static int arrays_ok(const maskeval_gt_arrays *in, unsigned flags)
+/* *in with the fields a caller compiled against an older header left out
+ * (struct_size smaller than today's) zeroed; 0 if struct_size is too small
+ * to hold even the first release's fields. */
+static int take_struct(void *dst, size_t cap, const void *in, size_t struct_size, size_t oldest)
 {
-    if (in->struct_size != 0 && in->struct_size < sizeof(*in)) {
+    memset(dst, 0, cap);
+    if (struct_size == 0 || struct_size > cap) {
+        struct_size = cap;
+    }
+    if (struct_size < oldest) {
         return 0;
     }
+    memcpy(dst, in, struct_size);
+    return 1;
+}
+
+static int arrays_ok(const maskeval_gt_arrays *in, unsigned flags)
+{
     if ((in->n_images > 0 && in->image_ids == NULL) ||
         (in->n_categories > 0 && in->category_ids == NULL)) {
         return 0;
@@ -248,30 +277,43 @@ static int arrays_ok(const maskeval_gt_arrays *in, unsigned flags)
     if (in->n_annotations > 0 &&
         (in->ann_ids == NULL || in->ann_image_ids == NULL || in->ann_category_ids == NULL ||
          in->ann_area == NULL || ((flags & MASKEVAL_LOAD_BBOX) && in->ann_bbox == NULL) ||
-         ((flags & MASKEVAL_LOAD_SEGM) && (in->ann_rle_off == NULL || in->ann_rle == NULL)))) {
+         ((flags & MASKEVAL_LOAD_SEGM) && (in->ann_rle_off == NULL || in->ann_rle == NULL)) ||
+         ((flags & MASKEVAL_LOAD_KEYPOINTS) && in->n_keypoints > 0 &&
+          in->ann_keypoints == NULL))) {
+        return 0;
+    }
+    if ((flags & MASKEVAL_LOAD_KEYPOINTS) &&
+        (!(flags & MASKEVAL_LOAD_BBOX) || in->n_keypoints == 0 || in->n_keypoints > 4096)) {
         return 0;
     }
     return in->n_images <= INT32_MAX && in->n_annotations <= INT32_MAX &&
            in->n_categories <= UINT32_MAX;
 }
 
-maskeval_status maskeval_gt_from_arrays(maskeval_ctx *ctx, const maskeval_gt_arrays *in,
+maskeval_status maskeval_gt_from_arrays(maskeval_ctx *ctx, const maskeval_gt_arrays *user,
                                         unsigned flags, maskeval_gt **out)
 {
     maskeval_gt *gt = NULL;
     maskeval_status st;
     uint64_t d = 0x6d61736b6576616cu; /* "maskeval" */
+    maskeval_gt_arrays arr;
+    const maskeval_gt_arrays *in = &arr;
 
     if (out == NULL) {
         return maskeval_fail(ctx, MASKEVAL_ERR_INVALID_ARG, "NULL output");
     }
     *out = NULL;
-    if (in == NULL || !arrays_ok(in, flags) ||
-        (flags & ~(unsigned)(MASKEVAL_LOAD_SEGM | MASKEVAL_LOAD_BBOX)) != 0 ||
+    if (user == NULL ||
+        !take_struct(&arr, sizeof(arr), user, user->struct_size,
+                     offsetof(maskeval_gt_arrays, n_keypoints)) ||
+        !arrays_ok(in, flags) ||
+        (flags & ~(unsigned)(MASKEVAL_LOAD_SEGM | MASKEVAL_LOAD_BBOX | MASKEVAL_LOAD_KEYPOINTS)) !=
+            0 ||
         (flags & (MASKEVAL_LOAD_SEGM | MASKEVAL_LOAD_BBOX)) == 0) {
         return maskeval_fail(ctx, MASKEVAL_ERR_INVALID_ARG,
                              "ground-truth arrays: a required array is NULL, a count is too "
-                             "large or the flags are not SEGM and/or BBOX");
+                             "large or the flags are not SEGM and/or BBOX (KEYPOINTS: with "
+                             "BBOX and 1 to 4096 keypoints)");
     }
     gt = maskeval_calloc(&ctx->alloc, 1, sizeof(*gt));
     if (gt == NULL) {
@@ -303,6 +345,10 @@ maskeval_status maskeval_gt_from_arrays(maskeval_ctx *ctx, const maskeval_gt_arr
     if (gt->ann_bbox != NULL) {
         d = fold(d, gt->ann_bbox, gt->n_ann * 4 * sizeof(double));
     }
+    if (flags & MASKEVAL_LOAD_KEYPOINTS) {
+        d = fold(d, gt->ann_kpt, 3 * gt->n_kpt * gt->n_ann * sizeof(double));
+        d = fold(d, gt->ann_ignore, gt->n_ann);
+    }
     if (flags & MASKEVAL_LOAD_SEGM) {
         d = fold(d, gt->masks.len, gt->n_ann * sizeof(uint32_t));
         d = fold(d, gt->masks.pool, gt->n_ann > 0 ? in->ann_rle_off[gt->n_ann] - in->ann_rle_off[0] : 0);
@@ -313,30 +359,37 @@ maskeval_status maskeval_gt_from_arrays(maskeval_ctx *ctx, const maskeval_gt_arr
 }
 
 maskeval_status maskeval_dets_from_arrays(maskeval_ctx *ctx, const maskeval_gt *gt,
-                                          const maskeval_dets_arrays *in,
+                                          const maskeval_dets_arrays *user,
                                           maskeval_dets **out)
 {
     const maskeval_alloc *a = &ctx->alloc;
     maskeval_dets *d = NULL;
     uint32_t *h = NULL, *w = NULL;
     maskeval_status st = MASKEVAL_OK;
+    maskeval_dets_arrays arr;
+    const maskeval_dets_arrays *in = &arr;
     size_t n;
+    int kpt;
 
     if (out == NULL) {
         return maskeval_fail(ctx, MASKEVAL_ERR_INVALID_ARG, "NULL output");
     }
     *out = NULL;
-    if (gt == NULL || in == NULL || (in->struct_size != 0 && in->struct_size < sizeof(*in))) {
+    if (gt == NULL || user == NULL ||
+        !take_struct(&arr, sizeof(arr), user, user->struct_size,
+                     offsetof(maskeval_dets_arrays, keypoints))) {
         return maskeval_fail(ctx, MASKEVAL_ERR_INVALID_ARG, "detection arrays: NULL input");
     }
     n = in->n;
+    kpt = (gt->flags & MASKEVAL_LOAD_KEYPOINTS) != 0;
     if (n > 0 && (in->image_ids == NULL || in->category_ids == NULL || in->scores == NULL ||
                   in->areas == NULL || ((gt->flags & MASKEVAL_LOAD_SEGM) &&
                                         (in->rle == NULL || in->rle_off == NULL)) ||
-                  (!(gt->flags & MASKEVAL_LOAD_SEGM) && in->bbox == NULL))) {
+                  (!(gt->flags & MASKEVAL_LOAD_SEGM) && !kpt && in->bbox == NULL) ||
+                  (kpt && in->keypoints == NULL))) {
         return maskeval_fail(ctx, MASKEVAL_ERR_INVALID_ARG,
                              "detection arrays: a required array is NULL (boxes for a bbox "
-                             "evaluation, masks for segm)");
+                             "evaluation, masks for segm, keypoints for keypoints)");
     }
     d = maskeval_calloc(a, 1, sizeof(*d));
     if (d == NULL) {
@@ -353,8 +406,14 @@ maskeval_status maskeval_dets_from_arrays(maskeval_ctx *ctx, const maskeval_gt *
     d->bbox = maskeval_calloc(a, n + 1, 4 * sizeof(double));
     h = maskeval_calloc(a, n + 1, sizeof(uint32_t));
     w = maskeval_calloc(a, n + 1, sizeof(uint32_t));
+    if (kpt) {
+        d->kpt = maskeval_calloc(a, 3 * gt->n_kpt * n + 1, sizeof(double));
+        if (d->kpt != NULL && n > 0) {
+            memcpy(d->kpt, in->keypoints, 3 * gt->n_kpt * n * sizeof(double));
+        }
+    }
     if (d->img == NULL || d->cat_id == NULL || d->score == NULL || d->area == NULL ||
-        d->bbox == NULL || h == NULL || w == NULL) {
+        d->bbox == NULL || h == NULL || w == NULL || (kpt && d->kpt == NULL)) {
         st = maskeval_nomem(ctx, "building detections");
         goto done;
     }

@@ -72,6 +72,10 @@ struct maskeval_gt {
     int64_t *img_neg, *img_nel;
     uint8_t *cat_freq;
     uint8_t *ann_ignore;
+    /* MASKEVAL_LOAD_KEYPOINTS: n_kpt keypoints (x, y, v) per annotation,
+     * [3 n_kpt n_ann]; ann_ignore then holds pycocotools' keypoint ignore */
+    size_t n_kpt;
+    double *ann_kpt;
 };
 
 struct maskeval_dets {
@@ -86,6 +90,7 @@ struct maskeval_dets {
     double *area;            /* w*h (bbox branch) or the mask area */
     double *bbox;            /* [4n] the result's box, or toBbox of its mask */
     maskeval_maskset masks;  /* with MASKEVAL_LOAD_SEGM */
+    double *kpt;             /* with MASKEVAL_LOAD_KEYPOINTS: [3 gt->n_kpt n] */
 };
 
 /* Loads buf (owned from here on: a JSON array of some of a results file's

@@ -131,6 +131,7 @@ void maskeval_gt_destroy(maskeval_gt *gt)
     maskeval_free(a, gt->img_nel);
     maskeval_free(a, gt->cat_freq);
     maskeval_free(a, gt->ann_ignore);
+    maskeval_free(a, gt->ann_kpt);
     maskeval_free(a, gt);
 }
 

@@ -46,6 +46,7 @@ void maskeval_dets_destroy(maskeval_dets *d)
     maskeval_free(&copy, d->area);
     maskeval_free(&copy, d->bbox);
     maskeval_maskset_free(&copy, &d->masks);
+    maskeval_free(&copy, d->kpt);
     maskeval_free(&copy, d);
 }
 

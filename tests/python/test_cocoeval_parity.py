@@ -11,6 +11,10 @@ precision / recall / scores arrays byte-equal, `evalImgs` equal entry by entry
 (types and dtypes included), `ious` equal, and the printed summary identical.
 Also non-default parameters: recThrs, iouThrs, maxDets [100, 300, 1000] and
 [1, 10], three and six area ranges, useCats = 0, catIds / imgIds subsets.
+
+iouType "keypoints" on the generated keypoint sets (gen_keypoints.py, --kp-seeds):
+the same comparisons, and every matched detection's OKS as the C library
+computed it (its match records) equal to pycocotools' computeOks value.
 Exit status 0 when everything matches.
 """
 import argparse
@@ -27,6 +31,7 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "parity"))
 import gen_coco  # noqa: E402
+import gen_keypoints  # noqa: E402
 
 from pycocotools.coco import COCO as RefCOCO  # noqa: E402
 from pycocotools.cocoeval import COCOeval as RefEval  # noqa: E402
@@ -135,9 +140,87 @@ def compare(tag, ref, got, check_cells):
             fail("%s: %d ious entries differ, first %r" % (tag, len(badk), badk[0]))
 
 
+KP_TWEAKS = {
+    "default": lambda p: None,
+    "nocats": lambda p: setattr(p, "useCats", 0),
+    "subset": lambda p: (setattr(p, "catIds", p.catIds[:1]),
+                         setattr(p, "imgIds", p.imgIds[1::2])),
+    "iouthrs": lambda p: setattr(p, "iouThrs", np.array([0.5, 0.75, 0.3, 0.95])),
+    "maxdets": lambda p: setattr(p, "maxDets", [5, 20]),
+    "areas4": lambda p: (setattr(p, "areaRng", [[0, 1e10], [0, 32 ** 2], [32 ** 2, 96 ** 2],
+                                                [96 ** 2, 1e10]]),
+                         setattr(p, "areaRngLbl", ["all", "small", "medium", "large"])),
+}
+
+
+def check_match_oks(tag, R, M):
+    """The OKS the C library matched with (its records' match IoU) against
+    pycocotools' ious, for every matched detection of area range 0."""
+    p = M._paramsEval
+    recs = M._run.match_records()[0]
+    codes = M._run.codes
+    n = bad = 0
+    T = len(p.iouThrs)
+    for ev in R.evalImgs[:len(p.imgIds) * (len(p.catIds) if p.useCats else 1)]:
+        if ev is None or ev["aRng"] != p.areaRng[0]:
+            continue
+        img, cat = ev["image_id"], ev["category_id"]
+        rec = recs.get((int(codes.encode([img])[0]), int(cat)))
+        ious = R.ious[img, cat]
+        gts = R._cell(img, cat, p)[0] if hasattr(R, "_cell") else (
+            R._gts[img, cat] if p.useCats else [g for c in p.catIds for g in R._gts[img, c]])
+        gidx = {}
+        for i, g in enumerate(gts):
+            gidx.setdefault(g["id"], i)
+        D = len(ev["dtIds"])
+        if rec is None or D == 0:
+            continue
+        k = D * 4 * T
+        mi = np.ctypeslib.as_array(rec.match_iou, shape=(k,)).reshape(D, 4, T)
+        for t in range(T):
+            for d in range(D):
+                g = int(ev["dtMatches"][t, d])
+                if g > 0:
+                    n += 1
+                    if mi[d, 0, t] != ious[d, gidx[g]]:
+                        bad += 1
+    if bad:
+        fail("%s: %d of %d matched OKS values differ from pycocotools'" % (tag, bad, n))
+    return n
+
+
+def keypoint_sets(lo, hi, tmp):
+    n = n_oks = 0
+    for seed in range(lo, hi + 1):
+        gt, dt, k = gen_keypoints.make(seed)
+        d = os.path.join(tmp, "kp%d" % seed)
+        os.makedirs(d)
+        gp, dp = os.path.join(d, "gt.json"), os.path.join(d, "dt.json")
+        with open(gp, "w") as f:
+            json.dump(gt, f)
+        with open(dp, "w") as f:
+            json.dump(dt, f)
+        sig = gen_keypoints.sigmas_for(k)
+        names = list(KP_TWEAKS) if seed % 3 == 0 else ["default"]
+        for name in names:
+            def tweak(p, t=KP_TWEAKS[name]):
+                if sig is not None:
+                    p.kpt_oks_sigmas = sig
+                t(p)
+            tag = "keypoint seed %d %s" % (seed, name)
+            ref = run(RefCOCO, RefEval, gp, dp, "keypoints", tweak)
+            for dicts in (False, True):
+                got = run(maskeval.COCO, maskeval.COCOeval, gp, dp, "keypoints", tweak, dicts)
+                compare(tag + (" (dicts)" if dicts else " (files)"), ref, got, check_cells=True)
+                n += 1
+            n_oks += check_match_oks(tag, ref[0], got[0])
+    return n, n_oks
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", default="1-24")
+    ap.add_argument("--kp-seeds", default="0-29")
     ap.add_argument("--backend", default="cpu")
     args = ap.parse_args()
     lo, hi = (int(x) for x in args.seeds.split("-"))
@@ -171,8 +254,10 @@ def main():
                         compare(tag + (" (dicts)" if dicts else " (files)"), ref, got,
                                 check_cells=True)
                         n += 1
-    print("%d evaluations compared (%d straight from the files), %d failures"
-          % (n, n_files, len(FAILS)))
+        klo, khi = (int(x) for x in args.kp_seeds.split("-"))
+        n_kp, n_oks = keypoint_sets(klo, khi, tmp)
+    print("%d evaluations compared (%d straight from the files), %d keypoint evaluations "
+          "(%d matched OKS values), %d failures" % (n, n_files, n_kp, n_oks, len(FAILS)))
     if n_files < n // 2 * 0.9:
         fail("only %d of %d file-based runs used the file path" % (n_files, n // 2))
     return 1 if FAILS else 0
