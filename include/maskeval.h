@@ -435,10 +435,14 @@ typedef struct maskeval_coco_params {
     int use_cats;                 /* 1 (default); 0 pools all categories per image */
     const double *iou_thrs;       /* default np.linspace(.5, .95, 10) */
     size_t n_iou_thrs;
-    const int64_t *max_dets;      /* default {1, 10, 100}; at least 3, each >= 1 */
+    const int64_t *max_dets;      /* default {1, 10, 100} ({20} for keypoints); at least
+                                     3 (1 for keypoints), each >= 1 */
     size_t n_max_dets;
     const double *area_rng;       /* 4 pairs lo,hi for all/small/medium/large;
-                                     default {0,1e10, 0,1024, 1024,9216, 9216,1e10} */
+                                     default {0,1e10, 0,1024, 1024,9216, 9216,1e10};
+                                     keypoints: all/medium/large and a 4th (not
+                                     summarized), default {0,1e10, 1024,9216,
+                                     9216,1e10, 0,1e10} */
     const int64_t *img_ids;       /* default: every GT image */
     size_t n_img_ids;
     const int64_t *cat_ids;       /* default: every GT category */
@@ -505,9 +509,13 @@ MASKEVAL_API maskeval_status maskeval_coco_evaluate(maskeval_ctx *ctx, const mas
 MASKEVAL_API void maskeval_coco_result_destroy(maskeval_coco_result *res);
 
 /* The 12 pycocotools statistics, in its order (AP, AP50, AP75, APs, APm, APl,
- * AR1, AR10, AR100, ARs, ARm, ARl); -1 where pycocotools reports -1. */
+ * AR1, AR10, AR100, ARs, ARm, ARl); -1 where pycocotools reports -1. For
+ * keypoints the 10 of _summarizeKps (AP, AP50, AP75, APm, APl, AR, AR50,
+ * AR75, ARm, ARl, all at maxDets 20), then two NaN. */
 MASKEVAL_API void maskeval_coco_result_stats(const maskeval_coco_result *res,
                                              double stats[12] /* out */);
+/* How many of those summarize() computes: 12, 10 for keypoints, 0 for LVIS. */
+MASKEVAL_API size_t maskeval_coco_result_n_stats(const maskeval_coco_result *res);
 
 /* The 12 summary lines exactly as pycocotools prints them (for an LVIS
  * result the 13 lines of lvis-api's print_results()), each ending in

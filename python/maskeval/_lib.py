@@ -140,6 +140,8 @@ _sig("maskeval_coco_result_destroy", None, P)
 _sig("maskeval_coco_result_dims", None, P, C.POINTER(SZ * 5))
 _sig("maskeval_coco_result_array", st_t, P, C.c_int, P, SZ, C.POINTER(SZ))
 _sig("maskeval_coco_result_stats", None, P, C.POINTER(C.c_double * 12))
+_sig("maskeval_coco_result_n_stats", SZ, P)
+_sig("maskeval_coco_result_summary", st_t, P, C.c_char_p, SZ, C.POINTER(SZ))
 
 
 class MaskevalError(RuntimeError):

@@ -241,6 +241,9 @@ class COCOeval:
     def computeIoU(self, imgId, catId):
         return self._compute_iou(imgId, catId, self.params)
 
+    def computeOks(self, imgId, catId):
+        return self._compute_iou(imgId, catId, self.params)
+
     def _cell(self, imgId, catId, p):
         """The ground truth and detections of one cell, in _prepare() order (with
         useCats = 0, every category of the image in p.catIds order)."""
@@ -502,7 +505,8 @@ class _Run:
         md = [int(m) for m in p.maxDets]
         if not md:
             raise IndexError("list index out of range (params.maxDets is empty)")
-        self.max_dets = np.asarray(md + [md[-1]] * max(0, 3 - len(md)), np.int64)
+        pad = 1 if p.iouType == "keypoints" else 3  # the C library's minimum
+        self.max_dets = np.asarray(md + [md[-1]] * max(0, pad - len(md)), np.int64)
         self.iou_thrs = np.ascontiguousarray(np.asarray(p.iouThrs, np.float64).reshape(-1))
         self.rec_thrs = np.ascontiguousarray(np.asarray(p.recThrs, np.float64).reshape(-1))
         self.img_ids = self.codes.encode(p.imgIds)
@@ -552,7 +556,11 @@ class _Run:
         return _Partial(h)
 
     def accumulate(self):
+        """The arrays of every area chunk, concatenated; the C library's own
+        statistics and summary lines of the first chunk in c_stats / c_summary
+        (for tests: summarize() computes `stats` with numpy)."""
         prec, rec, sc = [], [], []
+        self.c_stats = self.c_summary = None
         for part in self.partials:
             h = _lib.P()
             self.c.check(lib.maskeval_coco_accumulate(self.c.h, part.h, C.byref(h)))
@@ -569,6 +577,14 @@ class _Run:
                     self.c.check(lib.maskeval_coco_result_array(h, which, a.ctypes.data,
                                                                 a.size, C.byref(n)))
                     arrs.append(a)
+                if self.c_stats is None:
+                    st = (C.c_double * 12)()
+                    lib.maskeval_coco_result_stats(h, C.byref(st))
+                    self.c_stats = list(st)[:lib.maskeval_coco_result_n_stats(h)]
+                    buf = C.create_string_buffer(8192)
+                    n = C.c_size_t()
+                    if lib.maskeval_coco_result_summary(h, buf, len(buf), C.byref(n)) == 0:
+                        self.c_summary = buf.value.decode().splitlines()
             finally:
                 lib.maskeval_coco_result_destroy(h)
             prec.append(arrs[0][..., :self.n_max])

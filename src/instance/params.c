@@ -121,6 +121,10 @@ maskeval_status maskeval_eparams_resolve(maskeval_ctx *ctx, const maskeval_coco_
     static const int64_t default_max_dets[3] = {1, 10, 100};
     static const double default_area[MASKEVAL_N_AREAS][2] = {
         {0, 1e10}, {0, 1024}, {1024, 9216}, {9216, 1e10}};
+    /* setKpParams' all, medium, large; the fourth is not summarized */
+    static const double kp_area[MASKEVAL_N_AREAS][2] = {
+        {0, 1e10}, {1024, 9216}, {9216, 1e10}, {0, 1e10}};
+    static const int64_t kp_max_dets[1] = {20};
     const maskeval_alloc *a = &ctx->alloc;
     maskeval_coco_params p;
 
@@ -179,7 +183,8 @@ maskeval_status maskeval_eparams_resolve(maskeval_ctx *ctx, const maskeval_coco_
 
     ep->T = p.iou_thrs != NULL ? p.n_iou_thrs : 10;
     ep->R = p.rec_thrs != NULL ? p.n_rec_thrs : 101;
-    ep->M = ep->lvis ? 1 : p.max_dets != NULL ? p.n_max_dets : 3;
+    const int kp = p.iou_type == MASKEVAL_IOU_KEYPOINTS;
+    ep->M = ep->lvis ? 1 : p.max_dets != NULL ? p.n_max_dets : kp ? 1 : 3;
     if (ep->R == 0) {
         return maskeval_fail(ctx, MASKEVAL_ERR_INVALID_ARG,
                              "at least one recall threshold is needed");
@@ -187,10 +192,10 @@ maskeval_status maskeval_eparams_resolve(maskeval_ctx *ctx, const maskeval_coco_
     if (ep->T == 0) {
         return maskeval_fail(ctx, MASKEVAL_ERR_INVALID_ARG, "at least one IoU threshold is needed");
     }
-    if (ep->M < 3 && !ep->lvis) {
+    if (ep->M < (kp ? 1u : 3u) && !ep->lvis) {
         return maskeval_fail(ctx, MASKEVAL_ERR_INVALID_ARG,
                              "at least 3 maxDets values are needed (pycocotools' summary reads "
-                             "maxDets[0..2])");
+                             "maxDets[0..2]), or 1 for keypoints");
     }
     ep->iou_thrs = maskeval_calloc(a, ep->T, sizeof(double));
     ep->rec_thrs = maskeval_calloc(a, ep->R, sizeof(double));
@@ -207,6 +212,7 @@ maskeval_status maskeval_eparams_resolve(maskeval_ctx *ctx, const maskeval_coco_
     for (size_t m = 0; m < ep->M; m++) {
         ep->max_dets[m] = ep->lvis             ? (int64_t)UINT32_MAX
                           : p.max_dets != NULL ? p.max_dets[m]
+                          : kp                 ? kp_max_dets[m]
                                                : default_max_dets[m];
         if (ep->max_dets[m] < 1 || ep->max_dets[m] > UINT32_MAX) {
             maskeval_eparams_free(a, ep);
@@ -217,7 +223,9 @@ maskeval_status maskeval_eparams_resolve(maskeval_ctx *ctx, const maskeval_coco_
     qsort(ep->max_dets, ep->M, sizeof(int64_t), i64_cmp);
     for (size_t r = 0; r < MASKEVAL_N_AREAS; r++) {
         for (size_t j = 0; j < 2; j++) {
-            ep->area_rng[r][j] = p.area_rng != NULL ? p.area_rng[2 * r + j] : default_area[r][j];
+            ep->area_rng[r][j] = p.area_rng != NULL ? p.area_rng[2 * r + j]
+                                 : kp               ? kp_area[r][j]
+                                                    : default_area[r][j];
         }
     }
 

@@ -272,7 +272,8 @@ static maskeval_status get_params(decoder *d, const maskeval_alloc *a, maskeval_
     if (d->r.short_read) {
         return bad(d, "parameters");
     }
-    if (type > MASKEVAL_IOU_KEYPOINTS || use_cats > 1 || T == 0 || R == 0 || M < (ep->lvis ? 1u : 3u) ||
+    if (type > MASKEVAL_IOU_KEYPOINTS || use_cats > 1 || T == 0 || R == 0 ||
+        M < (ep->lvis || type == MASKEVAL_IOU_KEYPOINTS ? 1u : 3u) ||
         (ep->lvis && (M != 1 || !use_cats)) || I > UINT32_MAX || NC > UINT32_MAX ||
         K != (use_cats ? NC : 1)) {
         return bad(d, "parameters out of range");

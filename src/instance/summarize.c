@@ -17,19 +17,41 @@
 typedef struct stat_def {
     int ap;          /* 1: precision, 0: recall */
     double iou;      /* < 0: all thresholds */
-    size_t area;     /* index: all, small, medium, large */
-    int max_det_ix;  /* index into maxDets, or -1 for the literal 100 */
+    size_t area;     /* index into area_rng */
+    int max_det_ix;  /* index into maxDets, or -1 for the literal 100, -2 for 20 */
 } stat_def;
 
 static const stat_def defs[MASKEVAL_N_STATS] = {
     {1, -1, 0, -1}, {1, .5, 0, 2}, {1, .75, 0, 2}, {1, -1, 1, 2}, {1, -1, 2, 2}, {1, -1, 3, 2},
     {0, -1, 0, 0},  {0, -1, 0, 1}, {0, -1, 0, 2},  {0, -1, 1, 2}, {0, -1, 2, 2}, {0, -1, 3, 2}};
 
+/* _summarizeKps: areas all, medium, large (the keypoint area ranges), the
+ * literal maxDets 20 */
+#define KP_N_STATS 10
+static const stat_def kp_defs[KP_N_STATS] = {
+    {1, -1, 0, -2}, {1, .5, 0, -2}, {1, .75, 0, -2}, {1, -1, 1, -2}, {1, -1, 2, -2},
+    {0, -1, 0, -2}, {0, .5, 0, -2}, {0, .75, 0, -2}, {0, -1, 1, -2}, {0, -1, 2, -2}};
+
 static const char *const area_lbl[MASKEVAL_N_AREAS] = {"all", "small", "medium", "large"};
+static const char *const kp_area_lbl[MASKEVAL_N_AREAS] = {"all", "medium", "large", ""};
 
 static int64_t stat_max_det(const maskeval_eparams *ep, const stat_def *d)
 {
-    return d->max_det_ix < 0 ? 100 : ep->max_dets[d->max_det_ix];
+    return d->max_det_ix == -2 ? 20 : d->max_det_ix < 0 ? 100 : ep->max_dets[d->max_det_ix];
+}
+
+/* The statistics summarize() computes: 12, or 10 for keypoints. */
+static size_t n_stats(const maskeval_eparams *ep, const stat_def **table)
+{
+    const int kp = ep->iou_type == MASKEVAL_IOU_KEYPOINTS;
+    *table = kp ? kp_defs : defs;
+    return kp ? KP_N_STATS : MASKEVAL_N_STATS;
+}
+
+size_t maskeval_coco_result_n_stats(const maskeval_coco_result *res)
+{
+    const stat_def *table;
+    return res == NULL ? 0 : res->ep.lvis ? 0 : n_stats(&res->ep, &table);
 }
 
 /* numpy < 2.3 reduced in 8192-element chunks (spec: lvis.md 5.4) */
@@ -90,12 +112,17 @@ maskeval_status maskeval_summarize(maskeval_ctx *ctx, maskeval_coco_result *res)
     if (buf == NULL) {
         return maskeval_nomem(ctx, "summarizing");
     }
+    const stat_def *table;
+    const size_t ns = n_stats(ep, &table);
     for (size_t i = 0; i < MASKEVAL_N_STATS; i++) {
-        /* LVIS has no maxDets axis to slice: its 13 results replace these */
-        res->stats[i] = ep->lvis ? -1.0 : stat_value(res, &defs[i], 0, ep->K, buf);
+        /* LVIS has no maxDets axis to slice: its 13 results replace these;
+         * keypoints have 10 (the last two are NaN) */
+        const int none = ep->lvis || i >= ns;
+        const double fill = ep->lvis ? -1.0 : NAN;
+        res->stats[i] = none ? fill : stat_value(res, &table[i], 0, ep->K, buf);
         for (size_t k = 0; k < ep->K; k++) {
             res->cat_stats[k * MASKEVAL_N_STATS + i] =
-                ep->lvis ? -1.0 : stat_value(res, &defs[i], k, k + 1, buf);
+                none ? fill : stat_value(res, &table[i], k, k + 1, buf);
         }
     }
     /* Per-category AP: precision[:, :, k, all, last maxDets] over entries > -1. */
@@ -149,8 +176,11 @@ maskeval_status maskeval_coco_result_summary(const maskeval_coco_result *res, ch
     if (ep->lvis) {
         total = maskeval_lvis_summary_lines(res, buf, buf != NULL ? cap : 0);
     }
-    for (size_t i = 0; i < MASKEVAL_N_STATS && !ep->lvis; i++) {
-        const stat_def *d = &defs[i];
+    const stat_def *table;
+    const size_t ns = n_stats(ep, &table);
+    const char *const *lbl = table == kp_defs ? kp_area_lbl : area_lbl;
+    for (size_t i = 0; i < ns && !ep->lvis; i++) {
+        const stat_def *d = &table[i];
         char iou[32], line[256];
         int w;
         if (d->iou < 0) {
@@ -160,7 +190,7 @@ maskeval_status maskeval_coco_result_summary(const maskeval_coco_result *res, ch
         }
         w = snprintf(line, sizeof(line), " %-18s %s @[ IoU=%-9s | area=%6s | maxDets=%3lld ] = %0.3f\n",
                      d->ap ? "Average Precision" : "Average Recall", d->ap ? "(AP)" : "(AR)", iou,
-                     area_lbl[d->area], (long long)stat_max_det(ep, d), res->stats[i]);
+                     lbl[d->area], (long long)stat_max_det(ep, d), res->stats[i]);
         if (w < 0) {
             return MASKEVAL_ERR_INVALID_ARG;
         }

@@ -26,6 +26,8 @@ ap.add_argument("--impl", required=True)
 ap.add_argument("--gt", required=True)
 ap.add_argument("--dt", required=True)
 ap.add_argument("--out", required=True)
+ap.add_argument("--kp-gt", help="a keypoint set (gen_keypoints.py) for the keypoint scenarios")
+ap.add_argument("--kp-dt")
 args = ap.parse_args()
 if args.impl == "maskeval":
     import maskeval
@@ -86,6 +88,49 @@ def detectron2(iou_type):
                                          n_anns=n_anns, printed=_strip(out.getvalue()))
 
 
+def detectron2_keypoints():
+    """_evaluate_predictions_on_coco for iou_type "keypoints": the sigmas set as
+    an ndarray, maxDets left alone, the three keypoint counts compared, then
+    AP, AP50, AP75, APm, APl and per-class AP from precision[:, :, idx, 0, -1]."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        coco_gt = COCO(args.kp_gt)
+    with open(args.kp_dt) as f:
+        results = json.load(f)
+    for r in results:  # detectron2 writes a box with every keypoint result
+        xs, ys = r["keypoints"][0::3], r["keypoints"][1::3]
+        r["bbox"] = [min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys)]
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        coco_dt = coco_gt.loadRes(results)
+        E = COCOeval(coco_gt, coco_dt, "keypoints")
+        E.params.imgIds = sorted(coco_gt.imgs.keys())
+        E.params.kpt_oks_sigmas = np.array([.26, .25, .25, .35, .35, .79, .79, .72, .72, .62,
+                                            .62, 1.07, 1.07, .87, .87, .89, .89]) / 10.0
+        n_dt = len(results[0]["keypoints"]) // 3
+        n_gt = len(next(iter(coco_gt.anns.values()))["keypoints"]) // 3
+        assert len(E.params.kpt_oks_sigmas) == n_dt == n_gt
+        E.evaluate()
+        E.accumulate()
+        E.summarize()
+    precisions = E.eval["precision"]
+    per_class = []
+    for idx in range(precisions.shape[2]):
+        p = precisions[:, :, idx, 0, -1]
+        p = p[p > -1]
+        per_class.append(float(np.mean(p)) if p.size else float("nan"))
+    stats = [float(E.stats[i] * 100) if E.stats[i] >= 0 else "nan" for i in range(5)]
+    OUT["detectron2_keypoints"] = dict(stats=stats, per_class=per_class, all=E.stats.tolist(),
+                                       printed=_strip(out.getvalue()),
+                                       precision=precisions.tobytes())
+    # COCOeval_opt: computeOks per cell after _prepare, as its evaluate() does
+    with contextlib.redirect_stdout(io.StringIO()):
+        F = FastEval(coco_gt, coco_gt.loadRes(copy.deepcopy(results)), "keypoints")
+        F.evaluate()
+    OUT["detectron2_private_keypoints"] = dict(cells=F._cells, ious=sorted(
+        ((int(a), int(b)), v.tolist() if isinstance(v, np.ndarray) else v)
+        for (a, b), v in F.ious.items()))
+
+
 class FastEval(COCOeval):
     """detectron2's COCOeval_opt's use of the private members (fast_eval_api.py)."""
 
@@ -100,7 +145,7 @@ class FastEval(COCOeval):
         self.params = p
         self._prepare()
         catIds = p.catIds if p.useCats else [-1]
-        computeIoU = self.computeIoU
+        computeIoU = self.computeOks if p.iouType == "keypoints" else self.computeIoU
         self.ious = {(imgId, catId): computeIoU(imgId, catId)
                      for imgId in p.imgIds for catId in catIds}
         cells = []
@@ -301,6 +346,8 @@ for t in ("segm", "bbox"):
     detectron2_private(t)
     mmdet(t)
     torchmetrics(t)
+if args.kp_gt:
+    detectron2_keypoints()
 masks()
 with open(args.out, "wb") as f:
     pickle.dump(OUT, f)

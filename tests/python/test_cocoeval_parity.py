@@ -189,6 +189,19 @@ def check_match_oks(tag, R, M):
     return n
 
 
+def check_c_summary(tag, ref, got):
+    """The C library's own summarize() (maskeval_coco_result_stats / _summary,
+    _summarizeKps for keypoints) against pycocotools' stats and lines."""
+    R, rl, _ = ref
+    run_ = got[0]._run
+    if run_.c_stats is None or not same_value(np.asarray(run_.c_stats), np.asarray(R.stats)):
+        fail("%s: the C library's stats %r vs %r" % (tag, run_.c_stats, R.stats))
+    lines = [ln for ln in rl if ln.startswith(" Average")]
+    if run_.c_summary != lines:
+        fail("%s: the C library's summary lines differ:\n  %s\n  %s" % (tag, run_.c_summary,
+                                                                          lines))
+
+
 def keypoint_sets(lo, hi, tmp):
     n = n_oks = 0
     for seed in range(lo, hi + 1):
@@ -214,6 +227,8 @@ def keypoint_sets(lo, hi, tmp):
                 compare(tag + (" (dicts)" if dicts else " (files)"), ref, got, check_cells=True)
                 n += 1
             n_oks += check_match_oks(tag, ref[0], got[0])
+            if name == "default" and len(ref[0].params.areaRng) <= 4:
+                check_c_summary(tag, ref, got)
     return n, n_oks
 
 
@@ -253,6 +268,8 @@ def main():
                         n_files += files_path
                         compare(tag + (" (dicts)" if dicts else " (files)"), ref, got,
                                 check_cells=True)
+                        if name == "default":
+                            check_c_summary(tag, ref, got)
                         n += 1
         klo, khi = (int(x) for x in args.kp_seeds.split("-"))
         n_kp, n_oks = keypoint_sets(klo, khi, tmp)

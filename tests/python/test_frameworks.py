@@ -6,6 +6,7 @@ the frameworks read back must be equal.
     test_frameworks.py [--seeds 7,19,20,28,32]   (sets whose results are masks, or masks and boxes)
 """
 import argparse
+import json
 import os
 import pickle
 import subprocess
@@ -16,7 +17,9 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "parity"))
+sys.path.insert(0, HERE)
 import gen_coco  # noqa: E402
+import gen_keypoints  # noqa: E402
 
 
 def same(a, b, path=""):
@@ -58,11 +61,18 @@ def main():
                 f.write(gen_coco.dumps(gt))
             with open(dp, "w") as f:
                 f.write(gen_coco.dumps(dt))
+            kgt, kdt, _ = gen_keypoints.make(5 * seed + seed % 2)  # profiles coco, crowded
+            kgp, kdp = os.path.join(tmp, "kgt%d.json" % seed), os.path.join(tmp, "kdt%d.json" % seed)
+            with open(kgp, "w") as f:
+                json.dump(kgt, f)
+            with open(kdp, "w") as f:
+                json.dump(kdt, f)
             outs = {}
             for impl in ("pycocotools", "maskeval"):
                 o = os.path.join(tmp, "%s%d.pkl" % (impl, seed))
                 subprocess.run([sys.executable, os.path.join(HERE, "framework_calls.py"),
-                                "--impl", impl, "--gt", gp, "--dt", dp, "--out", o],
+                                "--impl", impl, "--gt", gp, "--dt", dp, "--out", o,
+                                "--kp-gt", kgp, "--kp-dt", kdp],
                                check=True)
                 with open(o, "rb") as f:
                     outs[impl] = pickle.load(f)
