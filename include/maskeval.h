@@ -689,6 +689,36 @@ MASKEVAL_API maskeval_status maskeval_coco_partial_merge(maskeval_ctx *ctx,
                                                          size_t n,
                                                          maskeval_coco_partial **out /* out */);
 
+/*
+ * A partial laid out as pycocotools' accumulate(p) reads the evalImgs of
+ * another evaluation's parameters: the K indices k_index (output order, each
+ * below the source's K, distinct), the image positions img_index (ascending,
+ * each below the source's image count), per output area range the source's
+ * range area_index[a], the maxDets values max_dets (any order; each at most
+ * the source's largest) and the recall thresholds rec_thrs (NULL: the
+ * source's). Accumulating it gives accumulate(p)'s arrays for those lists
+ * (the Python package maps p's ids to these positions as pycocotools does).
+ * The source must hold every image and not be LVIS; the result is for
+ * maskeval_coco_accumulate only (it is not encoded).
+ */
+typedef struct maskeval_coco_select {
+    size_t struct_size;           /* = sizeof(maskeval_coco_select) */
+    const size_t *k_index;
+    size_t n_k;
+    const size_t *img_index;
+    size_t n_img;
+    size_t area_index[4];
+    const int64_t *max_dets;
+    size_t n_max_dets;
+    const double *rec_thrs;
+    size_t n_rec_thrs;
+} maskeval_coco_select;
+
+MASKEVAL_API maskeval_status maskeval_coco_partial_select(maskeval_ctx *ctx,
+                                                          const maskeval_coco_partial *src,
+                                                          const maskeval_coco_select *sel,
+                                                          maskeval_coco_partial **out /* out */);
+
 /* accumulate() and summarize() of a partial that holds every image (a merge
  * of all shards); a partial that misses images is refused. */
 MASKEVAL_API maskeval_status maskeval_coco_accumulate(maskeval_ctx *ctx,

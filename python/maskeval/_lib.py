@@ -83,6 +83,12 @@ class DetsArrays(C.Structure):
                 ("rle_off", U64P), ("keypoints", F64P)]
 
 
+class CocoSelect(C.Structure):
+    _fields_ = [("struct_size", SZ), ("k_index", C.POINTER(SZ)), ("n_k", SZ),
+                ("img_index", C.POINTER(SZ)), ("n_img", SZ), ("area_index", SZ * 4),
+                ("max_dets", I64P), ("n_max_dets", SZ), ("rec_thrs", F64P), ("n_rec_thrs", SZ)]
+
+
 class Record(C.Structure):
     _fields_ = [("image_id", C.c_int64), ("category_id", C.c_int64), ("n_dt", C.c_uint32),
                 ("n_gt_not_ignored", C.c_uint32 * 4), ("scores", F64P), ("status", U8P),
@@ -141,6 +147,7 @@ _sig("maskeval_coco_result_dims", None, P, C.POINTER(SZ * 5))
 _sig("maskeval_coco_result_array", st_t, P, C.c_int, P, SZ, C.POINTER(SZ))
 _sig("maskeval_coco_result_stats", None, P, C.POINTER(C.c_double * 12))
 _sig("maskeval_coco_result_n_stats", SZ, P)
+_sig("maskeval_coco_partial_select", st_t, P, P, C.POINTER(CocoSelect), C.POINTER(P))
 _sig("maskeval_coco_result_summary", st_t, P, C.c_char_p, SZ, C.POINTER(SZ))
 
 

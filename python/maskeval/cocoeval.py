@@ -285,14 +285,14 @@ class COCOeval:
             p = self.params
         p.catIds = p.catIds if p.useCats == 1 else [-1]
         pe = self._paramsEval
-        if (list(p.catIds) != (list(pe.catIds) if pe.useCats else [-1])
-                or list(p.imgIds) != list(pe.imgIds) or list(p.maxDets) != list(pe.maxDets)
-                or [list(a) for a in p.areaRng] != [list(a) for a in pe.areaRng]
-                or not np.array_equal(np.asarray(p.iouThrs), np.asarray(pe.iouThrs))
-                or not np.array_equal(np.asarray(p.recThrs), np.asarray(pe.recThrs))):
-            raise NotImplementedError("maskeval.COCOeval.accumulate: parameters other than "
-                                      "the evaluated ones (a subset) are not supported")
-        precision, recall, scores = self._run.accumulate()
+        if (list(p.catIds) == (list(pe.catIds) if pe.useCats else [-1])
+                and list(p.imgIds) == list(pe.imgIds) and list(p.maxDets) == list(pe.maxDets)
+                and [list(a) for a in p.areaRng] == [list(a) for a in pe.areaRng]
+                and np.array_equal(np.asarray(p.iouThrs), np.asarray(pe.iouThrs))
+                and np.array_equal(np.asarray(p.recThrs), np.asarray(pe.recThrs))):
+            precision, recall, scores = self._run.accumulate()
+        else:
+            precision, recall, scores = self._run.accumulate_select(p, pe)
         T, R, K, A, M = precision.shape
         self.eval = {"params": p, "counts": [T, R, K, A, M],
                      "date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M:%S"),
@@ -562,31 +562,7 @@ class _Run:
         prec, rec, sc = [], [], []
         self.c_stats = self.c_summary = None
         for part in self.partials:
-            h = _lib.P()
-            self.c.check(lib.maskeval_coco_accumulate(self.c.h, part.h, C.byref(h)))
-            try:
-                dims = (C.c_size_t * 5)()
-                lib.maskeval_coco_result_dims(h, C.byref(dims))
-                T, R, K, A, M = list(dims)
-                arrs = []
-                for which, shape in ((_lib.ARRAY_PRECISION, (T, R, K, A, M)),
-                                     (_lib.ARRAY_RECALL, (T, K, A, M)),
-                                     (_lib.ARRAY_SCORES, (T, R, K, A, M))):
-                    a = np.empty(shape, np.float64)
-                    n = C.c_size_t()
-                    self.c.check(lib.maskeval_coco_result_array(h, which, a.ctypes.data,
-                                                                a.size, C.byref(n)))
-                    arrs.append(a)
-                if self.c_stats is None:
-                    st = (C.c_double * 12)()
-                    lib.maskeval_coco_result_stats(h, C.byref(st))
-                    self.c_stats = list(st)[:lib.maskeval_coco_result_n_stats(h)]
-                    buf = C.create_string_buffer(8192)
-                    n = C.c_size_t()
-                    if lib.maskeval_coco_result_summary(h, buf, len(buf), C.byref(n)) == 0:
-                        self.c_summary = buf.value.decode().splitlines()
-            finally:
-                lib.maskeval_coco_result_destroy(h)
+            arrs = self._arrays(part, keep_summary=self.c_stats is None)
             prec.append(arrs[0][..., :self.n_max])
             rec.append(arrs[1][..., :self.n_max])
             sc.append(arrs[2][..., :self.n_max])
@@ -594,6 +570,96 @@ class _Run:
         return (np.ascontiguousarray(np.concatenate(prec, axis=3)[:, :, :, :A]),
                 np.ascontiguousarray(np.concatenate(rec, axis=2)[:, :, :A]),
                 np.ascontiguousarray(np.concatenate(sc, axis=3)[:, :, :, :A]))
+
+    def accumulate_select(self, p, pe):
+        """accumulate(p) for parameters other than the evaluated pe, as pycocotools
+        reads its evalImgs: the positions in p's lists of the ids that pe also has
+        index pe's layout (maskeval_coco_partial_select, then the C accumulate)."""
+        T, R = len(p.iouThrs), len(p.recThrs)
+        K = len(p.catIds) if p.useCats else 1
+        A, M = len(p.areaRng), len(p.maxDets)
+        precision = -np.ones((T, R, K, A, M))
+        recall = -np.ones((T, K, A, M))
+        scores = -np.ones((T, R, K, A, M))
+        setK = set(pe.catIds if pe.useCats == 1 else [-1])
+        setA = set(map(tuple, pe.areaRng))
+        setM, setI = set(pe.maxDets), set(pe.imgIds)
+        k_list = [n for n, k in enumerate(p.catIds) if k in setK]
+        m_list = [m for m in p.maxDets if m in setM]
+        a_list = [n for n, a in enumerate(map(tuple, p.areaRng)) if a in setA]
+        i_list = [n for n, i in enumerate(p.imgIds) if i in setI]
+        T0, K0 = len(pe.iouThrs), len(pe.catIds) if pe.useCats else 1
+        A0, I0 = len(pe.areaRng), len(pe.imgIds)
+        if not (k_list and a_list and m_list and i_list):
+            return precision, recall, scores
+        if T0 > T:
+            raise IndexError("index %d is out of bounds for axis 0 with size %d (accumulate(p) "
+                             "with fewer iouThrs than evaluated)" % (T, T))
+        if k_list[-1] >= K0 or a_list[-1] >= A0 or i_list[-1] >= I0:
+            raise IndexError("maskeval: accumulate(p) reads evalImgs positions the evaluation "
+                             "does not have (pycocotools reads another cell's records there)")
+        rec = np.ascontiguousarray(np.asarray(p.recThrs, np.float64).reshape(-1))
+        kx = np.asarray(k_list, np.uintp)
+        ix = np.asarray(i_list, np.uintp)
+        md = np.asarray(m_list, np.int64)
+        nk, nm = len(k_list), len(m_list)
+        for chunk in range(len(self.partials)):
+            outs = [a for a, a0 in enumerate(a_list) if a0 // _N_AREAS == chunk]
+            for g in range(0, len(outs), _N_AREAS):
+                group = outs[g:g + _N_AREAS]
+                locs = [a_list[a] % _N_AREAS for a in group]
+                sel = _lib.CocoSelect()
+                sel.struct_size = C.sizeof(_lib.CocoSelect)
+                sel.k_index = kx.ctypes.data_as(C.POINTER(C.c_size_t))
+                sel.n_k = nk
+                sel.img_index = ix.ctypes.data_as(C.POINTER(C.c_size_t))
+                sel.n_img = len(i_list)
+                for j in range(_N_AREAS):
+                    sel.area_index[j] = locs[min(j, len(locs) - 1)]
+                sel.max_dets = md.ctypes.data_as(_lib.I64P)
+                sel.n_max_dets = nm
+                sel.rec_thrs = rec.ctypes.data_as(_lib.F64P)
+                sel.n_rec_thrs = rec.size
+                h = _lib.P()
+                self.c.check(lib.maskeval_coco_partial_select(self.c.h, self.partials[chunk].h,
+                                                              C.byref(sel), C.byref(h)))
+                part = _Partial(h)
+                pr, rc, sc = self._arrays(part)
+                for j, a in enumerate(group):
+                    precision[:T0, :, :nk, a, :nm] = pr[:, :, :, j, :]
+                    recall[:T0, :nk, a, :nm] = rc[:, :, j, :]
+                    scores[:T0, :, :nk, a, :nm] = sc[:, :, :, j, :]
+        return precision, recall, scores
+
+    def _arrays(self, part, keep_summary=False):
+        """precision, recall, scores of one partial (all its M and 4 areas); with
+        keep_summary, the C library's statistics and lines in c_stats / c_summary."""
+        h = _lib.P()
+        self.c.check(lib.maskeval_coco_accumulate(self.c.h, part.h, C.byref(h)))
+        try:
+            dims = (C.c_size_t * 5)()
+            lib.maskeval_coco_result_dims(h, C.byref(dims))
+            T, R, K, A, M = list(dims)
+            arrs = []
+            for which, shape in ((_lib.ARRAY_PRECISION, (T, R, K, A, M)),
+                                 (_lib.ARRAY_RECALL, (T, K, A, M)),
+                                 (_lib.ARRAY_SCORES, (T, R, K, A, M))):
+                a = np.empty(shape, np.float64)
+                n = C.c_size_t()
+                self.c.check(lib.maskeval_coco_result_array(h, which, a.ctypes.data, a.size,
+                                                            C.byref(n)))
+                arrs.append(a)
+            if keep_summary:
+                st = (C.c_double * 12)()
+                lib.maskeval_coco_result_stats(h, C.byref(st))
+                self.c_stats = list(st)[:lib.maskeval_coco_result_n_stats(h)]
+                buf = C.create_string_buffer(8192)
+                n = C.c_size_t()
+                if lib.maskeval_coco_result_summary(h, buf, len(buf), C.byref(n)) == 0:
+                    self.c_summary = buf.value.decode().splitlines()
+        finally:
+            lib.maskeval_coco_result_destroy(h)
+        return arrs
 
     def match_records(self):
         """Per area chunk, {(image code, category id): record} with match identities."""

@@ -37,7 +37,12 @@ static const char *const kp_area_lbl[MASKEVAL_N_AREAS] = {"all", "medium", "larg
 
 static int64_t stat_max_det(const maskeval_eparams *ep, const stat_def *d)
 {
-    return d->max_det_ix == -2 ? 20 : d->max_det_ix < 0 ? 100 : ep->max_dets[d->max_det_ix];
+    /* fewer maxDets than the statistic reads (a selected partial): -1,
+     * which no maxDets value equals (pycocotools' summarize would raise) */
+    return d->max_det_ix == -2                ? 20
+           : d->max_det_ix < 0                ? 100
+           : (size_t)d->max_det_ix >= ep->M ? -1
+                                              : ep->max_dets[d->max_det_ix];
 }
 
 /* The statistics summarize() computes: 12, or 10 for keypoints. */

@@ -39,6 +39,7 @@ from pycocotools.cocoeval import COCOeval as RefEval  # noqa: E402
 import maskeval  # noqa: E402
 
 FAILS = []
+n_acc = 0  # accumulate(p) comparisons
 RUN_PATHS = []  # maskeval: False = evaluated straight from the files
 
 
@@ -102,6 +103,50 @@ TWEAKS = {
     "subset": lambda p: (setattr(p, "catIds", p.catIds[::2]),
                          setattr(p, "imgIds", p.imgIds[1::2])),
 }
+
+
+ACC_TWEAKS = {  # accumulate(p) with p other than the evaluated parameters
+    "cats_every_other": lambda p: setattr(p, "catIds", p.catIds[::2]),
+    "cats_reversed": lambda p: setattr(p, "catIds", p.catIds[::-1]),
+    "imgs_prefix": lambda p: setattr(p, "imgIds", p.imgIds[:len(p.imgIds) // 2]),
+    "imgs_every_other": lambda p: setattr(p, "imgIds", p.imgIds[1::2]),
+    "maxdets_unsorted": lambda p: setattr(p, "maxDets", [p.maxDets[-1], p.maxDets[0]]),
+    "areas_two": lambda p: setattr(p, "areaRng", [p.areaRng[0], p.areaRng[-1]]),
+    "recthrs": lambda p: setattr(p, "recThrs", np.linspace(0, 1, 11)),
+    "iouthrs_more": lambda p: setattr(p, "iouThrs", np.linspace(0.5, 0.95, 12)),
+    "iouthrs_fewer": lambda p: setattr(p, "iouThrs", np.array([0.5, 0.75])),
+    "nocats": lambda p: setattr(p, "useCats", 0),
+}
+
+
+def run_accumulate_p(mod_coco, mod_eval, gt_path, dt_path, iou_type, tweak, sig):
+    """evaluate() with the defaults, then accumulate(p) with a tweaked copy."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        gt = mod_coco(gt_path)
+        E = mod_eval(gt, gt.loadRes(dt_path), iou_type)
+        if sig is not None:
+            E.params.kpt_oks_sigmas = sig
+        E.evaluate()
+        p = copy.deepcopy(E.params)
+        tweak(p)
+        try:
+            E.accumulate(p)
+        except Exception as e:
+            return type(e).__name__
+    return {k: E.eval[k] for k in ("precision", "recall", "scores", "counts")}
+
+
+def check_accumulate_p(tag, gp, dp, iou_type, sig=None):
+    n = 0
+    for name, tweak in ACC_TWEAKS.items():
+        ref = run_accumulate_p(RefCOCO, RefEval, gp, dp, iou_type, tweak, sig)
+        got = run_accumulate_p(maskeval.COCO, maskeval.COCOeval, gp, dp, iou_type, tweak, sig)
+        if not same_value(ref, got):
+            fail("%s accumulate(p) %s: %s vs %s" % (tag, name, ref if isinstance(ref, str)
+                                                    else "arrays", got if isinstance(got, str)
+                                                    else "arrays differ"))
+        n += 1
+    return n
 
 
 def compare(tag, ref, got, check_cells):
@@ -203,6 +248,7 @@ def check_c_summary(tag, ref, got):
 
 
 def keypoint_sets(lo, hi, tmp):
+    global n_acc
     n = n_oks = 0
     for seed in range(lo, hi + 1):
         gt, dt, k = gen_keypoints.make(seed)
@@ -229,6 +275,8 @@ def keypoint_sets(lo, hi, tmp):
             n_oks += check_match_oks(tag, ref[0], got[0])
             if name == "default" and len(ref[0].params.areaRng) <= 4:
                 check_c_summary(tag, ref, got)
+        if seed % 3 == 0:
+            n_acc += check_accumulate_p("keypoint seed %d" % seed, gp, dp, "keypoints", sig)
     return n, n_oks
 
 
@@ -255,6 +303,9 @@ def main():
             if not any("bbox" in r and r["bbox"] for r in dt[:1]) and "segm" in types:
                 types = ["segm", "bbox"]
             for iou_type in types:
+                if seed % 4 == 1:
+                    global n_acc
+                    n_acc += check_accumulate_p("seed %d %s" % (seed, iou_type), gp, dp, iou_type)
                 names = list(TWEAKS) if seed % 4 == 1 else ["default"]
                 for name in names:
                     tag = "seed %d %s %s" % (seed, iou_type, name)
@@ -274,7 +325,8 @@ def main():
         klo, khi = (int(x) for x in args.kp_seeds.split("-"))
         n_kp, n_oks = keypoint_sets(klo, khi, tmp)
     print("%d evaluations compared (%d straight from the files), %d keypoint evaluations "
-          "(%d matched OKS values), %d failures" % (n, n_files, n_kp, n_oks, len(FAILS)))
+          "(%d matched OKS values), %d accumulate(p) comparisons, %d failures"
+          % (n, n_files, n_kp, n_oks, n_acc, len(FAILS)))
     if n_files < n // 2 * 0.9:
         fail("only %d of %d file-based runs used the file path" % (n_files, n // 2))
     return 1 if FAILS else 0
