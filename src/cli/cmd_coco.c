@@ -418,11 +418,6 @@ int cli_coco_parse(int argc, char **argv, coco_opts *o)
         return cli_usage_error(cmd, "--max-memory and --passes run their own passes over the "
                                     "images: drop --shard and --partial");
     }
-    if ((o->max_memory > 0 || o->passes > 1) && o->lvis &&
-        o->params.lvis_ap != MASKEVAL_LVIS_AP_STANDARD) {
-        return cli_usage_error(cmd, "--max-memory and --passes cannot apply --ap fixed|pooled "
-                                    "(their per-category cap spans every image)");
-    }
     if (o->lvis && o->params.lvis_ap != MASKEVAL_LVIS_AP_STANDARD && o->have_max_dets) {
         return cli_usage_error(cmd, "--ap fixed and pooled cap detections per category "
                                     "(--dets-per-cat), not per image: drop --max-dets");

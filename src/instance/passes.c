@@ -12,17 +12,24 @@
  * messages name elements by their index in the file. The per-pass records
  * merge into those of one pass, so the result is byte for byte the same.
  *
+ * Fixed AP and AP-pool keep each category's top detections over all
+ * images: a first pass over the file ranks every element by (category,
+ * score, file order) and each pass then applies those flags
+ * (dets->keep_fixed) instead of ranking its own share.
+ *
  * Anything the splitter does not expect (a syntax error, an element that is
  * not an object with an integer image_id, an image the ground truth lacks)
  * makes the whole evaluation fall back to one pass, whose loader then
  * reports the problem exactly as without passes.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 
 #include "core/sort.h"
 #include "instance/instance.h"
+#include "io/json_fast.h"
 #include "io/json_util.h"
 
 /* Appends n bytes to a growable buffer (the project's maskeval_bytevec). */
@@ -174,12 +181,13 @@ static int next_element(const maskeval_alloc *a, splitter *s, maskeval_bytevec *
     }
 }
 
-/* A fast look for "image_id": <integer> among the object's own members:
- * 1 found, 0 not found this way (escaped keys, other number forms). */
-static int quick_image(const maskeval_bytevec *e, int64_t *id)
+/* A fast look for a member among the object's own members (key with its
+ * quotes): 1 when it is there once, with its value a plain number token at
+ * [*v, *v_end); 0 when not found this way (absent, repeated, an escaped key,
+ * another kind of value) - then cJSON decides. */
+static int quick_member(const maskeval_bytevec *e, const char *key, size_t *v, size_t *v_end)
 {
-    static const char key[] = "\"image_id\"";
-    const size_t kl = sizeof(key) - 1;
+    const size_t kl = strlen(key);
     int depth = 0, in_str = 0, esc = 0, found = 0;
     for (size_t i = 0; i < e->n; i++) {
         const char c = e->v[i];
@@ -195,39 +203,33 @@ static int quick_image(const maskeval_bytevec *e, int64_t *id)
         }
         if (c == '"') {
             if (depth == 1 && i + kl <= e->n && memcmp(e->v + i, key, kl) == 0) {
-                size_t j = i + kl;
+                size_t j = i + kl, k;
                 while (j < e->n && (e->v[j] == ' ' || e->v[j] == '\t' || e->v[j] == '\n' ||
                                     e->v[j] == '\r')) {
                     j++;
                 }
                 if (j < e->n && e->v[j] == ':') {
-                    char num[32];
-                    size_t k = 0;
                     j++;
                     while (j < e->n && (e->v[j] == ' ' || e->v[j] == '\t' || e->v[j] == '\n' ||
                                         e->v[j] == '\r')) {
                         j++;
                     }
-                    while (j < e->n && k + 1 < sizeof(num) &&
-                           ((e->v[j] >= '0' && e->v[j] <= '9') || e->v[j] == '-')) {
-                        num[k++] = e->v[j++];
+                    for (k = j; k < e->n && ((e->v[k] >= '0' && e->v[k] <= '9') || e->v[k] == '-' ||
+                                             e->v[k] == '+' || e->v[k] == '.' || e->v[k] == 'e' ||
+                                             e->v[k] == 'E');
+                         k++) {
                     }
-                    num[k] = '\0';
-                    /* a plain integer ending at , or } (else: let cJSON decide) */
-                    if (k > 0 && k < 17 && j < e->n && (e->v[j] == ',' || e->v[j] == '}' ||
-                                                         e->v[j] == ' ' || e->v[j] == '\n')) {
-                        char *end = NULL;
-                        const long long v = strtoll(num, &end, 10);
-                        if (end != NULL && *end == '\0') {
-                            if (found) {
-                                return 0; /* a repeated key: the last one counts, ask cJSON */
-                            }
-                            *id = (int64_t)v;
-                            found = 1;
-                        }
-                    } else {
+                    /* a number ending at , or } (else: let cJSON decide) */
+                    if (k == j || k >= e->n || !(e->v[k] == ',' || e->v[k] == '}' ||
+                                                  e->v[k] == ' ' || e->v[k] == '\n')) {
                         return 0;
                     }
+                    if (found) {
+                        return 0; /* a repeated key: the last one counts, ask cJSON */
+                    }
+                    *v = j;
+                    *v_end = k;
+                    found = 1;
                 }
             }
             in_str = 1;
@@ -240,11 +242,35 @@ static int quick_image(const maskeval_bytevec *e, int64_t *id)
     return found;
 }
 
+/* A member (key with quotes) that is a plain integer of at most 16 characters. */
+static int quick_int(const maskeval_bytevec *e, const char *key, int64_t *id)
+{
+    char num[32], *end = NULL;
+    size_t v, ve;
+    long long x;
+    if (!quick_member(e, key, &v, &ve) || ve - v >= 17) {
+        return 0;
+    }
+    for (size_t i = v; i < ve; i++) {
+        if (!((e->v[i] >= '0' && e->v[i] <= '9') || e->v[i] == '-')) {
+            return 0;
+        }
+    }
+    memcpy(num, e->v + v, ve - v);
+    num[ve - v] = '\0';
+    x = strtoll(num, &end, 10);
+    if (end == NULL || *end != '\0') {
+        return 0;
+    }
+    *id = (int64_t)x;
+    return 1;
+}
+
 /* The element's image_id (1), or 0 when it has none that is an integer. */
 static int element_image(const maskeval_bytevec *e, int64_t *id)
 {
     cJSON *root;
-    if (quick_image(e, id)) {
+    if (quick_int(e, "\"image_id\"", id)) {
         return 1;
     }
     root = cJSON_ParseWithLength(e->v, e->n);
@@ -254,10 +280,111 @@ static int element_image(const maskeval_bytevec *e, int64_t *id)
     return ok;
 }
 
+/* The element's category_id and score as the loader reads them (1), or 0
+ * when it has none that are an integer and a finite number. */
+static int element_cat_score(const maskeval_bytevec *e, int64_t *cat, double *score)
+{
+    size_t v, ve;
+    cJSON *root;
+    int ok;
+    if (quick_int(e, "\"category_id\"", cat) && quick_member(e, "\"score\"", &v, &ve) &&
+        ve - v < 64) {
+        char num[64], *end = NULL;
+        memcpy(num, e->v + v, ve - v);
+        num[ve - v] = '\0';
+        *score = maskeval_json_strtod(num, &end);
+        if (end != NULL && *end == '\0' && isfinite(*score)) {
+            return 1;
+        }
+    }
+    root = cJSON_ParseWithLength(e->v, e->n);
+    ok = root != NULL && cJSON_IsObject(root) &&
+         maskeval_json_int(maskeval_json_member(root, "category_id"), cat) &&
+         maskeval_json_finite(maskeval_json_member(root, "score"), score);
+    cJSON_Delete(root);
+    return ok;
+}
+
+typedef struct fixed_rank {
+    int64_t cat;
+    double score;
+    uint64_t g; /* the element's index in the file */
+} fixed_rank;
+
+static int fixed_rank_cmp(const void *pa, const void *pb)
+{
+    const fixed_rank *a = pa, *b = pb;
+    if (a->cat != b->cat) {
+        return a->cat < b->cat ? -1 : 1;
+    }
+    if (a->score != b->score) {
+        return a->score > b->score ? -1 : 1;
+    }
+    return a->g < b->g ? -1 : a->g > b->g;
+}
+
+/* Fixed AP / AP-pool over passes: a first pass over the file that marks, per
+ * element, whether it is among its category's first dets_per_cat by stable
+ * descending score - what plan.c ranks when every detection is loaded at
+ * once (every image, file order breaking ties). 1 done (*keep, *n owned by
+ * the caller), 0 fall back to one pass, <0 failed (status -r). */
+static int fixed_keep(maskeval_ctx *ctx, const char *path, const maskeval_eparams *ep,
+                      uint8_t **keep, uint64_t *n_out)
+{
+    const maskeval_alloc *a = &ctx->alloc;
+    splitter *s = maskeval_calloc(a, 1, sizeof(*s));
+    maskeval_bytevec e = {0}, v = {0};
+    uint64_t n = 0;
+    int64_t run = 0;
+    int r, rc = 1;
+
+    *keep = NULL;
+    if (s == NULL || (s->f = gzopen(path, "rb")) == NULL) {
+        maskeval_free(a, s);
+        return 0;
+    }
+    s->first = 1;
+    while (rc == 1 && (r = next_element(a, s, &e)) == 1) {
+        fixed_rank fr;
+        if (!element_cat_score(&e, &fr.cat, &fr.score)) {
+            rc = 0;
+            break;
+        }
+        fr.g = n++;
+        if (!bytes_put(a, &v, &fr, sizeof(fr))) {
+            rc = -(int)MASKEVAL_ERR_NOMEM;
+        }
+    }
+    if (rc == 1 && r != 0) {
+        rc = r == -2 ? -(int)MASKEVAL_ERR_NOMEM : 0;
+    }
+    gzclose(s->f);
+    maskeval_free(a, s);
+    maskeval_free(a, e.v);
+    if (rc == 1 && (*keep = maskeval_calloc(a, n + 1, 1)) == NULL) {
+        rc = -(int)MASKEVAL_ERR_NOMEM;
+    }
+    if (rc == 1) {
+        fixed_rank *fr = (fixed_rank *)v.v;
+        qsort(fr, n, sizeof(*fr), fixed_rank_cmp);
+        for (uint64_t i = 0; i < n; i++) {
+            run = i > 0 && fr[i].cat == fr[i - 1].cat ? run + 1 : 0;
+            (*keep)[fr[i].g] = run < ep->lvis_dets_per_cat;
+        }
+        *n_out = n;
+    }
+    if (rc == -(int)MASKEVAL_ERR_NOMEM) {
+        maskeval_nomem(ctx, "ranking results per category");
+    }
+    maskeval_free(a, v.v);
+    return rc;
+}
+
 /* One pass: 1 done (records in *part), 0 fall back to one pass, <0 failed (status -r). */
 static int one_pass(maskeval_ctx *ctx, const maskeval_gt *gt, const char *path,
-                    const maskeval_coco_params *params, const maskeval_eparams *ep, uint32_t pass,
-                    uint32_t passes, maskeval_coco_partial **part)
+                    const maskeval_coco_params *params, const maskeval_eparams *ep,
+                    const uint8_t *keep, uint64_t n_keep, uint32_t pass, uint32_t passes,
+                    maskeval_coco_partial **part)
 {
     const maskeval_alloc *a = &ctx->alloc;
     splitter *s = maskeval_calloc(a, 1, sizeof(*s));
@@ -310,6 +437,16 @@ static int one_pass(maskeval_ctx *ctx, const maskeval_gt *gt, const char *path,
         st = maskeval_dets_load_subset(ctx, gt, path, buf.v, buf.n, (const uint64_t *)map.v,
                                        &dets);
         buf.v = NULL; /* owned by the loader */
+        if (st == MASKEVAL_OK && keep != NULL) { /* Fixed AP: the first pass's ranks */
+            const uint64_t *at = (const uint64_t *)map.v;
+            dets->keep_fixed = maskeval_calloc(a, dets->n + 1, 1);
+            if (dets->keep_fixed == NULL) {
+                st = maskeval_nomem(ctx, "reading results in passes");
+            }
+            for (size_t j = 0; st == MASKEVAL_OK && j < dets->n; j++) {
+                dets->keep_fixed[j] = at[j] < n_keep && keep[at[j]];
+            }
+        }
         if (st == MASKEVAL_OK) {
             st = maskeval_coco_evaluate_images(ctx, gt, dets, params, pass, passes, part);
         }
@@ -332,6 +469,8 @@ maskeval_status maskeval_coco_evaluate_file_passes(maskeval_ctx *ctx, const mask
     maskeval_eparams ep;
     maskeval_coco_partial *acc = NULL;
     maskeval_status st = MASKEVAL_OK;
+    uint8_t *keep = NULL;
+    uint64_t n_keep = 0;
     int fallback = 0;
 
     if (ctx == NULL || gt == NULL || path == NULL || out == NULL) {
@@ -344,14 +483,16 @@ maskeval_status maskeval_coco_evaluate_file_passes(maskeval_ctx *ctx, const mask
     if (passes > 1) {
         st = maskeval_eparams_resolve(ctx, params, gt, &ep);
         if (st == MASKEVAL_OK && ep.lvis && ep.lvis_ap != MASKEVAL_LVIS_AP_STANDARD) {
-            st = maskeval_fail(ctx, MASKEVAL_ERR_INVALID_ARG,
-                               "Fixed AP and AP-pool keep the top detections of each category "
-                               "over all images, which passes over images cannot do");
+            /* the top detections of each category over all images: ranked
+             * in a first pass over the file */
+            const int r = fixed_keep(ctx, path, &ep, &keep, &n_keep);
+            fallback = r == 0;
+            st = r < 0 ? (maskeval_status)(-r) : MASKEVAL_OK;
         }
     }
     for (uint32_t i = 0; passes > 1 && st == MASKEVAL_OK && i < passes && !fallback; i++) {
         maskeval_coco_partial *part = NULL, *merged = NULL;
-        const int r = one_pass(ctx, gt, path, params, &ep, i, passes, &part);
+        const int r = one_pass(ctx, gt, path, params, &ep, keep, n_keep, i, passes, &part);
         if (r == 0) {
             fallback = 1;
         } else if (r < 0) {
@@ -367,6 +508,7 @@ maskeval_status maskeval_coco_evaluate_file_passes(maskeval_ctx *ctx, const mask
         }
     }
     maskeval_eparams_free(&ctx->alloc, &ep);
+    maskeval_free(&ctx->alloc, keep);
     if (st == MASKEVAL_OK && (passes <= 1 || fallback)) {
         maskeval_dets *dets = NULL;
         maskeval_coco_partial_destroy(acc);
@@ -434,6 +576,11 @@ maskeval_status maskeval_coco_passes_for_budget(maskeval_ctx *ctx, const maskeva
     arrays = (uint64_t)ep.T * ep.K * MASKEVAL_N_AREAS * ep.M * 8u * (2u * ep.R + 1u) +
              (uint64_t)ep.K * 8u * 40u;
     fixed = n * (8u + (uint64_t)MASKEVAL_N_AREAS * ep.T) * 2u + arrays + (16u << 20);
+    if (ep.lvis && ep.lvis_ap != MASKEVAL_LVIS_AP_STANDARD) {
+        /* Fixed AP's first pass: (category, score, index) per result while
+         * they are ranked, then a flag per result through every pass */
+        fixed += n * ((uint64_t)sizeof(fixed_rank) * 2u + 1u);
+    }
     maskeval_eparams_free(a, &ep);
     if (fixed >= available) {
         return maskeval_fail(ctx, MASKEVAL_ERR_LIMIT,

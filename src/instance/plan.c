@@ -306,8 +306,13 @@ static maskeval_status lvis_top_per_cat(maskeval_ctx *ctx, const maskeval_plan *
                                         uint8_t *keep)
 {
     const maskeval_dets *d = plan->dets;
-    cat_rank *v = maskeval_calloc(&ctx->alloc, d->n + 1, sizeof(cat_rank));
+    cat_rank *v;
     int64_t run = 0;
+    if (d->keep_fixed != NULL) { /* ranked over the whole file (passes.c) */
+        memcpy(keep, d->keep_fixed, d->n);
+        return MASKEVAL_OK;
+    }
+    v = maskeval_calloc(&ctx->alloc, d->n + 1, sizeof(cat_rank));
     if (v == NULL) {
         return maskeval_nomem(ctx, "keeping the top detections per category");
     }

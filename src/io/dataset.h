@@ -91,6 +91,9 @@ struct maskeval_dets {
     double *bbox;            /* [4n] the result's box, or toBbox of its mask */
     maskeval_maskset masks;  /* with MASKEVAL_LOAD_SEGM */
     double *kpt;             /* with MASKEVAL_LOAD_KEYPOINTS: [3 gt->n_kpt n] */
+    uint8_t *keep_fixed;     /* LVIS Fixed AP / AP-pool in passes: whether each detection
+                                is among its category's top over the whole file (NULL:
+                                ranked among these detections) */
 };
 
 /* Loads buf (owned from here on: a JSON array of some of a results file's

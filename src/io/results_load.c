@@ -47,6 +47,7 @@ void maskeval_dets_destroy(maskeval_dets *d)
     maskeval_free(&copy, d->bbox);
     maskeval_maskset_free(&copy, &d->masks);
     maskeval_free(&copy, d->kpt);
+    maskeval_free(&copy, d->keep_fixed);
     maskeval_free(&copy, d);
 }
 

@@ -12,8 +12,11 @@ masks, whose 1203-category arrays are fixed), and boxes with a budget above
 it (their per-result records, not the text, are most of the peak, so passes
 cannot cut it much; the budget must then change nothing): stdout and --json
 must be byte-identical, the mask runs must have taken more than one pass,
-and every peak RSS must stay under its budget. A budget below what the ground truth needs
-is a usage error, and --max-memory with --shard or --ap fixed is refused.
+and every peak RSS must stay under its budget. The LVIS set is also evaluated with
+--ap fixed and --ap pooled, with --dets-per-cat 40 so that the per-category cap
+(ranked over the whole file in a first pass) decides which detections count. A
+budget below what the ground truth needs is a usage error, and --max-memory with
+--shard is refused.
 """
 import argparse
 import os
@@ -147,6 +150,9 @@ def main():
         base = [exe, "lvis", "--gt", os.path.join(l, "gt.json"), "--dt",
                 os.path.join(l, "dt_segm.json"), "--iou-type", "segm", "--backend", "cpu"]
         ok &= check("lvis_segm", base, args.work, 0.8)
+        for ap in ("fixed", "pooled"):
+            ok &= check("lvis_segm_" + ap, base + ["--ap", ap, "--dets-per-cat", "40"],
+                        args.work, 0.8)
     ok &= edge_cases(exe, args.work)
     # refusals
     gt, dt = os.path.join(d, "gt.json"), os.path.join(d, "dt.json")
