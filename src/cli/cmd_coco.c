@@ -589,13 +589,24 @@ int cli_coco_run(const coco_opts *o)
     if (st == MASKEVAL_OK && o->partial != NULL) {
         st = maskeval_coco_evaluate_images(ctx, gt, dets, &o->params, o->shard_index,
                                            o->shard_count, &part);
+    } else if (st == MASKEVAL_OK && passes > 1) {
+        st = maskeval_coco_evaluate_file_passes(ctx, gt, o->dt, &o->params, passes, &res);
     } else if (st == MASKEVAL_OK) {
-        st = passes > 1 ? maskeval_coco_evaluate_file_passes(ctx, gt, o->dt, &o->params, passes,
-                                                             &res)
-                        : maskeval_coco_evaluate(ctx, gt, dets, &o->params, &res);
-        if (st == MASKEVAL_OK && o->report.numpy_compat != MASKEVAL_NUMPY_2_3) {
-            st = maskeval_coco_result_set_numpy_compat(ctx, res, o->report.numpy_compat);
+        /* maskeval_coco_evaluate in two steps, so that the detections (their
+         * results text is the masks' string pool) are freed before the
+         * accumulated arrays are allocated: the records are all it needs */
+        st = maskeval_coco_evaluate_images(ctx, gt, dets, &o->params, 0, 1, &part);
+        maskeval_dets_destroy(dets);
+        dets = NULL;
+        if (st == MASKEVAL_OK) {
+            st = maskeval_coco_accumulate(ctx, part, &res);
         }
+        maskeval_coco_partial_destroy(part);
+        part = NULL;
+    }
+    if (st == MASKEVAL_OK && o->partial == NULL &&
+        o->report.numpy_compat != MASKEVAL_NUMPY_2_3) {
+        st = maskeval_coco_result_set_numpy_compat(ctx, res, o->report.numpy_compat);
     }
     t_eval = cli_now();
     cli_progress_done(&progress);

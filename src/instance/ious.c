@@ -127,23 +127,37 @@ static maskeval_status list_image(void *arg, size_t i, int worker, char *err, si
     }
     L->n_dt = nd;
     L->n_gt = ng;
-    for (size_t s = 0; s < nd * ng; s++) {
-        job->map[L->map_off + s] = UNTESTED;
-    }
     if (job->all_categories) {
+        for (size_t s = 0; s < nd * ng; s++) {
+            job->map[L->map_off + s] = UNTESTED;
+        }
         for (size_t a = 0; a < nd; a++) {
             for (size_t b = 0; b < ng; b++) {
                 test_pair(job, L, a, b, &np);
             }
         }
     } else {
+        /* Within cells no map: each (detection, GT) slot of a cell's IoU
+         * matrix holds its pair's index in the image (or -1: the boxes do
+         * not overlap) until fill_image replaces it by the IoU. A pair that
+         * repeats (a category listed twice with useCats = 0) is counted
+         * twice, with the same result. */
         for (size_t c = plan->img_cells[i]; c < plan->img_cells[i + 1]; c++) {
             const maskeval_cell *cell = &plan->cells[c];
+            double *slot = plan->ious + cell->iou_off;
             for (uint32_t r = 0; r < cell->n_dt; r++) {
-                const size_t a = (size_t)job->dt_local[plan->dt_items[cell->dt_off + r]];
+                const uint32_t d = plan->dt_items[cell->dt_off + r];
                 for (uint32_t q = 0; q < cell->n_gt; q++) {
-                    test_pair(job, L, a, (size_t)job->gt_local[plan->gt_items[cell->gt_off + q]],
-                              &np);
+                    const uint32_t g = plan->gt_items[cell->gt_off + q];
+                    if (boxes_overlap(plan, d, g)) {
+                        maskeval_mask_pair *pr = &job->draft[L->map_off + np];
+                        pr->dt = d;
+                        pr->gt = g;
+                        pr->img = (uint32_t)plan->dets->img[d];
+                        slot[(size_t)r * cell->n_gt + q] = (double)np++;
+                    } else {
+                        slot[(size_t)r * cell->n_gt + q] = -1.0;
+                    }
                 }
             }
         }
@@ -183,7 +197,10 @@ static maskeval_status fill_image(void *arg, size_t i, int worker, char *err, si
             size_t a = (size_t)job->dt_local[d];
             for (uint32_t q = 0; q < cell->n_gt; q++) {
                 uint32_t g = plan->gt_items[cell->gt_off + q];
-                int32_t p = job->map[L->map_off + a * L->n_gt + (size_t)job->gt_local[g]];
+                const int64_t p =
+                    job->all_categories
+                        ? job->map[L->map_off + a * L->n_gt + (size_t)job->gt_local[g]]
+                        : (int64_t)out[(size_t)r * cell->n_gt + q]; /* list_image's index */
                 double iou =
                     p < 0 ? 0.0
                           : maskeval_iou_from_counts(job->inter[L->pair_off + (size_t)p],
@@ -236,25 +253,30 @@ static maskeval_status list_pairs(maskeval_ctx *ctx, pair_job *job, size_t *n_pa
     }
     memset(job->dt_local, 0xff, (plan->dets->n + 1) * sizeof(int32_t));
     memset(job->gt_local, 0xff, (plan->gt->n_ann + 1) * sizeof(int32_t));
-    /* upper bounds per image: the cells' members (repeats included) */
+    /* upper bounds per image: the cells' members (repeats included), and
+     * the pairs: every (detection, GT) of the image across categories, or
+     * within cells only the cells' matrices (far fewer with many categories:
+     * LVIS images hold 300 detections and ~60 GT of dozens of categories) */
     for (size_t i = 0; i < I; i++) {
-        size_t nd = 0, ng = 0;
+        size_t nd = 0, ng = 0, within = 0;
         for (size_t c = plan->img_cells[i]; c < plan->img_cells[i + 1]; c++) {
             nd += plan->cells[c].n_dt;
             ng += plan->cells[c].n_gt;
+            within += (size_t)plan->cells[c].n_dt * plan->cells[c].n_gt;
         }
         job->img[i].dt_off = sum_dt;
         job->img[i].gt_off = sum_gt;
         job->img[i].map_off = map_len;
         sum_dt += nd;
         sum_gt += ng;
-        map_len += nd * ng;
+        map_len += job->all_categories ? nd * ng : within;
     }
     job->img_dt = maskeval_malloc(a, (sum_dt + 1) * sizeof(uint32_t));
     job->img_gt = maskeval_malloc(a, (sum_gt + 1) * sizeof(uint32_t));
     job->draft = maskeval_malloc(a, (map_len + 1) * sizeof(maskeval_mask_pair));
-    job->map = maskeval_malloc(a, (map_len + 1) * sizeof(int32_t));
-    if (job->img_dt == NULL || job->img_gt == NULL || job->draft == NULL || job->map == NULL) {
+    job->map = job->all_categories ? maskeval_malloc(a, (map_len + 1) * sizeof(int32_t)) : NULL;
+    if (job->img_dt == NULL || job->img_gt == NULL || job->draft == NULL ||
+        (job->all_categories && job->map == NULL)) {
         return maskeval_nomem(ctx, "listing mask pairs");
     }
     maskeval_progress_stage(ctx, "IoU: listing pairs");

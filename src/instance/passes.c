@@ -536,7 +536,7 @@ maskeval_status maskeval_coco_passes_for_budget(maskeval_ctx *ctx, const maskeva
     maskeval_eparams ep;
     splitter *s;
     maskeval_bytevec e = {0};
-    uint64_t n = 0, text = 0, fixed, arrays;
+    uint64_t n = 0, text = 0, fixed, arrays, records;
     int r;
     maskeval_status st;
 
@@ -570,18 +570,34 @@ maskeval_status maskeval_coco_passes_for_budget(maskeval_ctx *ctx, const maskeva
         return r == -2 ? maskeval_nomem(ctx, "counting results") : MASKEVAL_OK;
     }
     /* What no pass count shrinks: the records of every result (a score and a
-     * status per area range and threshold; twice while they merge), the
-     * accumulated arrays (precision, scores, recall; AP-pool's pools) and a
-     * margin for threads and the report. */
+     * status per area range and threshold; twice while they merge) and a
+     * margin for threads and the report, beside every pass; after the last
+     * pass, the accumulated arrays (precision, scores, recall; AP-pool's
+     * pools) beside the merged records alone. */
     arrays = (uint64_t)ep.T * ep.K * MASKEVAL_N_AREAS * ep.M * 8u * (2u * ep.R + 1u) +
              (uint64_t)ep.K * 8u * 40u;
-    fixed = n * (8u + (uint64_t)MASKEVAL_N_AREAS * ep.T) * 2u + arrays + (16u << 20);
+    records = n * (8u + (uint64_t)MASKEVAL_N_AREAS * ep.T);
+    fixed = records * 2u + (16u << 20);
     if (ep.lvis && ep.lvis_ap != MASKEVAL_LVIS_AP_STANDARD) {
-        /* Fixed AP's first pass: (category, score, index) per result while
-         * they are ranked, then a flag per result through every pass */
-        fixed += n * ((uint64_t)sizeof(fixed_rank) * 2u + 1u);
+        /* Fixed AP: a flag per result through every pass (the first pass's
+         * (category, score, index) triples, twice their size while the
+         * array grows, are freed before any pass loads results, so they
+         * only need to fit on their own) */
+        fixed += n;
+        if (n * (uint64_t)sizeof(fixed_rank) * 2u + (16u << 20) >= available) {
+            maskeval_eparams_free(a, &ep);
+            return maskeval_fail(ctx, MASKEVAL_ERR_LIMIT,
+                                 "%s: ranking %llu results per category needs about %llu MB, "
+                                 "more than the %llu MB left",
+                                 path, (unsigned long long)n,
+                                 (unsigned long long)((n * sizeof(fixed_rank) * 2u) >> 20),
+                                 (unsigned long long)(available >> 20));
+        }
     }
     maskeval_eparams_free(a, &ep);
+    if (records + arrays + (16u << 20) > fixed) {
+        fixed = records + arrays + (16u << 20); /* at accumulate() */
+    }
     if (fixed >= available) {
         return maskeval_fail(ctx, MASKEVAL_ERR_LIMIT,
                              "%s: %llu results need about %llu MB beyond what is already held "
