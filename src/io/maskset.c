@@ -75,6 +75,41 @@ maskeval_status maskeval_maskset_store(const maskeval_alloc *a, maskeval_maskset
     return MASKEVAL_OK;
 }
 
+/* The pool is the input file's text with each mask's string written over
+ * its own element: keep only the strings, moved down in place in offset
+ * order (each to an address no higher than its own, so nothing unread is
+ * overwritten), and give the rest back - for segm results the keys, boxes
+ * and scores around the counts, for ground truth the polygon text the
+ * shorter RLE strings replaced. Left as it is if the offsets are not
+ * ascending (they are: elements are stored in file order). */
+static void compact_pool(const maskeval_alloc *a, maskeval_maskset *ms, size_t n)
+{
+    uint64_t last = 0, pos = 0;
+    char *shrunk;
+    for (size_t i = 0; i < n; i++) {
+        if (ms->len[i] == 0 || (ms->off[i] & MASKEVAL_MASK_EXTRA)) {
+            continue;
+        }
+        if (ms->off[i] < last) {
+            return;
+        }
+        last = ms->off[i] + ms->len[i];
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (ms->len[i] == 0 || (ms->off[i] & MASKEVAL_MASK_EXTRA)) {
+            continue;
+        }
+        memmove(ms->pool + pos, ms->pool + ms->off[i], ms->len[i]);
+        ms->off[i] = pos;
+        pos += ms->len[i];
+    }
+    ms->pool[pos] = '\0';
+    shrunk = maskeval_realloc(a, ms->pool, (size_t)pos + 1);
+    if (shrunk != NULL) {
+        ms->pool = shrunk;
+    }
+}
+
 maskeval_status maskeval_maskset_finish(const maskeval_alloc *a, maskeval_maskset *ms, char *pool,
                                         const size_t *first, maskeval_bytevec *sides,
                                         size_t ntasks)
@@ -106,6 +141,9 @@ maskeval_status maskeval_maskset_finish(const maskeval_alloc *a, maskeval_maskse
         memset(&sides[t], 0, sizeof(sides[t]));
     }
     ms->extra_len = total;
+    if (pool != NULL && ntasks > 0) {
+        compact_pool(a, ms, first[ntasks]);
+    }
     return MASKEVAL_OK;
 }
 
