@@ -7,8 +7,9 @@ under the budget.
 A COCO-like set from gen_coco_scale (C, seeded) and, with --python (the test
 venv), an LVIS-like one from tests/bench/lvis/gen_lvis_scale.py. Each is
 evaluated once without a budget, measuring the child's peak RSS (wait4), and
-again with --max-memory below that peak (60 % for COCO masks, 80 % for LVIS
-masks, whose 1203-category arrays are fixed), and boxes with a budget above
+again with --max-memory below that peak (60 % for COCO masks, 90 % for LVIS
+masks, whose one-pass peak is within a third of what no pass count shrinks: the
+1203-category arrays and every result's records), and boxes with a budget above
 it (their per-result records, not the text, are most of the peak, so passes
 cannot cut it much; the budget must then change nothing): stdout and --json
 must be byte-identical, the mask runs must have taken more than one pass,
@@ -149,10 +150,10 @@ def main():
                        check=True, capture_output=True)
         base = [exe, "lvis", "--gt", os.path.join(l, "gt.json"), "--dt",
                 os.path.join(l, "dt_segm.json"), "--iou-type", "segm", "--backend", "cpu"]
-        ok &= check("lvis_segm", base, args.work, 0.8)
+        ok &= check("lvis_segm", base, args.work, 0.9)
         for ap in ("fixed", "pooled"):
             ok &= check("lvis_segm_" + ap, base + ["--ap", ap, "--dets-per-cat", "40"],
-                        args.work, 0.8)
+                        args.work, 0.9)
     ok &= edge_cases(exe, args.work)
     # refusals
     gt, dt = os.path.join(d, "gt.json"), os.path.join(d, "dt.json")
