@@ -104,6 +104,18 @@ maskeval_status maskeval_plan_build(maskeval_ctx *ctx, const maskeval_gt *gt,
                                     uint32_t shard_count, maskeval_plan *plan);
 void maskeval_plan_free(const maskeval_alloc *a, maskeval_plan *plan);
 
+/* A detection's place in Fixed AP's per-category ranking. */
+typedef struct maskeval_cat_rank {
+    int64_t cat;
+    double score;
+    uint64_t pos;                /* its position among the detections (file order) */
+} maskeval_cat_rank;
+
+/* Sorts v by category, descending score, then position, and sets
+ * keep[v[i].pos] to whether it is among its category's first cap: Fixed AP
+ * and AP-pool's top detections per category. (plan.c) */
+void maskeval_rank_top_per_cat(maskeval_cat_rank *v, size_t n, int64_t cap, uint8_t *keep);
+
 /* A detection's area for area ranges: the results' (w*h or the mask's), or
  * for LVIS Fixed AP / AP-pool in segm mode always the mask's (Dave et al.'s
  * scripts drop the results' boxes). (plan.c) */

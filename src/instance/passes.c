@@ -305,24 +305,6 @@ static int element_cat_score(const maskeval_bytevec *e, int64_t *cat, double *sc
     return ok;
 }
 
-typedef struct fixed_rank {
-    int64_t cat;
-    double score;
-    uint64_t g; /* the element's index in the file */
-} fixed_rank;
-
-static int fixed_rank_cmp(const void *pa, const void *pb)
-{
-    const fixed_rank *a = pa, *b = pb;
-    if (a->cat != b->cat) {
-        return a->cat < b->cat ? -1 : 1;
-    }
-    if (a->score != b->score) {
-        return a->score > b->score ? -1 : 1;
-    }
-    return a->g < b->g ? -1 : a->g > b->g;
-}
-
 /* Fixed AP / AP-pool over passes: a first pass over the file that marks, per
  * element, whether it is among its category's first dets_per_cat by stable
  * descending score - what plan.c ranks when every detection is loaded at
@@ -335,7 +317,6 @@ static int fixed_keep(maskeval_ctx *ctx, const char *path, const maskeval_eparam
     splitter *s = maskeval_calloc(a, 1, sizeof(*s));
     maskeval_bytevec e = {0}, v = {0};
     uint64_t n = 0;
-    int64_t run = 0;
     int r, rc = 1;
 
     *keep = NULL;
@@ -345,12 +326,12 @@ static int fixed_keep(maskeval_ctx *ctx, const char *path, const maskeval_eparam
     }
     s->first = 1;
     while (rc == 1 && (r = next_element(a, s, &e)) == 1) {
-        fixed_rank fr;
+        maskeval_cat_rank fr;
         if (!element_cat_score(&e, &fr.cat, &fr.score)) {
             rc = 0;
             break;
         }
-        fr.g = n++;
+        fr.pos = n++;
         if (!bytes_put(a, &v, &fr, sizeof(fr))) {
             rc = -(int)MASKEVAL_ERR_NOMEM;
         }
@@ -365,12 +346,8 @@ static int fixed_keep(maskeval_ctx *ctx, const char *path, const maskeval_eparam
         rc = -(int)MASKEVAL_ERR_NOMEM;
     }
     if (rc == 1) {
-        fixed_rank *fr = (fixed_rank *)v.v;
-        qsort(fr, n, sizeof(*fr), fixed_rank_cmp);
-        for (uint64_t i = 0; i < n; i++) {
-            run = i > 0 && fr[i].cat == fr[i - 1].cat ? run + 1 : 0;
-            (*keep)[fr[i].g] = run < ep->lvis_dets_per_cat;
-        }
+        maskeval_rank_top_per_cat((maskeval_cat_rank *)v.v, (size_t)n, ep->lvis_dets_per_cat,
+                                  *keep);
         *n_out = n;
     }
     if (rc == -(int)MASKEVAL_ERR_NOMEM) {
@@ -584,13 +561,13 @@ maskeval_status maskeval_coco_passes_for_budget(maskeval_ctx *ctx, const maskeva
          * array grows, are freed before any pass loads results, so they
          * only need to fit on their own) */
         fixed += n;
-        if (n * (uint64_t)sizeof(fixed_rank) * 2u + (16u << 20) >= available) {
+        if (n * (uint64_t)sizeof(maskeval_cat_rank) * 2u + (16u << 20) >= available) {
             maskeval_eparams_free(a, &ep);
             return maskeval_fail(ctx, MASKEVAL_ERR_LIMIT,
                                  "%s: ranking %llu results per category needs about %llu MB, "
                                  "more than the %llu MB left",
                                  path, (unsigned long long)n,
-                                 (unsigned long long)((n * sizeof(fixed_rank) * 2u) >> 20),
+                                 (unsigned long long)((n * sizeof(maskeval_cat_rank) * 2u) >> 20),
                                  (unsigned long long)(available >> 20));
         }
     }

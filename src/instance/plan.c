@@ -281,22 +281,26 @@ done:
     return st;
 }
 
-typedef struct cat_rank {
-    int64_t cat;
-    double score;
-    uint32_t j;
-} cat_rank;
-
 static int cat_rank_cmp(const void *pa, const void *pb)
 {
-    const cat_rank *a = pa, *b = pb;
+    const maskeval_cat_rank *a = pa, *b = pb;
     if (a->cat != b->cat) {
         return a->cat < b->cat ? -1 : 1;
     }
     if (a->score != b->score) {
         return a->score > b->score ? -1 : 1;
     }
-    return a->j < b->j ? -1 : a->j > b->j;
+    return a->pos < b->pos ? -1 : a->pos > b->pos;
+}
+
+void maskeval_rank_top_per_cat(maskeval_cat_rank *v, size_t n, int64_t cap, uint8_t *keep)
+{
+    int64_t run = 0;
+    qsort(v, n, sizeof(*v), cat_rank_cmp);
+    for (size_t i = 0; i < n; i++) {
+        run = i > 0 && v[i].cat == v[i - 1].cat ? run + 1 : 0;
+        keep[v[i].pos] = run < cap;
+    }
 }
 
 /* Fixed AP / AP-pool's preprocessing (Dave et al. 2021): of each
@@ -306,26 +310,21 @@ static maskeval_status lvis_top_per_cat(maskeval_ctx *ctx, const maskeval_plan *
                                         uint8_t *keep)
 {
     const maskeval_dets *d = plan->dets;
-    cat_rank *v;
-    int64_t run = 0;
+    maskeval_cat_rank *v;
     if (d->keep_fixed != NULL) { /* ranked over the whole file (passes.c) */
         memcpy(keep, d->keep_fixed, d->n);
         return MASKEVAL_OK;
     }
-    v = maskeval_calloc(&ctx->alloc, d->n + 1, sizeof(cat_rank));
+    v = maskeval_calloc(&ctx->alloc, d->n + 1, sizeof(maskeval_cat_rank));
     if (v == NULL) {
         return maskeval_nomem(ctx, "keeping the top detections per category");
     }
     for (size_t j = 0; j < d->n; j++) {
         v[j].cat = d->cat_id[j];
         v[j].score = d->score[j];
-        v[j].j = (uint32_t)j;
+        v[j].pos = j;
     }
-    qsort(v, d->n, sizeof(cat_rank), cat_rank_cmp);
-    for (size_t i = 0; i < d->n; i++) {
-        run = i > 0 && v[i].cat == v[i - 1].cat ? run + 1 : 0;
-        keep[v[i].j] = run < plan->ep.lvis_dets_per_cat;
-    }
+    maskeval_rank_top_per_cat(v, d->n, plan->ep.lvis_dets_per_cat, keep);
     maskeval_free(&ctx->alloc, v);
     return MASKEVAL_OK;
 }
