@@ -40,6 +40,13 @@ typedef struct maskeval_backend_ops {
     /* inter[p] = foreground pixels common to both masks of pair p. */
     maskeval_status (*intersect)(maskeval_ctx *ctx, maskeval_backend_state *be,
                                  const maskeval_pair_set *ps, uint64_t *inter);
+    /* Boundary AP: inter[p] = pixels common to the boundary bands (see
+     * raster/band.h; d from the pair's image size and ratio) of pair p's
+     * masks, and dt_area / gt_area the band areas of every mask in some pair
+     * (the others are left as they are). */
+    maskeval_status (*band_intersect)(maskeval_ctx *ctx, maskeval_backend_state *be,
+                                      const maskeval_pair_set *ps, double ratio, uint64_t *inter,
+                                      uint32_t *dt_area, uint32_t *gt_area);
     /* Adds the confusion counts of label-map pairs (same label width and
      * lookup tables) to cm. */
     maskeval_status (*confusion)(maskeval_ctx *ctx, maskeval_backend_state *be,

@@ -13,26 +13,37 @@
  *    device, pair_intersect counts each pair's intersection.
  * 4. The counts go back to the caller, who divides on the host in double
  *    exactly like the CPU path (iou.h).
+ * Boundary AP runs the same batches with two more steps: mask_bands.cl
+ * turns each decoded mask into its boundary band's intervals, in a slot
+ * sized from the mask's runs and box columns, and pair_intersect counts the
+ * bands' intersections from those; the band areas come back per mask.
  */
 #include <string.h>
 
 #include "backend/cl_backend.h"
+#include "backend/cl_sources.h"
 #include "core/threadpool.h"
+#include "raster/band.h"
 #include "rle/rle.h"
 
 /* ---- batches ---------------------------------------------------------- */
 
 /* Per slot: one upload buffer (strings, then string and interval offsets,
- * then pairs), the decoded intervals and the counts, both device-only. */
+ * then pairs; for bands, then per-mask image sizes and band slot offsets),
+ * the decoded intervals and the counts, both device-only. */
 typedef struct slot {
     cl_mem d_in, d_iv, d_inter; /* device */
+    cl_mem d_band, d_inter_band, d_barea; /* bands: intervals, counts, areas */
     cl_mem s_in;                /* pinned staging, mapped */
     uint32_t *h_in;             /* its mapped pointer */
+    uint32_t *h_barea, *h_uids; /* bands: areas read back, and whose */
+    size_t h_n;
     int busy;
 } slot;
 
 typedef struct caps {
     size_t in_words, iv, pairs; /* capacities: upload words, intervals, pairs */
+    size_t band, masks;         /* bands: band intervals, masks */
 } caps;
 
 typedef struct batcher {
@@ -40,6 +51,10 @@ typedef struct batcher {
     maskeval_cl *cl;
     const maskeval_pair_set *ps;
     uint32_t *inter;     /* per pair, read back from the device */
+    double ratio;        /* bands: > 0 for Boundary AP */
+    uint32_t *inter_band;         /* bands: per pair */
+    uint32_t *dt_area, *gt_area;  /* bands: per mask, the caller's */
+    uint32_t *uid_img;   /* bands: the image of each mask uid (from its pairs) */
     slot slots[MASKEVAL_CL_SLOTS];
     int nslots;
     caps cap;
@@ -47,17 +62,18 @@ typedef struct batcher {
     uint32_t *stamp;
     uint32_t gen;
     uint32_t *masks;     /* uids of the current batch, in order */
-    size_t n_masks, n_iv, n_bytes, p0, p1;
+    size_t n_masks, n_iv, n_band, n_bytes, p0, p1;
     size_t batches;
     double device_s;     /* time waiting for the device after packing */
 } batcher;
 
 /* Upload words for a batch of these sizes. */
-static size_t in_words(size_t n_bytes, size_t n_masks, size_t n_pairs)
+static size_t in_words(const batcher *b, size_t n_bytes, size_t n_masks, size_t n_pairs)
 {
     size_t w = (n_bytes + 3) / 4 + 2 * (n_masks + 1);
     w = (w + 3) & ~(size_t)3; /* pairs are uint4 */
-    return w + 4 * n_pairs;
+    w += 4 * n_pairs;
+    return b->ratio > 0 ? w + 4 * n_masks + n_masks + 1 : w;
 }
 
 /* Mask uid: annotations first, then detections. */
@@ -72,13 +88,26 @@ static void uid_mask(const batcher *b, uint32_t uid, const maskeval_maskset **ms
     }
 }
 
-static void uid_size(const batcher *b, uint32_t uid, size_t *runs, size_t *bytes)
+/* Room for a mask's band: each column of its box holds at most its runs
+ * there plus as many eroded intervals, and its runs over all columns are at
+ * most the mask's runs plus one per column boundary they cross. */
+static size_t band_room(const maskeval_maskset *ms, size_t i)
+{
+    const double cw = ms->box[4 * i + 2];
+    if (ms->runs[i] == 0) {
+        return 0;
+    }
+    return 2 * ((size_t)ms->runs[i] + (cw > 0 && cw < 4294967296.0 ? (size_t)cw : 0) + 1);
+}
+
+static void uid_size(const batcher *b, uint32_t uid, size_t *runs, size_t *bytes, size_t *band)
 {
     const maskeval_maskset *ms;
     size_t i;
     uid_mask(b, uid, &ms, &i);
     *runs = ms->runs[i];
     *bytes = ms->len[i];
+    *band = b->ratio > 0 ? band_room(ms, i) : 0;
 }
 
 static maskeval_status slot_alloc(batcher *b, slot *s, int index)
@@ -94,6 +123,22 @@ static maskeval_status slot_alloc(batcher *b, slot *s, int index)
     MASKEVAL_CL_CHECK(err, "allocating mask intervals");
     s->d_inter = clCreateBuffer(cl->context, CL_MEM_WRITE_ONLY, (b->cap.pairs + 1) * 4, NULL, &err);
     MASKEVAL_CL_CHECK(err, "allocating intersection counts");
+    if (b->ratio > 0) {
+        s->d_band = clCreateBuffer(cl->context, CL_MEM_READ_WRITE, (b->cap.band + 1) * 8, NULL,
+                                   &err);
+        MASKEVAL_CL_CHECK(err, "allocating boundary bands");
+        s->d_inter_band = clCreateBuffer(cl->context, CL_MEM_WRITE_ONLY, (b->cap.pairs + 1) * 4,
+                                         NULL, &err);
+        MASKEVAL_CL_CHECK(err, "allocating band intersection counts");
+        s->d_barea = clCreateBuffer(cl->context, CL_MEM_WRITE_ONLY, (b->cap.masks + 1) * 4, NULL,
+                                    &err);
+        MASKEVAL_CL_CHECK(err, "allocating band areas");
+        s->h_barea = maskeval_malloc(&ctx->alloc, (b->cap.masks + 1) * sizeof(uint32_t));
+        s->h_uids = maskeval_malloc(&ctx->alloc, (b->cap.masks + 1) * sizeof(uint32_t));
+        if (s->h_barea == NULL || s->h_uids == NULL) {
+            return maskeval_nomem(ctx, "batching boundary bands");
+        }
+    }
     s->s_in = clCreateBuffer(cl->context, CL_MEM_ALLOC_HOST_PTR, in_bytes, NULL, &err);
     MASKEVAL_CL_CHECK(err, "allocating pinned staging memory");
     s->h_in = clEnqueueMapBuffer(cl->queue[index], s->s_in, CL_TRUE, CL_MAP_WRITE, 0, in_bytes, 0,
@@ -111,12 +156,15 @@ static void slot_free(batcher *b, slot *s, int index)
         clEnqueueUnmapMemObject(q, s->s_in, s->h_in, 0, NULL, NULL);
     }
     clFinish(q);
-    cl_mem mems[4] = {s->d_in, s->d_iv, s->d_inter, s->s_in};
-    for (int k = 0; k < 4; k++) {
+    cl_mem mems[7] = {s->d_in, s->d_iv, s->d_inter, s->s_in, s->d_band, s->d_inter_band,
+                      s->d_barea};
+    for (int k = 0; k < 7; k++) {
         if (mems[k] != NULL) {
             clReleaseMemObject(mems[k]);
         }
     }
+    maskeval_free(&b->ctx->alloc, s->h_barea);
+    maskeval_free(&b->ctx->alloc, s->h_uids);
     memset(s, 0, sizeof(*s));
 }
 
@@ -172,6 +220,88 @@ static maskeval_status pack_task(void *arg, size_t i, int worker, char *err, siz
     return MASKEVAL_OK;
 }
 
+/* Bands: a finished slot's band areas to the caller's arrays. */
+static maskeval_status slot_scatter(batcher *b, slot *s)
+{
+    const size_t n_gt = b->ps->n_gt_masks;
+    for (size_t m = 0; m < s->h_n; m++) {
+        const uint32_t uid = s->h_uids[m];
+        if (s->h_barea[m] == UINT32_MAX) {
+            return maskeval_fail(b->ctx, MASKEVAL_ERR_CL_RUNTIME,
+                                 "opencl (%s): a boundary band outgrew its slot",
+                                 b->cl->info.name);
+        }
+        if (uid < n_gt) {
+            b->gt_area[uid] = s->h_barea[m];
+        } else {
+            b->dt_area[uid - n_gt] = s->h_barea[m];
+        }
+    }
+    s->h_n = 0;
+    return MASKEVAL_OK;
+}
+
+static maskeval_status set_args(maskeval_ctx *ctx, maskeval_cl *cl, cl_kernel k, int n,
+                                const size_t *sizes, const void *const *vals, const char *name)
+{
+    maskeval_status st = MASKEVAL_OK;
+    for (int i = 0; i < n; i++) {
+        MASKEVAL_CL_CHECK(clSetKernelArg(k, (cl_uint)i, sizes[i], vals[i]), name);
+    }
+fail:
+    return st;
+}
+
+/* Bands: mask_bands, then pair_intersect on the bands, and their read-back. */
+static maskeval_status launch_bands(batcher *b, slot *s, cl_command_queue q, cl_uint a_ivoff,
+                                    cl_uint a_pairs, cl_uint a_bandoff, cl_uint a_minfo)
+{
+    maskeval_ctx *ctx = b->ctx;
+    maskeval_cl *cl = b->cl;
+    maskeval_status st;
+    const size_t n_pairs = b->p1 - b->p0, n_masks = b->n_masks;
+    size_t lsz = 64 < cl->max_wg ? 64 : cl->max_wg, gsz;
+    cl_uint a_masks = (cl_uint)n_masks, a_npairs = (cl_uint)n_pairs;
+    {
+        const size_t sz[8] = {sizeof(cl_mem),  sizeof(cl_mem),  sizeof(cl_uint), sizeof(cl_uint),
+                              sizeof(cl_uint), sizeof(cl_uint), sizeof(cl_mem),  sizeof(cl_mem)};
+        const void *const v[8] = {&s->d_iv,  &s->d_in,   &a_ivoff,  &a_bandoff,
+                                  &a_minfo,  &a_masks,   &s->d_band, &s->d_barea};
+        st = set_args(ctx, cl, cl->k_band, 8, sz, v, "setting mask_bands arguments");
+        if (st != MASKEVAL_OK) {
+            return st;
+        }
+    }
+    /* one mask per work-item, and masks differ widely in cost: small groups */
+    gsz = (n_masks + lsz - 1) / lsz * lsz;
+    MASKEVAL_CL_CHECK(clEnqueueNDRangeKernel(q, cl->k_band, 1, NULL, &gsz, &lsz, 0, NULL, NULL),
+                      "running mask_bands");
+    {
+        const size_t sz[6] = {sizeof(cl_mem),  sizeof(cl_mem),  sizeof(cl_uint),
+                              sizeof(cl_uint), sizeof(cl_uint), sizeof(cl_mem)};
+        const void *const v[6] = {&s->d_band, &s->d_in,  &a_bandoff,
+                                  &a_pairs,   &a_npairs, &s->d_inter_band};
+        st = set_args(ctx, cl, cl->k_pair, 6, sz, v, "setting pair_intersect arguments");
+        if (st != MASKEVAL_OK) {
+            return st;
+        }
+    }
+    lsz = 256 < cl->max_wg ? 256 : cl->max_wg;
+    gsz = (n_pairs + lsz - 1) / lsz * lsz;
+    MASKEVAL_CL_CHECK(clEnqueueNDRangeKernel(q, cl->k_pair, 1, NULL, &gsz, &lsz, 0, NULL, NULL),
+                      "running pair_intersect on bands");
+    MASKEVAL_CL_CHECK(clEnqueueReadBuffer(q, s->d_inter_band, CL_FALSE, 0, n_pairs * 4,
+                                          b->inter_band + b->p0, 0, NULL, NULL),
+                      "reading band intersection counts");
+    MASKEVAL_CL_CHECK(clEnqueueReadBuffer(q, s->d_barea, CL_FALSE, 0, n_masks * 4, s->h_barea, 0,
+                                          NULL, NULL),
+                      "reading band areas");
+    memcpy(s->h_uids, b->masks, n_masks * sizeof(uint32_t));
+    s->h_n = n_masks;
+fail:
+    return st;
+}
+
 /* Packs the current batch into slot `si` and enqueues upload, decode,
  * intersections and read-back. */
 static maskeval_status launch(batcher *b, int si)
@@ -184,7 +314,8 @@ static maskeval_status launch(batcher *b, int si)
     const size_t n_pairs = b->p1 - b->p0, n_masks = b->n_masks;
     const size_t stroff_at = (b->n_bytes + 3) / 4, ivoff_at = stroff_at + n_masks + 1;
     const size_t pairs_at = (ivoff_at + n_masks + 1 + 3) & ~(size_t)3;
-    const size_t used = in_words(b->n_bytes, n_masks, n_pairs);
+    const size_t minfo_at = pairs_at + 4 * n_pairs, bandoff_at = minfo_at + 4 * n_masks;
+    const size_t used = in_words(b, b->n_bytes, n_masks, n_pairs);
     uint32_t *str_off = s->h_in + stroff_at, *iv_off = s->h_in + ivoff_at;
     size_t lsz = 256, gsz;
     cl_uint a_stroff = (cl_uint)stroff_at, a_ivoff = (cl_uint)ivoff_at, a_pairs = (cl_uint)pairs_at;
@@ -194,20 +325,38 @@ static maskeval_status launch(batcher *b, int si)
         /* the slot's staging memory is free again once its batch is done */
         MASKEVAL_CL_CHECK(clFinish(q), "waiting for the previous batch");
         s->busy = 0;
+        st = slot_scatter(b, s);
+        if (st != MASKEVAL_OK) {
+            return st;
+        }
     }
     /* offsets (known sizes), then all threads copy strings and fill pairs */
     {
-        size_t bytes = 0, iv = 0;
+        size_t bytes = 0, iv = 0, band = 0;
+        uint32_t *minfo = s->h_in + minfo_at, *band_off = s->h_in + bandoff_at;
         for (size_t m = 0; m < n_masks; m++) {
-            size_t r, l;
-            uid_size(b, b->masks[m], &r, &l);
+            size_t r, l, bn;
+            uid_size(b, b->masks[m], &r, &l, &bn);
             str_off[m] = (uint32_t)bytes;
             iv_off[m] = (uint32_t)iv;
             bytes += l;
             iv += r;
+            if (b->ratio > 0) {
+                const uint32_t img = b->uid_img[b->masks[m]];
+                const uint32_t h = b->ps->img_h[img], w = b->ps->img_w[img];
+                minfo[4 * m] = h;
+                minfo[4 * m + 1] = w;
+                minfo[4 * m + 2] = maskeval_band_width(h, w, b->ratio);
+                minfo[4 * m + 3] = 0;
+                band_off[m] = (uint32_t)band;
+                band += bn;
+            }
         }
         str_off[n_masks] = (uint32_t)bytes;
         iv_off[n_masks] = (uint32_t)iv;
+        if (b->ratio > 0) {
+            band_off[n_masks] = (uint32_t)band;
+        }
     }
     {
         pack_job pj = {b, (uint8_t *)s->h_in, str_off, s->h_in + pairs_at};
@@ -252,6 +401,12 @@ static maskeval_status launch(batcher *b, int si)
     MASKEVAL_CL_CHECK(clEnqueueReadBuffer(q, s->d_inter, CL_FALSE, 0, n_pairs * 4,
                                           b->inter + b->p0, 0, NULL, NULL),
                       "reading intersection counts");
+    if (b->ratio > 0) {
+        st = launch_bands(b, s, q, a_ivoff, a_pairs, (cl_uint)bandoff_at, (cl_uint)minfo_at);
+        if (st != MASKEVAL_OK) {
+            return st;
+        }
+    }
     MASKEVAL_CL_CHECK(clFlush(q), "submitting a batch");
     s->busy = 1;
     b->batches++;
@@ -264,6 +419,7 @@ static void batch_reset(batcher *b, size_t p)
     b->gen++;
     b->n_masks = 0;
     b->n_iv = 0;
+    b->n_band = 0;
     b->n_bytes = 0;
     b->p0 = b->p1 = p;
 }
@@ -271,22 +427,40 @@ static void batch_reset(batcher *b, size_t p)
 static void batch_add_mask(batcher *b, uint32_t uid)
 {
     if (b->stamp[uid] != b->gen) {
-        size_t r, l;
-        uid_size(b, uid, &r, &l);
+        size_t r, l, bn;
+        uid_size(b, uid, &r, &l, &bn);
         b->stamp[uid] = b->gen;
         b->batch_slot[uid] = (int32_t)b->n_masks;
         b->masks[b->n_masks++] = uid;
         b->n_iv += r;
+        b->n_band += bn;
         b->n_bytes += l;
     }
 }
 
-/* Whether the batch still fits after adding these. */
-static int fits(const batcher *b, size_t bytes, size_t masks, size_t iv, size_t pairs)
+/* The sizes a batch grows by (a mask not yet in it adds its own). */
+typedef struct grow {
+    size_t bytes, masks, iv, band;
+} grow;
+
+static void grow_add(const batcher *b, uint32_t uid, grow *g)
 {
-    return in_words(b->n_bytes + bytes, b->n_masks + masks, b->p1 - b->p0 + pairs) <=
+    size_t r, l, bn;
+    uid_size(b, uid, &r, &l, &bn);
+    g->bytes += l;
+    g->masks++;
+    g->iv += r;
+    g->band += bn;
+}
+
+/* Whether the batch still fits after adding these. */
+static int fits(const batcher *b, const grow *g, size_t pairs)
+{
+    return in_words(b, b->n_bytes + g->bytes, b->n_masks + g->masks, b->p1 - b->p0 + pairs) <=
                b->cap.in_words &&
-           b->n_iv + iv <= b->cap.iv && b->p1 - b->p0 + pairs <= b->cap.pairs;
+           b->n_iv + g->iv <= b->cap.iv && b->p1 - b->p0 + pairs <= b->cap.pairs &&
+           (b->ratio <= 0 ||
+            (b->n_band + g->band <= b->cap.band && b->n_masks + g->masks <= b->cap.masks));
 }
 
 static maskeval_status too_small(batcher *b, size_t p)
@@ -304,44 +478,56 @@ static maskeval_status run_batches(batcher *b, size_t n_pairs)
     maskeval_cl *cl = b->cl;
     const uint32_t n_ann = (uint32_t)b->ps->n_gt_masks;
     const uint64_t max_alloc = cl->info.max_alloc;
+    const int bands = b->ratio > 0;
     maskeval_status st = MASKEVAL_OK;
-    size_t tot_iv = 0, tot_masks = 0, tot_bytes = 0;
-    uint64_t need;
+    grow tot = {0, 0, 0, 0};
+    uint64_t need, pair_b = bands ? 8 : 4;
     int cur = 0;
 
     /* Everything in one batch when it fits; else two slots of half the
-     * budget each, split between upload (1/2), intervals (3/8), counts (1/8). */
+     * budget each, split between upload (1/2), intervals (3/8), counts (1/8)
+     * (with bands: upload 5/16, intervals 3/16, bands 6/16, counts 2/16). */
     b->gen = 1;
     for (size_t p = 0; p < n_pairs; p++) {
         uint32_t u[2] = {n_ann + b->ps->pairs[p].dt, b->ps->pairs[p].gt};
         for (int k = 0; k < 2; k++) {
+            if (bands) {
+                b->uid_img[u[k]] = b->ps->pairs[p].img;
+            }
             if (b->stamp[u[k]] != b->gen) {
-                size_t r, l;
-                uid_size(b, u[k], &r, &l);
                 b->stamp[u[k]] = b->gen;
-                tot_iv += r;
-                tot_bytes += l;
-                tot_masks++;
+                grow_add(b, u[k], &tot);
             }
         }
     }
-    b->cap.in_words = in_words(tot_bytes, tot_masks, n_pairs);
-    b->cap.iv = tot_iv;
+    b->cap.in_words = in_words(b, tot.bytes, tot.masks, n_pairs);
+    b->cap.iv = tot.iv;
+    b->cap.band = tot.band;
+    b->cap.masks = tot.masks;
     b->cap.pairs = n_pairs;
-    need = (uint64_t)b->cap.in_words * 4 + (uint64_t)tot_iv * 8 + (uint64_t)n_pairs * 4;
+    need = (uint64_t)b->cap.in_words * 4 + (uint64_t)tot.iv * 8 + (uint64_t)n_pairs * pair_b +
+           (bands ? (uint64_t)tot.band * 8 + (uint64_t)tot.masks * 4 : 0);
     if (need <= cl->budget && (uint64_t)b->cap.in_words * 4 <= max_alloc &&
-        (uint64_t)tot_iv * 8 <= max_alloc && b->cap.in_words <= UINT32_MAX) {
+        (uint64_t)tot.iv * 8 <= max_alloc && (uint64_t)tot.band * 8 <= max_alloc &&
+        b->cap.in_words <= UINT32_MAX && tot.band <= UINT32_MAX) {
         b->nslots = 1;
     } else {
-        uint64_t slot_bytes = cl->budget / MASKEVAL_CL_SLOTS;
-        uint64_t in_b = slot_bytes / 2, iv_b = slot_bytes / 8 * 3, pr_b = slot_bytes / 8;
+        uint64_t slot_bytes = cl->budget / MASKEVAL_CL_SLOTS, sixteenth = slot_bytes / 16;
+        uint64_t in_b = bands ? 5 * sixteenth : slot_bytes / 2;
+        uint64_t iv_b = 3 * (bands ? sixteenth : slot_bytes / 8);
+        uint64_t pr_b = bands ? 2 * sixteenth : slot_bytes / 8, bd_b = 6 * sixteenth;
         in_b = in_b < max_alloc ? in_b : max_alloc;
         iv_b = iv_b < max_alloc ? iv_b : max_alloc;
+        bd_b = bd_b < max_alloc ? bd_b : max_alloc;
         b->nslots = MASKEVAL_CL_SLOTS;
         b->cap.in_words = (size_t)(in_b / 4 < UINT32_MAX ? in_b / 4 : UINT32_MAX);
         b->cap.iv = (size_t)(iv_b / 8);
-        b->cap.pairs = (size_t)(pr_b / 4);
-        if (b->cap.in_words < 64 || b->cap.iv < 1 || b->cap.pairs < 1) {
+        b->cap.pairs = (size_t)(pr_b / pair_b);
+        /* a mask takes at least 6 upload words with bands */
+        b->cap.masks = bands ? b->cap.in_words / 6 + 1 : 0;
+        b->cap.band = bands ? (size_t)(bd_b / 8 < UINT32_MAX ? bd_b / 8 : UINT32_MAX) : 0;
+        if (b->cap.in_words < 64 || b->cap.iv < 1 || b->cap.pairs < 1 ||
+            (bands && b->cap.band < 1)) {
             return too_small(b, 0);
         }
     }
@@ -354,18 +540,14 @@ static maskeval_status run_batches(batcher *b, size_t n_pairs)
     batch_reset(b, 0);
     for (size_t p = 0; p < n_pairs; p++) {
         uint32_t ud = n_ann + b->ps->pairs[p].dt, ug = b->ps->pairs[p].gt;
-        size_t add_iv = 0, add_b = 0, add_m = 0;
+        grow add = {0, 0, 0, 0};
         for (int k = 0; k < 2; k++) {
             uint32_t u = k == 0 ? ud : ug;
             if (b->stamp[u] != b->gen) {
-                size_t r, l;
-                uid_size(b, u, &r, &l);
-                add_iv += r;
-                add_b += l;
-                add_m++;
+                grow_add(b, u, &add);
             }
         }
-        if (!fits(b, add_b, add_m, add_iv, 1)) {
+        if (!fits(b, &add, 1)) {
             if (b->p1 == b->p0) {
                 return too_small(b, p);
             }
@@ -376,10 +558,10 @@ static maskeval_status run_batches(batcher *b, size_t n_pairs)
             cur = (cur + 1) % b->nslots;
             batch_reset(b, p);
             {
-                size_t r1, l1, r2, l2;
-                uid_size(b, ud, &r1, &l1);
-                uid_size(b, ug, &r2, &l2);
-                if (!fits(b, l1 + l2, 2, r1 + r2, 1)) {
+                grow both = {0, 0, 0, 0};
+                grow_add(b, ud, &both);
+                grow_add(b, ug, &both);
+                if (!fits(b, &both, 1)) {
                     return too_small(b, p);
                 }
             }
@@ -395,6 +577,7 @@ static maskeval_status run_batches(batcher *b, size_t n_pairs)
         double tw = maskeval_now();
         for (int s = 0; s < b->nslots && st == MASKEVAL_OK; s++) {
             MASKEVAL_CL_CHECK(clFinish(cl->queue[s]), "finishing the batches");
+            st = slot_scatter(b, &b->slots[s]);
         }
         b->device_s += maskeval_now() - tw;
     }
@@ -402,8 +585,32 @@ fail:
     return st;
 }
 
-maskeval_status maskeval_cl_intersect(maskeval_ctx *ctx, maskeval_cl *cl,
-                                      const maskeval_pair_set *ps, uint64_t *inter)
+/* Builds mask_bands.cl on first use (only Boundary AP needs it). */
+static maskeval_status band_program(maskeval_ctx *ctx, maskeval_cl *cl)
+{
+    maskeval_status st = MASKEVAL_OK;
+    cl_int err = CL_SUCCESS;
+    if (cl->k_band != NULL) {
+        return MASKEVAL_OK;
+    }
+    if (cl->prog_band == NULL) {
+        st = maskeval_clprog_build(ctx, cl, maskeval_clsrc_mask_bands,
+                                   maskeval_clsrc_mask_bands_len, "mask_bands.cl", "",
+                                   &cl->prog_band);
+        if (st != MASKEVAL_OK) {
+            return st;
+        }
+    }
+    cl->k_band = clCreateKernel(cl->prog_band, "mask_bands", &err);
+    MASKEVAL_CL_CHECK(err, "creating kernel mask_bands");
+fail:
+    return st;
+}
+
+/* Both entry points: ratio > 0 adds the bands. */
+static maskeval_status cl_pairs(maskeval_ctx *ctx, maskeval_cl *cl, const maskeval_pair_set *ps,
+                                double ratio, uint64_t *inter, uint32_t *dt_area,
+                                uint32_t *gt_area)
 {
     const maskeval_alloc *a = &ctx->alloc;
     const size_t n_uids = ps->n_gt_masks + ps->n_dt_masks;
@@ -419,38 +626,73 @@ maskeval_status maskeval_cl_intersect(maskeval_ctx *ctx, maskeval_cl *cl,
     b.ctx = ctx;
     b.cl = cl;
     b.ps = ps;
+    b.ratio = ratio;
+    b.dt_area = dt_area;
+    b.gt_area = gt_area;
     b.inter = maskeval_calloc(a, ps->n_pairs + 1, sizeof(uint32_t));
     b.stamp = maskeval_calloc(a, n_uids + 1, sizeof(uint32_t));
     b.batch_slot = maskeval_calloc(a, n_uids + 1, sizeof(int32_t));
     b.masks = maskeval_calloc(a, n_uids + 1, sizeof(uint32_t));
-    if (b.inter == NULL || b.stamp == NULL || b.batch_slot == NULL || b.masks == NULL) {
+    if (ratio > 0) {
+        b.uid_img = maskeval_calloc(a, n_uids + 1, sizeof(uint32_t));
+        b.inter_band = b.inter; /* the mask counts are not needed here */
+        b.inter = maskeval_calloc(a, ps->n_pairs + 1, sizeof(uint32_t));
+    }
+    if (b.inter == NULL || b.stamp == NULL || b.batch_slot == NULL || b.masks == NULL ||
+        (ratio > 0 && (b.uid_img == NULL || b.inter_band == NULL))) {
         st = maskeval_nomem(ctx, "batching mask pairs");
         goto done;
     }
-    st = ps->n_pairs > 0 ? run_batches(&b, ps->n_pairs) : MASKEVAL_OK;
+    st = ratio > 0 ? band_program(ctx, cl) : MASKEVAL_OK;
+    if (st == MASKEVAL_OK && ps->n_pairs > 0) {
+        st = run_batches(&b, ps->n_pairs);
+    }
     /* the device counts in 32 bits: masks on one image of fewer than 2^32
      * pixels (the loader's limit for this path) */
     for (size_t p = 0; st == MASKEVAL_OK && p < ps->n_pairs; p++) {
-        inter[p] = b.inter[p];
+        inter[p] = ratio > 0 ? b.inter_band[p] : b.inter[p];
     }
     maskeval_log(ctx, MASKEVAL_LOG_INFO,
-                 "opencl: %zu mask pairs in %zu batch(es), device alone %.1f ms", ps->n_pairs,
-                 b.batches, b.device_s * 1e3);
+                 "opencl: %zu mask pairs%s in %zu batch(es), device alone %.1f ms", ps->n_pairs,
+                 ratio > 0 ? " (with bands)" : "", b.batches, b.device_s * 1e3);
 done:
     for (int s = 0; s < b.nslots; s++) {
         slot_free(&b, &b.slots[s], s);
     }
     maskeval_free(a, b.inter);
+    maskeval_free(a, b.inter_band);
+    maskeval_free(a, b.uid_img);
     maskeval_free(a, b.stamp);
     maskeval_free(a, b.batch_slot);
     maskeval_free(a, b.masks);
     return st;
 }
 
+maskeval_status maskeval_cl_intersect(maskeval_ctx *ctx, maskeval_cl *cl,
+                                      const maskeval_pair_set *ps, uint64_t *inter)
+{
+    return cl_pairs(ctx, cl, ps, 0, inter, NULL, NULL);
+}
+
+maskeval_status maskeval_cl_band_intersect(maskeval_ctx *ctx, maskeval_cl *cl,
+                                           const maskeval_pair_set *ps, double ratio,
+                                           uint64_t *inter, uint32_t *dt_area, uint32_t *gt_area)
+{
+    return cl_pairs(ctx, cl, ps, ratio, inter, dt_area, gt_area);
+}
+
 static maskeval_status cl_intersect(maskeval_ctx *ctx, maskeval_backend_state *be,
                                     const maskeval_pair_set *ps, uint64_t *inter)
 {
     return maskeval_cl_intersect(ctx, be->impl, ps, inter);
+}
+
+static maskeval_status cl_band_intersect(maskeval_ctx *ctx, maskeval_backend_state *be,
+                                         const maskeval_pair_set *ps, double ratio,
+                                         uint64_t *inter, uint32_t *dt_area, uint32_t *gt_area)
+{
+    maskeval_progress_stage(ctx, "IoU: boundary bands and their intersections");
+    return maskeval_cl_band_intersect(ctx, be->impl, ps, ratio, inter, dt_area, gt_area);
 }
 
 static void cl_close(maskeval_ctx *ctx, maskeval_backend_state *be)
@@ -466,5 +708,5 @@ static maskeval_status cl_confusion(maskeval_ctx *ctx, maskeval_backend_state *b
     return maskeval_cl_confusion(ctx, be->impl, cm, items, n_items);
 }
 
-const maskeval_backend_ops maskeval_backend_cl_ops = {"opencl", cl_intersect, cl_confusion,
-                                                      cl_close};
+const maskeval_backend_ops maskeval_backend_cl_ops = {"opencl", cl_intersect, cl_band_intersect,
+                                                      cl_confusion, cl_close};

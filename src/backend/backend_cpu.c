@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/threadpool.h"
+#include "instance/instance.h"
 #include "rle/rle.h"
 #include "semantic/confusion.h"
 
@@ -108,6 +109,64 @@ done:
     return st;
 }
 
+/* The bands of the masks in some pair, as compressed RLE (instance/bands.c),
+ * then their intersections like the masks'. */
+static maskeval_status cpu_band_intersect(maskeval_ctx *ctx, maskeval_backend_state *be,
+                                          const maskeval_pair_set *ps, double ratio,
+                                          uint64_t *inter, uint32_t *dt_area, uint32_t *gt_area)
+{
+    const maskeval_alloc *a = &ctx->alloc;
+    int32_t *dt_img = maskeval_malloc(a, (ps->n_dt_masks + 1) * sizeof(int32_t));
+    int32_t *gt_img = maskeval_malloc(a, (ps->n_gt_masks + 1) * sizeof(int32_t));
+    maskeval_maskset band_dt, band_gt;
+    maskeval_pair_set bps = *ps;
+    maskeval_status st;
+
+    memset(&band_dt, 0, sizeof(band_dt));
+    memset(&band_gt, 0, sizeof(band_gt));
+    if (dt_img == NULL || gt_img == NULL) {
+        st = maskeval_nomem(ctx, "boundary bands");
+        goto done;
+    }
+    /* a mask's image is its pairs' */
+    memset(dt_img, 0xff, (ps->n_dt_masks + 1) * sizeof(int32_t));
+    memset(gt_img, 0xff, (ps->n_gt_masks + 1) * sizeof(int32_t));
+    for (size_t k = 0; k < ps->n_pairs; k++) {
+        dt_img[ps->pairs[k].dt] = (int32_t)ps->pairs[k].img;
+        gt_img[ps->pairs[k].gt] = (int32_t)ps->pairs[k].img;
+    }
+    maskeval_progress_stage(ctx, "IoU: boundary bands");
+    st = maskeval_maskset_bands(ctx, ps->dt_masks, ps->n_dt_masks, dt_img, NULL, ps->img_h,
+                                ps->img_w, ratio, &band_dt);
+    if (st == MASKEVAL_OK) {
+        st = maskeval_maskset_bands(ctx, ps->gt_masks, ps->n_gt_masks, gt_img, NULL, ps->img_h,
+                                    ps->img_w, ratio, &band_gt);
+    }
+    if (st != MASKEVAL_OK) {
+        goto done;
+    }
+    bps.dt_masks = &band_dt;
+    bps.gt_masks = &band_gt;
+    maskeval_progress_stage(ctx, "IoU: intersecting bands");
+    st = cpu_intersect(ctx, be, &bps, inter);
+    for (size_t i = 0; st == MASKEVAL_OK && i < ps->n_dt_masks; i++) {
+        if (dt_img[i] >= 0) {
+            dt_area[i] = band_dt.area[i];
+        }
+    }
+    for (size_t i = 0; st == MASKEVAL_OK && i < ps->n_gt_masks; i++) {
+        if (gt_img[i] >= 0) {
+            gt_area[i] = band_gt.area[i];
+        }
+    }
+done:
+    maskeval_maskset_free(a, &band_dt);
+    maskeval_maskset_free(a, &band_gt);
+    maskeval_free(a, dt_img);
+    maskeval_free(a, gt_img);
+    return st;
+}
+
 static maskeval_status cpu_confusion(maskeval_ctx *ctx, maskeval_backend_state *be,
                                      maskeval_cm *cm, const maskeval_labels *items,
                                      size_t n_items)
@@ -122,4 +181,5 @@ static maskeval_status cpu_confusion(maskeval_ctx *ctx, maskeval_backend_state *
     return MASKEVAL_OK;
 }
 
-const maskeval_backend_ops maskeval_backend_cpu_ops = {"cpu", cpu_intersect, cpu_confusion, NULL};
+const maskeval_backend_ops maskeval_backend_cpu_ops = {"cpu", cpu_intersect, cpu_band_intersect,
+                                                       cpu_confusion, NULL};

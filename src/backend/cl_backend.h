@@ -34,6 +34,8 @@ typedef struct maskeval_cl {
     maskeval_device_info info;
     cl_program prog_pair;
     cl_kernel k_pair, k_decode;
+    cl_program prog_band;     /* mask_bands.cl, built on first use */
+    cl_kernel k_band;
     cl_program prog_conf[2];  /* uchar / ushort labels, built on first use */
     cl_kernel k_conf[2][3];   /* [label type][local, global, hash] */
     uint64_t budget;          /* device bytes one batch may use (all slots) */
@@ -73,6 +75,13 @@ void maskeval_cl_close(maskeval_ctx *ctx, maskeval_cl *cl);
 /* inter[p] for every pair, through decode_masks and pair_intersect.cl. */
 maskeval_status maskeval_cl_intersect(maskeval_ctx *ctx, maskeval_cl *cl,
                                       const maskeval_pair_set *ps, uint64_t *inter);
+
+/* Boundary AP: per pair the intersection of the masks' boundary bands, and
+ * the band areas of the masks in some pair, through decode_masks,
+ * mask_bands.cl and pair_intersect. */
+maskeval_status maskeval_cl_band_intersect(maskeval_ctx *ctx, maskeval_cl *cl,
+                                           const maskeval_pair_set *ps, double ratio,
+                                           uint64_t *inter, uint32_t *dt_area, uint32_t *gt_area);
 
 struct maskeval_cm;
 struct maskeval_labels;

@@ -204,6 +204,12 @@ void maskeval_cl_close(maskeval_ctx *ctx, maskeval_cl *cl)
             clReleaseProgram(cl->prog_conf[t]);
         }
     }
+    if (cl->k_band != NULL) {
+        clReleaseKernel(cl->k_band);
+    }
+    if (cl->prog_band != NULL) {
+        clReleaseProgram(cl->prog_band);
+    }
     if (cl->k_pair != NULL) {
         clReleaseKernel(cl->k_pair);
     }

@@ -12,6 +12,8 @@ extern const char maskeval_clsrc_common[];
 extern const size_t maskeval_clsrc_common_len;
 extern const char maskeval_clsrc_pair_intersect[];
 extern const size_t maskeval_clsrc_pair_intersect_len;
+extern const char maskeval_clsrc_mask_bands[];
+extern const size_t maskeval_clsrc_mask_bands_len;
 extern const char maskeval_clsrc_confusion[];
 extern const size_t maskeval_clsrc_confusion_len;
 

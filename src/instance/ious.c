@@ -68,7 +68,7 @@ typedef struct pair_job {
     maskeval_mask_pair *pairs;    /* compacted, image order */
     uint64_t *inter;              /* per pair, from the backend */
     uint64_t *inter_band;         /* Boundary AP: per pair, the bands' intersection */
-    maskeval_maskset band_dt, band_gt;
+    uint32_t *band_dt, *band_gt;  /* Boundary AP: per mask, its band's area */
 } pair_job;
 
 enum { UNTESTED = -1, NO_OVERLAP = -2 };
@@ -209,8 +209,8 @@ static maskeval_status fill_image(void *arg, size_t i, int worker, char *err, si
                 if (p >= 0 && job->inter_band != NULL && !gt->ann_crowd[g]) {
                     /* boundary-iou-api: min(mask IoU, band IoU) for non-crowd columns */
                     const double b = maskeval_iou_from_counts(
-                        job->inter_band[L->pair_off + (size_t)p], job->band_dt.area[d],
-                        job->band_gt.area[g], 0);
+                        job->inter_band[L->pair_off + (size_t)p], job->band_dt[d],
+                        job->band_gt[g], 0);
                     iou = b < iou ? b : iou;
                 }
                 out[(size_t)r * cell->n_gt + q] = iou;
@@ -232,8 +232,8 @@ static void pair_job_free(const maskeval_alloc *a, pair_job *job)
     maskeval_free(a, job->pairs);
     maskeval_free(a, job->inter);
     maskeval_free(a, job->inter_band);
-    maskeval_maskset_free(a, &job->band_dt);
-    maskeval_maskset_free(a, &job->band_gt);
+    maskeval_free(a, job->band_dt);
+    maskeval_free(a, job->band_gt);
 }
 
 /* Step 1: job->pairs, job->inter (zeroed) and the per-image lists. */
@@ -307,45 +307,17 @@ static maskeval_status list_pairs(maskeval_ctx *ctx, pair_job *job, size_t *n_pa
  * intersections over the same pairs. */
 static maskeval_status band_intersections(maskeval_ctx *ctx, maskeval_backend_state *be,
                                           const maskeval_plan *plan, pair_job *job,
-                                          maskeval_pair_set *ps)
+                                          const maskeval_pair_set *ps)
 {
     const maskeval_alloc *a = &ctx->alloc;
-    const maskeval_gt *gt = plan->gt;
-    const maskeval_dets *dets = plan->dets;
-    uint8_t *need_dt = maskeval_calloc(a, dets->n + 1, 1);
-    uint8_t *need_gt = maskeval_calloc(a, gt->n_ann + 1, 1);
-    maskeval_status st = MASKEVAL_OK;
-    if (need_dt == NULL || need_gt == NULL) {
-        st = maskeval_nomem(ctx, "boundary bands");
-        goto done;
-    }
-    for (size_t k = 0; k < ps->n_pairs; k++) {
-        need_dt[ps->pairs[k].dt] = 1;
-        need_gt[ps->pairs[k].gt] = 1;
-    }
-    maskeval_progress_stage(ctx, "IoU: boundary bands");
-    st = maskeval_maskset_bands(ctx, &dets->masks, dets->n, dets->img, need_dt, gt->img_h,
-                                gt->img_w, plan->ep.dilation_ratio, &job->band_dt);
-    if (st == MASKEVAL_OK) {
-        st = maskeval_maskset_bands(ctx, &gt->masks, gt->n_ann, gt->ann_img, need_gt, gt->img_h,
-                                    gt->img_w, plan->ep.dilation_ratio, &job->band_gt);
-    }
-    if (st != MASKEVAL_OK) {
-        goto done;
-    }
     job->inter_band = maskeval_calloc(a, ps->n_pairs + 1, sizeof(uint64_t));
-    if (job->inter_band == NULL) {
-        st = maskeval_nomem(ctx, "boundary bands");
-        goto done;
+    job->band_dt = maskeval_calloc(a, ps->n_dt_masks + 1, sizeof(uint32_t));
+    job->band_gt = maskeval_calloc(a, ps->n_gt_masks + 1, sizeof(uint32_t));
+    if (job->inter_band == NULL || job->band_dt == NULL || job->band_gt == NULL) {
+        return maskeval_nomem(ctx, "boundary bands");
     }
-    ps->dt_masks = &job->band_dt;
-    ps->gt_masks = &job->band_gt;
-    maskeval_progress_stage(ctx, "IoU: intersecting bands");
-    st = be->ops->intersect(ctx, be, ps, job->inter_band);
-done:
-    maskeval_free(a, need_dt);
-    maskeval_free(a, need_gt);
-    return st;
+    return be->ops->band_intersect(ctx, be, ps, plan->ep.dilation_ratio, job->inter_band,
+                                   job->band_dt, job->band_gt);
 }
 
 static maskeval_status mask_ious(maskeval_ctx *ctx, maskeval_backend_state *be,

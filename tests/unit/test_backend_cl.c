@@ -2,14 +2,18 @@
  * test_backend_cl.c - the OpenCL backend against the CPU path: confusion
  * counts for K = 2, 19, 150, 300, 5000 and 65535 (local, global and hash
  * kernels), random and piecewise-constant maps with ignore pixels, in one
- * batch and in many small ones; device selection and build errors.
+ * batch and in many small ones; Boundary AP's band intersections and band
+ * areas (mask_bands.cl) on generated masks of every shape, one batch and
+ * many; device selection and build errors.
  * Exits 77 (ctest SKIP) when the machine has no OpenCL platform at all.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "backend/backend.h"
+#include "io/dataset.h"
 #include "labelgen.h"
+#include "rle/rle.h"
 #include "maskeval.h"
 #include "semantic/confusion.h"
 #include "test_main.h"
@@ -181,12 +185,241 @@ START_TEST(test_warm_up)
 }
 END_TEST
 
+/* ---- boundary bands ---------------------------------------------------- */
+
+static uint32_t rnd(uint64_t *s, uint32_t n)
+{
+    *s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
+    return n == 0 ? 0 : (uint32_t)((*s >> 33) % n);
+}
+
+/* A column-major mask of one of several shapes: empty, the whole image, a
+ * pixel, a rectangle, a disc, stripes (many runs per column, at most 8
+ * columns), noise in a box
+ * (runs of every length, at most 24 x 24), a ring (a hole the erosion must see). */
+static void gen_mask(uint64_t *s, uint8_t *m, uint32_t h, uint32_t w)
+{
+    const uint32_t kind = rnd(s, 8);
+    const uint32_t r0 = rnd(s, h), c0 = rnd(s, w);
+    const uint32_t r1 = r0 + rnd(s, h - r0), c1 = c0 + rnd(s, w - c0);
+    memset(m, 0, (size_t)h * w);
+    for (uint32_t c = 0; c < w; c++) {
+        for (uint32_t r = 0; r < h; r++) {
+            const int in_box = r >= r0 && r <= r1 && c >= c0 && c <= c1;
+            const int64_t dr = (int64_t)r - (r0 + r1) / 2, dc = (int64_t)c - (c0 + c1) / 2;
+            const int64_t rad = ((int64_t)r1 - r0 + c1 - c0) / 4 + 1;
+            uint8_t v = 0;
+            switch (kind) {
+            case 0: v = 0; break;
+            case 1: v = 1; break;
+            case 2: v = r == r0 && c == c0; break;
+            case 3: v = (uint8_t)in_box; break;
+            case 4: v = dr * dr + dc * dc <= rad * rad; break;
+            case 5: v = in_box && c < c0 + 8 && (r + c / 3) % (2 + (r0 % 9)) < 1 + (c0 % 3); break;
+            case 6: v = in_box && r < r0 + 24 && c < c0 + 24 && rnd(s, 4) != 0; break;
+            default:
+                v = dr * dr + dc * dc <= rad * rad && dr * dr + dc * dc > rad * rad / 4;
+                break;
+            }
+            m[(size_t)c * h + r] = v;
+        }
+    }
+}
+
+/* The mask's RLE counts, now and then with a run cut by an empty count of
+ * the other value (runs that touch, as some files have them). */
+static size_t mask_counts(uint64_t *s, const uint8_t *m, size_t n, uint32_t *c)
+{
+    size_t k = 0, i = 0;
+    uint8_t v = 0;
+    while (i < n) {
+        size_t e = i;
+        while (e < n && m[e] == v) {
+            e++;
+        }
+        if (e > i + 1 && rnd(s, 5) == 0) {
+            const size_t mid = i + 1 + rnd(s, (uint32_t)(e - i - 1));
+            c[k++] = (uint32_t)(mid - i);
+            c[k++] = 0;
+            i = mid;
+        }
+        c[k++] = (uint32_t)(e - i);
+        i = e;
+        v = !v;
+    }
+    return k;
+}
+
+enum { BAND_IMGS = 7, BAND_MAX_PER_IMG = 7 };
+
+typedef struct band_set {
+    maskeval_maskset dt, gt;
+    size_t n_dt, n_gt;
+    uint32_t img_h[BAND_IMGS], img_w[BAND_IMGS];
+    int64_t img_id[BAND_IMGS];
+    maskeval_mask_pair *pairs;
+    size_t n_pairs;
+} band_set;
+
+static void store_masks(uint64_t *s, maskeval_maskset *ms, const uint32_t *img_of, size_t n,
+                        const band_set *bs)
+{
+    maskeval_bytevec side = {0};
+    size_t first[2] = {0, n};
+    ck_assert_int_eq(maskeval_maskset_init(&alloc, ms, n + 1), MASKEVAL_OK);
+    for (size_t i = 0; i < n; i++) {
+        const uint32_t h = bs->img_h[img_of[i]], w = bs->img_w[img_of[i]];
+        uint8_t *m = malloc((size_t)h * w);
+        uint32_t *c = malloc((2 * (size_t)h * w + 2) * sizeof(uint32_t));
+        maskeval_rle_stats st;
+        size_t k;
+        ck_assert_ptr_nonnull(m);
+        ck_assert_ptr_nonnull(c);
+        gen_mask(s, m, h, w);
+        k = mask_counts(s, m, (size_t)h * w, c);
+        memset(&st, 0, sizeof(st));
+        maskeval_rle_stats_of(c, k, h, w, &st);
+        ck_assert_int_eq(maskeval_maskset_store(&alloc, ms, i, &st, c, k, NULL, 0, NULL, 0, NULL,
+                                                &side),
+                         MASKEVAL_OK);
+        free(m);
+        free(c);
+    }
+    ck_assert_int_eq(maskeval_maskset_finish(&alloc, ms, NULL, first, &side, 1), MASKEVAL_OK);
+}
+
+static void band_set_make(band_set *bs, uint64_t seed)
+{
+    uint32_t dt_img[BAND_IMGS * BAND_MAX_PER_IMG], gt_img[BAND_IMGS * BAND_MAX_PER_IMG];
+    /* thin, tiny and large images, where d exceeds a side or is 1 */
+    static const uint32_t fixed[][2] = {{1, 1}, {2, 300}, {300, 3}, {480, 640}};
+    memset(bs, 0, sizeof(*bs));
+    for (uint32_t i = 0; i < BAND_IMGS; i++) {
+        if (i < 4 && rnd(&seed, 2) == 0) {
+            bs->img_h[i] = fixed[i][0];
+            bs->img_w[i] = fixed[i][1];
+        } else {
+            bs->img_h[i] = 1 + rnd(&seed, 200);
+            bs->img_w[i] = 1 + rnd(&seed, 200);
+        }
+        bs->img_id[i] = i + 1;
+        for (uint32_t k = 1 + rnd(&seed, BAND_MAX_PER_IMG); k > 0; k--) {
+            dt_img[bs->n_dt++] = i;
+        }
+        for (uint32_t k = 1 + rnd(&seed, BAND_MAX_PER_IMG); k > 0; k--) {
+            gt_img[bs->n_gt++] = i;
+        }
+    }
+    store_masks(&seed, &bs->dt, dt_img, bs->n_dt, bs);
+    store_masks(&seed, &bs->gt, gt_img, bs->n_gt, bs);
+    bs->pairs = malloc(bs->n_dt * bs->n_gt * sizeof(maskeval_mask_pair) + 1);
+    ck_assert_ptr_nonnull(bs->pairs);
+    /* every pair within an image (the primitive does not need the boxes to
+     * overlap); some masks are in no pair */
+    for (size_t d = 0; d < bs->n_dt; d++) {
+        for (size_t g = 0; g < bs->n_gt; g++) {
+            if (dt_img[d] == gt_img[g] && d % 11 != 10) {
+                maskeval_mask_pair *p = &bs->pairs[bs->n_pairs++];
+                p->dt = (uint32_t)d;
+                p->gt = (uint32_t)g;
+                p->img = dt_img[d];
+            }
+        }
+    }
+}
+
+static void band_set_free(band_set *bs)
+{
+    maskeval_maskset_free(&alloc, &bs->dt);
+    maskeval_maskset_free(&alloc, &bs->gt);
+    free(bs->pairs);
+}
+
+static const double band_ratios[] = {0.001, 0.005, 0.02, 0.05, 0.25, 1.0};
+#define N_BAND_RATIOS (int)(sizeof(band_ratios) / sizeof(band_ratios[0]))
+
+/* The device's band intersections and areas == the CPU path's, for every
+ * pair and every mask in a pair; _i / N_BAND_RATIOS odd: a device memory cap
+ * that forces many batches. */
+START_TEST(test_bands_match_cpu)
+{
+    const double ratio = band_ratios[_i % N_BAND_RATIOS];
+    const int small = (_i / N_BAND_RATIOS) % 2;
+    band_set bs;
+    maskeval_pair_set ps;
+    maskeval_ctx *cpu = NULL, *dev;
+    maskeval_backend_state *be = NULL;
+    uint64_t *ic, *id;
+    uint32_t *dac, *gac, *dad, *gad;
+    maskeval_status st;
+
+    band_set_make(&bs, 1000 + (uint64_t)_i);
+    memset(&ps, 0, sizeof(ps));
+    ps.dt_masks = &bs.dt;
+    ps.gt_masks = &bs.gt;
+    ps.n_dt_masks = bs.n_dt;
+    ps.n_gt_masks = bs.n_gt;
+    ps.pairs = bs.pairs;
+    ps.n_pairs = bs.n_pairs;
+    ps.img_h = bs.img_h;
+    ps.img_w = bs.img_w;
+    ps.img_id = bs.img_id;
+    ic = calloc(bs.n_pairs + 1, sizeof(uint64_t));
+    id = calloc(bs.n_pairs + 1, sizeof(uint64_t));
+    dac = calloc(bs.n_dt + 1, sizeof(uint32_t));
+    gac = calloc(bs.n_gt + 1, sizeof(uint32_t));
+    dad = calloc(bs.n_dt + 1, sizeof(uint32_t));
+    gad = calloc(bs.n_gt + 1, sizeof(uint32_t));
+    ck_assert_int_eq(maskeval_ctx_create(NULL, &cpu), MASKEVAL_OK);
+    st = maskeval_backend_cpu_ops.band_intersect(cpu, NULL, &ps, ratio, ic, dac, gac);
+    ck_assert_msg(st == MASKEVAL_OK, "%s", maskeval_errmsg(cpu));
+    /* small: the smallest of these caps that holds the largest pair, so that
+     * most sets take several batches in two slots */
+    for (uint64_t cap = small ? 12 << 10 : 0;; cap *= 2) {
+        dev = open_ctx(cap);
+        ck_assert_int_eq(maskeval_backend_get(dev, &be), MASKEVAL_OK);
+        st = be->ops->band_intersect(dev, be, &ps, ratio, id, dad, gad);
+        if (st == MASKEVAL_ERR_LIMIT && cap != 0 && cap < (64 << 20)) {
+            maskeval_ctx_destroy(dev);
+            continue;
+        }
+        ck_assert_msg(st == MASKEVAL_OK, "ratio %g: %s", ratio, maskeval_errmsg(dev));
+        break;
+    }
+    for (size_t p = 0; p < bs.n_pairs; p++) {
+        ck_assert_msg(ic[p] == id[p], "ratio %g, pair %zu (dt %u, gt %u, %ux%u): %llu != %llu",
+                      ratio, p, bs.pairs[p].dt, bs.pairs[p].gt, bs.img_h[bs.pairs[p].img],
+                      bs.img_w[bs.pairs[p].img], (unsigned long long)id[p],
+                      (unsigned long long)ic[p]);
+    }
+    ck_assert_int_eq(memcmp(dac, dad, bs.n_dt * sizeof(uint32_t)), 0);
+    ck_assert_int_eq(memcmp(gac, gad, bs.n_gt * sizeof(uint32_t)), 0);
+    /* and the mask intersections, through the same batches */
+    ck_assert_int_eq(maskeval_backend_cpu_ops.intersect(cpu, NULL, &ps, ic), MASKEVAL_OK);
+    ck_assert_int_eq(be->ops->intersect(dev, be, &ps, id), MASKEVAL_OK);
+    ck_assert_int_eq(memcmp(ic, id, bs.n_pairs * sizeof(uint64_t)), 0);
+    maskeval_ctx_destroy(cpu);
+    maskeval_ctx_destroy(dev);
+    free(ic);
+    free(id);
+    free(dac);
+    free(gac);
+    free(dad);
+    free(gad);
+    band_set_free(&bs);
+}
+END_TEST
+
 static Suite *backend_cl_suite(void)
 {
     Suite *s = suite_create("backend_cl");
     TCase *tc = tcase_create("confusion");
     tcase_set_timeout(tc, 300);
     tcase_add_loop_test(tc, test_confusion_matches_cpu, 0, 4 * N_CONFIGS);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("bands");
+    tcase_set_timeout(tc, 300);
+    tcase_add_loop_test(tc, test_bands_match_cpu, 0, 8 * N_BAND_RATIOS);
     suite_add_tcase(s, tc);
     tc = tcase_create("errors");
     tcase_set_timeout(tc, 120);
