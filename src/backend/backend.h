@@ -33,6 +33,19 @@ typedef struct maskeval_pair_set {
     const int64_t *img_id;  /* for messages */
 } maskeval_pair_set;
 
+/* Panoptic quality: one image's two segment-id maps and the id tables to
+ * count them against. */
+typedef struct maskeval_seg_maps {
+    const uint32_t *gt, *pred;          /* npix ids each, the same pixel order */
+    size_t npix;                        /* < 2^32 */
+    const uint32_t *gt_ids, *pred_ids;  /* sorted, distinct */
+    uint32_t n_gt_ids, n_pred_ids;
+    /* out: (n_gt_ids + 1) x (n_pred_ids + 1) pixel counts, row-major, of
+     * (gt table index, pred table index); index n_gt_ids (n_pred_ids) counts
+     * the ids missing from the table */
+    uint32_t *counts;
+} maskeval_seg_maps;
+
 /* The primitives a backend provides. They know nothing of COCO plans or
  * semantic accumulators. */
 typedef struct maskeval_backend_ops {
@@ -47,6 +60,9 @@ typedef struct maskeval_backend_ops {
     maskeval_status (*band_intersect)(maskeval_ctx *ctx, maskeval_backend_state *be,
                                       const maskeval_pair_set *ps, double ratio, uint64_t *inter,
                                       uint32_t *dt_area, uint32_t *gt_area);
+    /* Panoptic quality: the joint histogram of each item's two maps. */
+    maskeval_status (*segment_pairs)(maskeval_ctx *ctx, maskeval_backend_state *be,
+                                     const maskeval_seg_maps *items, size_t n_items);
     /* Adds the confusion counts of label-map pairs (same label width and
      * lookup tables) to cm. */
     maskeval_status (*confusion)(maskeval_ctx *ctx, maskeval_backend_state *be,

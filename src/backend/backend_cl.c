@@ -695,6 +695,12 @@ static maskeval_status cl_band_intersect(maskeval_ctx *ctx, maskeval_backend_sta
     return maskeval_cl_band_intersect(ctx, be->impl, ps, ratio, inter, dt_area, gt_area);
 }
 
+static maskeval_status cl_segment_pairs(maskeval_ctx *ctx, maskeval_backend_state *be,
+                                        const maskeval_seg_maps *items, size_t n_items)
+{
+    return maskeval_cl_segment_pairs(ctx, be->impl, items, n_items);
+}
+
 static void cl_close(maskeval_ctx *ctx, maskeval_backend_state *be)
 {
     maskeval_cl_close(ctx, be->impl);
@@ -709,4 +715,4 @@ static maskeval_status cl_confusion(maskeval_ctx *ctx, maskeval_backend_state *b
 }
 
 const maskeval_backend_ops maskeval_backend_cl_ops = {"opencl", cl_intersect, cl_band_intersect,
-                                                      cl_confusion, cl_close};
+                                                      cl_segment_pairs, cl_confusion, cl_close};

@@ -167,6 +167,49 @@ done:
     return st;
 }
 
+/* A pixel id's index in a sorted table; n when absent. */
+static uint32_t id_index(const uint32_t *tab, uint32_t n, uint32_t id)
+{
+    uint32_t lo = 0, hi = n;
+    while (lo < hi) {
+        const uint32_t mid = lo + (hi - lo) / 2;
+        if (tab[mid] < id) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return lo < n && tab[lo] == id ? lo : n;
+}
+
+static maskeval_status seg_task(void *arg, size_t k, int worker, char *err, size_t errcap)
+{
+    const maskeval_seg_maps *m = (const maskeval_seg_maps *)arg + k;
+    const uint32_t np1 = m->n_pred_ids + 1;
+    size_t i = 0;
+    (void)worker;
+    (void)err;
+    (void)errcap;
+    memset(m->counts, 0, (size_t)(m->n_gt_ids + 1) * np1 * sizeof(uint32_t));
+    while (i < m->npix) {
+        const uint32_t g = m->gt[i], p = m->pred[i];
+        const size_t s = i;
+        for (i++; i < m->npix && m->gt[i] == g && m->pred[i] == p; i++) {
+        }
+        m->counts[(size_t)id_index(m->gt_ids, m->n_gt_ids, g) * np1 +
+                  id_index(m->pred_ids, m->n_pred_ids, p)] += (uint32_t)(i - s);
+    }
+    return MASKEVAL_OK;
+}
+
+/* The same runs and lookups as segment_pairs.cl, one image per task. */
+static maskeval_status cpu_segment_pairs(maskeval_ctx *ctx, maskeval_backend_state *be,
+                                         const maskeval_seg_maps *items, size_t n_items)
+{
+    (void)be;
+    return maskeval_parallel_for(ctx, n_items, seg_task, (void *)items);
+}
+
 static maskeval_status cpu_confusion(maskeval_ctx *ctx, maskeval_backend_state *be,
                                      maskeval_cm *cm, const maskeval_labels *items,
                                      size_t n_items)
@@ -182,4 +225,4 @@ static maskeval_status cpu_confusion(maskeval_ctx *ctx, maskeval_backend_state *
 }
 
 const maskeval_backend_ops maskeval_backend_cpu_ops = {"cpu", cpu_intersect, cpu_band_intersect,
-                                                       cpu_confusion, NULL};
+                                                       cpu_segment_pairs, cpu_confusion, NULL};

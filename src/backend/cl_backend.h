@@ -1,7 +1,7 @@
 /*
  * cl_backend.h - the OpenCL backend's internals: device discovery
  * (cl_device.c), error names (cl_errors.c), program builds (cl_program.c)
- * and the kernels' host side (backend_cl.c, cl_confusion.c).
+ * and the kernels' host side (backend_cl.c, cl_confusion.c, cl_segment_pairs.c).
  */
 #ifndef MASKEVAL_BACKEND_CL_BACKEND_H
 #define MASKEVAL_BACKEND_CL_BACKEND_H
@@ -36,6 +36,9 @@ typedef struct maskeval_cl {
     cl_kernel k_pair, k_decode;
     cl_program prog_band;     /* mask_bands.cl, built on first use */
     cl_kernel k_band;
+    cl_program prog_seg;      /* segment_pairs.cl, built on first use */
+    cl_kernel k_seg;
+    void *seg_cache;          /* segment_pairs' buffers (cl_segment_pairs.c) */
     cl_program prog_conf[2];  /* uchar / ushort labels, built on first use */
     cl_kernel k_conf[2][3];   /* [label type][local, global, hash] */
     uint64_t budget;          /* device bytes one batch may use (all slots) */
@@ -82,6 +85,12 @@ maskeval_status maskeval_cl_intersect(maskeval_ctx *ctx, maskeval_cl *cl,
 maskeval_status maskeval_cl_band_intersect(maskeval_ctx *ctx, maskeval_cl *cl,
                                            const maskeval_pair_set *ps, double ratio,
                                            uint64_t *inter, uint32_t *dt_area, uint32_t *gt_area);
+
+/* Panoptic quality's joint histograms (cl_segment_pairs.c). */
+maskeval_status maskeval_cl_segment_pairs(maskeval_ctx *ctx, maskeval_cl *cl,
+                                          const maskeval_seg_maps *items, size_t n_items);
+/* Frees the buffers maskeval_cl_segment_pairs keeps between calls. */
+void maskeval_cl_segment_pairs_release(maskeval_ctx *ctx, maskeval_cl *cl);
 
 struct maskeval_cm;
 struct maskeval_labels;

@@ -194,6 +194,13 @@ void maskeval_cl_close(maskeval_ctx *ctx, maskeval_cl *cl)
     }
     /* Release calls cannot fail the caller; ignore their status. */
     maskeval_cl_confusion_release(ctx, cl);
+    maskeval_cl_segment_pairs_release(ctx, cl);
+    if (cl->k_seg != NULL) {
+        clReleaseKernel(cl->k_seg);
+    }
+    if (cl->prog_seg != NULL) {
+        clReleaseProgram(cl->prog_seg);
+    }
     for (int t = 0; t < 2; t++) {
         for (int v = 0; v < 3; v++) {
             if (cl->k_conf[t][v] != NULL) {

@@ -14,6 +14,8 @@ extern const char maskeval_clsrc_pair_intersect[];
 extern const size_t maskeval_clsrc_pair_intersect_len;
 extern const char maskeval_clsrc_mask_bands[];
 extern const size_t maskeval_clsrc_mask_bands_len;
+extern const char maskeval_clsrc_segment_pairs[];
+extern const size_t maskeval_clsrc_segment_pairs_len;
 extern const char maskeval_clsrc_confusion[];
 extern const size_t maskeval_clsrc_confusion_len;
 

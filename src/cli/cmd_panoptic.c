@@ -36,6 +36,10 @@ static void panoptic_help(FILE *f)
             "                        with 'maskeval merge': the same numbers as one process)\n"
             "  --max-image-pixels N  refuse PNGs of more pixels (default 2^28, at most 2^30)\n"
             "  --threads N           worker threads (default: all CPUs)\n"
+            "  --backend auto|cpu|opencl  where segment pairs are counted (default auto, which\n"
+            "                        is the CPU: the PNGs are decoded on the host); opencl\n"
+            "                        counts them on the device, with the same numbers\n"
+            "  --device N, --max-device-mem SIZE   as for 'maskeval coco'\n"
             "  --timing              print the evaluation time to stderr\n"
             "  --quiet               only panopticapi's table, no per-category table\n"
             "\n"
@@ -66,7 +70,8 @@ static int pan_parse(int argc, char **argv, pan_opts *o)
             panoptic_help(stdout);
             return -1;
         }
-        if (strcmp(name, "--threads") == 0) {
+        if (strcmp(name, "--threads") == 0 || strcmp(name, "--backend") == 0 ||
+            strcmp(name, "--device") == 0 || strcmp(name, "--max-device-mem") == 0) {
             r = cli_common_option(&a, &o->lib, name);
             if (r < 0) {
                 return -r;
@@ -146,6 +151,9 @@ static int pan_parse(int argc, char **argv, pan_opts *o)
     if (o->partial != NULL && o->json != NULL) {
         return cli_usage_error("panoptic", "--partial writes counts, not metrics: drop --json "
                                            "(maskeval merge writes it)");
+    }
+    if ((r = cli_env_device("panoptic", &o->lib)) != 0) {
+        return r;
     }
     o->params.shard_index = o->shard_index;
     o->params.shard_count = o->shard_count;
@@ -296,7 +304,6 @@ static int pan_run(const pan_opts *o)
         return rc;
     }
     rc = CLI_ERR_INPUT;
-    lib.backend = MASKEVAL_BACKEND_CPU;
     st = maskeval_ctx_create(&lib, &ctx);
     if (st != MASKEVAL_OK) {
         fprintf(stderr, "maskeval: %s\n", maskeval_errmsg(ctx));

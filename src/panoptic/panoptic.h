@@ -86,6 +86,16 @@ maskeval_status maskeval_pq_joint(const maskeval_alloc *a, const uint32_t *gt,
                                   const uint32_t *pred, size_t npix, pq_scratch *s,
                                   size_t *n_pairs, size_t *n_pred_ids);
 
+struct maskeval_seg_maps;
+/* The same from the segment_pairs primitive's dense counts (backend.h),
+ * made against maskeval_pq_id_tables' tables. The gt ids outside the table
+ * become one pair of gt id UINT32_MAX (no segment has it: PNG ids are
+ * < 2^24). *pred_outside: some pixel has a pred id outside the table, and
+ * nothing is filled (maskeval_pq_joint names that id). */
+maskeval_status maskeval_pq_joint_dense(const maskeval_alloc *a,
+                                        const struct maskeval_seg_maps *m, pq_scratch *s,
+                                        size_t *n_pairs, size_t *n_pred_ids, int *pred_outside);
+
 /* The count of (g, p) in a sorted pair list, 0 when absent. */
 uint64_t maskeval_pq_pair_count(const pq_pair *pairs, size_t n, uint32_t g, uint32_t p);
 
@@ -153,5 +163,23 @@ maskeval_status maskeval_pq_finalize(maskeval_ctx *ctx, maskeval_panoptic *r);
 maskeval_status maskeval_pq_image(const maskeval_alloc *a, const pq_data *d, size_t i,
                                   const pq_image_opts *o, pq_worker *w, pq_record *rec, char *err,
                                   size_t errcap);
+
+/* The same in steps, for a device that counts the pairs of many images at
+ * once: read the PNGs; the sorted id tables to count them against (the
+ * listed ids a PNG can hold, < 2^24, and VOID; gids / pids have room for
+ * n_gt + 1 / n_pr + 1); evaluate from the maps and the device's counts
+ * (dense NULL: count on the CPU). */
+struct maskeval_id_img;
+maskeval_status maskeval_pq_read(const maskeval_alloc *a, const pq_data *d, size_t i,
+                                 const pq_image_opts *o, struct maskeval_id_img *g,
+                                 struct maskeval_id_img *p, char *err, size_t errcap);
+void maskeval_pq_id_tables(const pq_data *d, size_t i, uint32_t *gids, uint32_t *ng,
+                           uint32_t *pids, uint32_t *np);
+maskeval_status maskeval_pq_eval(const maskeval_alloc *a, const pq_data *d, size_t i,
+                                 const pq_image_opts *o, pq_worker *w,
+                                 const struct maskeval_id_img *gimg,
+                                 const struct maskeval_id_img *pimg,
+                                 const struct maskeval_seg_maps *dense, pq_record *rec, char *err,
+                                 size_t errcap);
 
 #endif

@@ -14,9 +14,12 @@
  *   the per-category values in the GT categories' order and divide by n.
  */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
+#include "backend/backend.h"
 #include "core/threadpool.h"
+#include "io/png_labels.h"
 #include "panoptic/panoptic.h"
 
 
@@ -165,6 +168,136 @@ maskeval_status maskeval_pq_result_new(maskeval_ctx *ctx, size_t n_imgs, size_t 
     return MASKEVAL_OK;
 }
 
+/*
+ * With a device (--backend opencl): images in batches of PQ_BATCH. The
+ * threads read a batch's PNGs and id tables, the device counts every
+ * image's segment pairs at once (backend.h's segment_pairs), the threads
+ * evaluate the images from the counts. A read error is kept with its image
+ * and returned by that image's evaluation, so the error reported is the
+ * first image's, as on the CPU path.
+ */
+enum { PQ_BATCH = 32 };
+
+typedef struct pq_slot {
+    maskeval_id_img g, p;
+    uint32_t *tabs, *counts;
+    maskeval_status st;
+    char err[512];
+} pq_slot;
+
+typedef struct pq_batch {
+    pq_job *job;
+    size_t k0;
+    pq_slot slot[PQ_BATCH];
+    maskeval_seg_maps items[PQ_BATCH];
+    size_t item_of[PQ_BATCH]; /* slot -> index in items, or SIZE_MAX */
+} pq_batch;
+
+static void slot_clear(const maskeval_alloc *a, pq_slot *s)
+{
+    maskeval_id_img_free(a, &s->g);
+    maskeval_id_img_free(a, &s->p);
+    maskeval_free(a, s->tabs);
+    maskeval_free(a, s->counts);
+    memset(s, 0, sizeof(*s));
+}
+
+static maskeval_status read_task(void *arg, size_t k, int worker, char *err, size_t errcap)
+{
+    pq_batch *b = arg;
+    pq_job *j = b->job;
+    const maskeval_alloc *a = &j->ctx->alloc;
+    const size_t i = j->todo[b->k0 + k];
+    const pq_img *im = &j->data->imgs[i];
+    pq_slot *s = &b->slot[k];
+    uint32_t ng = 0, np = 0;
+    (void)worker;
+    (void)err;
+    (void)errcap;
+    s->st = maskeval_pq_read(a, j->data, i, &j->opts, &s->g, &s->p, s->err, sizeof(s->err));
+    if (s->st != MASKEVAL_OK) {
+        return MASKEVAL_OK;
+    }
+    s->tabs = maskeval_malloc(a, (im->n_gt + im->n_pr + 2) * sizeof(uint32_t));
+    if (s->tabs != NULL) {
+        maskeval_pq_id_tables(j->data, i, s->tabs, &ng, s->tabs + im->n_gt + 1, &np);
+        s->counts = maskeval_malloc(a, ((size_t)ng + 1) * (np + 1) * sizeof(uint32_t));
+    }
+    if (s->tabs == NULL || s->counts == NULL) {
+        snprintf(s->err, sizeof(s->err), "%s: out of memory evaluating image %s", im->gt_path,
+                 im->label);
+        s->st = MASKEVAL_ERR_NOMEM;
+        return MASKEVAL_OK;
+    }
+    b->items[k].gt = s->g.ids;
+    b->items[k].pred = s->p.ids;
+    b->items[k].npix = (size_t)s->g.w * s->g.h;
+    b->items[k].gt_ids = s->tabs;
+    b->items[k].n_gt_ids = ng;
+    b->items[k].pred_ids = s->tabs + im->n_gt + 1;
+    b->items[k].n_pred_ids = np;
+    b->items[k].counts = s->counts;
+    return MASKEVAL_OK;
+}
+
+static maskeval_status eval_task(void *arg, size_t k, int worker, char *err, size_t errcap)
+{
+    pq_batch *b = arg;
+    pq_job *j = b->job;
+    const size_t i = j->todo[b->k0 + k];
+    pq_slot *s = &b->slot[k];
+    maskeval_status st = s->st;
+    if (worker == 0) {
+        maskeval_progress_report(j->ctx, (double)(b->k0 + k) / (double)j->n_todo);
+    }
+    if (st != MASKEVAL_OK) {
+        snprintf(err, errcap, "%s", s->err);
+    } else {
+        st = maskeval_pq_eval(&j->ctx->alloc, j->data, i, &j->opts, &j->workers[worker], &s->g,
+                              &s->p, &b->items[b->item_of[k]], &j->recs[i], err, errcap);
+    }
+    slot_clear(&j->ctx->alloc, s);
+    return st;
+}
+
+static maskeval_status run_device(pq_job *job, maskeval_backend_state *be)
+{
+    maskeval_ctx *ctx = job->ctx;
+    pq_batch *b = maskeval_calloc(&ctx->alloc, 1, sizeof(*b));
+    maskeval_status st = MASKEVAL_OK;
+    if (b == NULL) {
+        return maskeval_nomem(ctx, "panoptic batches");
+    }
+    b->job = job;
+    for (size_t k0 = 0; k0 < job->n_todo && st == MASKEVAL_OK; k0 += PQ_BATCH) {
+        const size_t n = job->n_todo - k0 < PQ_BATCH ? job->n_todo - k0 : PQ_BATCH;
+        maskeval_seg_maps dev[PQ_BATCH];
+        size_t nd = 0;
+        b->k0 = k0;
+        memset(b->items, 0, sizeof(b->items));
+        st = maskeval_parallel_for(ctx, n, read_task, b);
+        /* the images that were read go to the device together */
+        for (size_t k = 0; k < n && st == MASKEVAL_OK; k++) {
+            if (b->slot[k].st == MASKEVAL_OK) {
+                dev[nd] = b->items[k];
+                b->item_of[k] = nd++;
+            }
+        }
+        if (st == MASKEVAL_OK && nd > 0) {
+            st = be->ops->segment_pairs(ctx, be, dev, nd);
+        }
+        if (st == MASKEVAL_OK) {
+            memcpy(b->items, dev, nd * sizeof(dev[0]));
+            st = maskeval_parallel_for(ctx, n, eval_task, b);
+        }
+        for (size_t k = 0; k < n; k++) {
+            slot_clear(&ctx->alloc, &b->slot[k]);
+        }
+    }
+    maskeval_free(&ctx->alloc, b);
+    return st;
+}
+
 maskeval_status maskeval_panoptic_evaluate(maskeval_ctx *ctx, const maskeval_panoptic_params *user,
                                            maskeval_panoptic **out)
 {
@@ -245,7 +378,17 @@ maskeval_status maskeval_panoptic_evaluate(maskeval_ctx *ctx, const maskeval_pan
     job.opts.max_image_pixels = p.max_image_pixels;
     job.ctx = ctx;
     maskeval_progress_stage(ctx, "panoptic");
-    st = maskeval_parallel_for(ctx, n_todo, image_task, &job);
+    /* the device only when asked for: PNG decoding on the host dominates
+     * (README "Backends") */
+    if (ctx->opts.backend == MASKEVAL_BACKEND_OPENCL || ctx->opts.device_index >= 0) {
+        maskeval_backend_state *be = NULL;
+        st = maskeval_backend_get(ctx, &be);
+        if (st == MASKEVAL_OK) {
+            st = run_device(&job, be);
+        }
+    } else {
+        st = maskeval_parallel_for(ctx, n_todo, image_task, &job);
+    }
     if (st != MASKEVAL_OK) {
         goto done;
     }

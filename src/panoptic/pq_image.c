@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend/backend.h"
 #include "io/png_labels.h"
 #include "raster/band.h"
 
@@ -179,36 +180,98 @@ static maskeval_status grow_buf(const maskeval_alloc *a, pq_worker *w, size_t np
     return MASKEVAL_OK;
 }
 
+maskeval_status maskeval_pq_read(const maskeval_alloc *a, const pq_data *d, size_t i,
+                                 const pq_image_opts *o, maskeval_id_img *gimg,
+                                 maskeval_id_img *pimg, char *err, size_t errcap)
+{
+    const pq_img *im = &d->imgs[i];
+    maskeval_status st;
+    memset(gimg, 0, sizeof(*gimg));
+    memset(pimg, 0, sizeof(*pimg));
+    st = maskeval_png_read_ids(a, im->gt_path, o->max_image_pixels, gimg, err, errcap);
+    if (st == MASKEVAL_OK) {
+        st = maskeval_png_read_ids(a, im->pred_path, o->max_image_pixels, pimg, err, errcap);
+    }
+    if (st == MASKEVAL_OK && (gimg->w != pimg->w || gimg->h != pimg->h)) {
+        snprintf(err, errcap, "%s: the prediction is %ux%u but its ground truth %s is %ux%u",
+                 im->pred_path, pimg->w, pimg->h, im->gt_path, gimg->w, gimg->h);
+        st = MASKEVAL_ERR_PARSE;
+    }
+    if (st != MASKEVAL_OK) {
+        maskeval_id_img_free(a, gimg);
+        maskeval_id_img_free(a, pimg);
+    }
+    return st;
+}
+
+static int cmp_u32(const void *x, const void *y)
+{
+    const uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+    return a < b ? -1 : a > b;
+}
+
+/* The ids of n segments that a PNG can hold, and VOID, sorted, distinct. */
+static uint32_t id_table(const pq_seg *s, size_t n, uint32_t *out)
+{
+    uint32_t k = 0, m = 0;
+    out[k++] = MASKEVAL_PQ_VOID;
+    for (size_t j = 0; j < n; j++) {
+        if (s[j].id >= 0 && s[j].id < (1 << 24)) {
+            out[k++] = (uint32_t)s[j].id;
+        }
+    }
+    qsort(out, k, sizeof(uint32_t), cmp_u32);
+    for (uint32_t j = 0; j < k; j++) {
+        if (m == 0 || out[m - 1] != out[j]) {
+            out[m++] = out[j];
+        }
+    }
+    return m;
+}
+
+void maskeval_pq_id_tables(const pq_data *d, size_t i, uint32_t *gids, uint32_t *ng,
+                           uint32_t *pids, uint32_t *np)
+{
+    const pq_img *im = &d->imgs[i];
+    *ng = id_table(d->segs + im->gt_off, im->n_gt, gids);
+    *np = id_table(d->segs + im->pr_off, im->n_pr, pids);
+}
+
 maskeval_status maskeval_pq_image(const maskeval_alloc *a, const pq_data *d, size_t i,
                                   const pq_image_opts *o, pq_worker *w, pq_record *rec, char *err,
                                   size_t errcap)
 {
+    maskeval_id_img gimg, pimg;
+    maskeval_status st = maskeval_pq_read(a, d, i, o, &gimg, &pimg, err, errcap);
+    memset(rec, 0, sizeof(*rec));
+    if (st != MASKEVAL_OK) {
+        return st;
+    }
+    st = maskeval_pq_eval(a, d, i, o, w, &gimg, &pimg, NULL, rec, err, errcap);
+    maskeval_id_img_free(a, &gimg);
+    maskeval_id_img_free(a, &pimg);
+    return st;
+}
+
+maskeval_status maskeval_pq_eval(const maskeval_alloc *a, const pq_data *d, size_t i,
+                                 const pq_image_opts *o, pq_worker *w,
+                                 const maskeval_id_img *gi, const maskeval_id_img *pi,
+                                 const maskeval_seg_maps *dense, pq_record *rec, char *err,
+                                 size_t errcap)
+{
     const pq_img *im = &d->imgs[i];
     const pq_seg *gs = d->segs + im->gt_off, *ps = d->segs + im->pr_off;
     const size_t ng = im->n_gt, np = im->n_pr;
-    maskeval_id_img gimg = {0}, pimg = {0};
+    const maskeval_id_img gimg = *gi, pimg = *pi;
     uint64_t *parea = NULL, *gband = NULL, *pband = NULL;
     uint8_t *gmatched = NULL, *pmatched = NULL;
     long *crowd_of_cat = NULL;
     cand *cands = NULL;
     seg_index gix = {0}, pix = {0};
     size_t n_pairs = 0, n_pids = 0, n_bpairs = 0, n_bpids = 0, npix, nc = 0;
-    maskeval_status st;
+    maskeval_status st = MASKEVAL_OK;
 
     memset(rec, 0, sizeof(*rec));
-    st = maskeval_png_read_ids(a, im->gt_path, o->max_image_pixels, &gimg, err, errcap);
-    if (st == MASKEVAL_OK) {
-        st = maskeval_png_read_ids(a, im->pred_path, o->max_image_pixels, &pimg, err, errcap);
-    }
-    if (st != MASKEVAL_OK) {
-        goto done;
-    }
-    if (gimg.w != pimg.w || gimg.h != pimg.h) {
-        snprintf(err, errcap, "%s: the prediction is %ux%u but its ground truth %s is %ux%u",
-                 im->pred_path, pimg.w, pimg.h, im->gt_path, gimg.w, gimg.h);
-        st = MASKEVAL_ERR_PARSE;
-        goto done;
-    }
     npix = (size_t)gimg.w * gimg.h;
     parea = maskeval_calloc(a, np + 1, sizeof(uint64_t));
     gmatched = maskeval_calloc(a, ng + 1, 1);
@@ -222,7 +285,15 @@ maskeval_status maskeval_pq_image(const maskeval_alloc *a, const pq_data *d, siz
         st = MASKEVAL_ERR_NOMEM;
         goto nomem;
     }
-    st = maskeval_pq_joint(a, gimg.ids, pimg.ids, npix, &w->mask, &n_pairs, &n_pids);
+    {
+        int outside = 1;
+        st = dense != NULL ? maskeval_pq_joint_dense(a, dense, &w->mask, &n_pairs, &n_pids,
+                                                     &outside)
+                           : MASKEVAL_OK;
+        if (st == MASKEVAL_OK && outside) {
+            st = maskeval_pq_joint(a, gimg.ids, pimg.ids, npix, &w->mask, &n_pairs, &n_pids);
+        }
+    }
     if (st != MASKEVAL_OK) {
         goto nomem;
     }
@@ -396,8 +467,6 @@ done:
     if (st != MASKEVAL_OK) {
         maskeval_pq_record_free(a, rec);
     }
-    maskeval_id_img_free(a, &gimg);
-    maskeval_id_img_free(a, &pimg);
     maskeval_free(a, parea);
     maskeval_free(a, gband);
     maskeval_free(a, pband);

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend/backend.h"
+
 static inline uint64_t hash64(uint64_t x)
 {
     x ^= x >> 33;
@@ -161,6 +163,68 @@ maskeval_status maskeval_pq_joint(const maskeval_alloc *a, const uint32_t *gt,
         }
     }
     *n_pairs = np;
+    *n_pred_ids = nid;
+    return MASKEVAL_OK;
+}
+
+maskeval_status maskeval_pq_joint_dense(const maskeval_alloc *a, const maskeval_seg_maps *m,
+                                        pq_scratch *s, size_t *n_pairs, size_t *n_pred_ids,
+                                        int *pred_outside)
+{
+    const uint32_t ng = m->n_gt_ids, np = m->n_pred_ids, np1 = np + 1;
+    size_t n = 0, nid = 0;
+    void *q;
+
+    *n_pairs = *n_pred_ids = 0;
+    *pred_outside = 0;
+    for (uint32_t r = 0; r <= ng; r++) {
+        const uint32_t *row = m->counts + (size_t)r * np1;
+        n += row[np] != 0;
+        *pred_outside |= row[np] != 0;
+        for (uint32_t c = 0; c < np; c++) {
+            n += row[c] != 0;
+        }
+    }
+    if (*pred_outside) {
+        return MASKEVAL_OK; /* the caller counts on the CPU, which names the id */
+    }
+    q = s->pairs;
+    if (maskeval_grow(a, &q, &s->pairs_cap, n + 1, sizeof(pq_pair)) != MASKEVAL_OK) {
+        return MASKEVAL_ERR_NOMEM;
+    }
+    s->pairs = q;
+    q = s->pred_hist;
+    if (maskeval_grow(a, &q, &s->pred_hist_cap, (size_t)np + 1, sizeof(pq_idcount)) !=
+        MASKEVAL_OK) {
+        return MASKEVAL_ERR_NOMEM;
+    }
+    s->pred_hist = q;
+    /* rows and columns are in id order (the gt row of ids outside the table
+     * last, as an id no segment has), so the pairs come out sorted */
+    n = 0;
+    for (uint32_t r = 0; r <= ng; r++) {
+        const uint32_t *row = m->counts + (size_t)r * np1;
+        for (uint32_t c = 0; c < np; c++) {
+            if (row[c] != 0) {
+                s->pairs[n].g = r < ng ? m->gt_ids[r] : UINT32_MAX;
+                s->pairs[n].p = m->pred_ids[c];
+                s->pairs[n].n = row[c];
+                n++;
+            }
+        }
+    }
+    for (uint32_t c = 0; c < np; c++) {
+        uint64_t t = 0;
+        for (uint32_t r = 0; r <= ng; r++) {
+            t += m->counts[(size_t)r * np1 + c];
+        }
+        if (t != 0) {
+            s->pred_hist[nid].id = m->pred_ids[c];
+            s->pred_hist[nid].n = t;
+            nid++;
+        }
+    }
+    *n_pairs = n;
     *n_pred_ids = nid;
     return MASKEVAL_OK;
 }

@@ -32,10 +32,11 @@ def same(a, b):
     return a == b and type(a) in (int, float) and type(b) in (int, float)
 
 
-def run(args, exe, threads):
+def run(args, exe, threads, backend="cpu"):
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "pq.json")
-        p = subprocess.run([exe, "panoptic", *args, "--json", out, "--threads", str(threads)],
+        p = subprocess.run([exe, "panoptic", *args, "--json", out, "--threads", str(threads),
+                            "--backend", backend],
                            capture_output=True, text=True, timeout=300)
         if p.returncode != 0:
             return p.returncode, p.stderr, None
@@ -84,7 +85,11 @@ def main():
     ap.add_argument("--maskeval", required=True)
     ap.add_argument("--data", required=True)
     ap.add_argument("--threads", default="1,2")
+    ap.add_argument("--backend", action="append",
+                    help="repeat every run with each backend (default: cpu); error messages "
+                         "must then be the same on each")
     a = ap.parse_args()
+    backends = a.backend or ["cpu"]
     failures, checked = [], 0
     threads = [int(t) for t in a.threads.split(",")]
     for name in sorted(os.listdir(a.data)):
@@ -101,9 +106,10 @@ def main():
         for label, extra, by_chunks in runs:
             for key, want in by_chunks.items():
                 chunks = key.split("_")[1]
-                for t in threads:
-                    where = f"{name}: {label}, --chunks {chunks}, --threads {t}"
-                    rc, err, got = run(set_args(d) + extra + ["--chunks", chunks], a.maskeval, t)
+                for t, be in ((t, be) for t in threads for be in backends):
+                    where = f"{name}: {label}, --chunks {chunks}, --threads {t}, --backend {be}"
+                    rc, err, got = run(set_args(d) + extra + ["--chunks", chunks], a.maskeval, t,
+                                       be)
                     if want.get("error") and "ZeroDivisionError" in want["error"] and rc == 0:
                         # a group without categories: panopticapi divides by
                         # zero, maskeval reports null means with n = 0
@@ -165,14 +171,20 @@ def main():
             cases = json.load(f)["cases"]
         for case, info in sorted(cases.items()):
             d = os.path.join(err_dir, case)
-            for label, extra, key in (("pq", [], "pq"),
-                                      ("boundary 0.02", ["--dilation-ratio", "0.02"],
-                                       "boundary_pq_0.02")):
+            for label, extra, key, be in ((lab, ex, k, be) for lab, ex, k in (
+                    ("pq", [], "pq"),
+                    ("boundary 0.02", ["--dilation-ratio", "0.02"], "boundary_pq_0.02"))
+                    for be in backends):
                 want = info.get(key)
                 if want is None:
                     continue
-                where = f"errors/{case}: {label}"
-                rc, err, got = run(set_args(d) + extra, a.maskeval, 1)
+                where = f"errors/{case}: {label}, --backend {be}"
+                rc, err, got = run(set_args(d) + extra, a.maskeval, 1, be)
+                if be != backends[0]:
+                    rc0, err0, _ = run(set_args(d) + extra, a.maskeval, 1, backends[0])
+                    if (rc, err) != (rc0, err0):
+                        failures.append(f"{where}: exit {rc} {err.strip()!r} but with "
+                                        f"{backends[0]}: exit {rc0} {err0.strip()!r}")
                 if want.get("error"):
                     # a group without categories divides by zero in the
                     # reference; maskeval reports NaN (null) with n = 0

@@ -4,7 +4,8 @@
  * kernels), random and piecewise-constant maps with ignore pixels, in one
  * batch and in many small ones; Boundary AP's band intersections and band
  * areas (mask_bands.cl) on generated masks of every shape, one batch and
- * many; device selection and build errors.
+ * many; panoptic quality's segment-pair counts (segment_pairs.cl); device
+ * selection and build errors.
  * Exits 77 (ctest SKIP) when the machine has no OpenCL platform at all.
  */
 #include <stdio.h>
@@ -410,6 +411,98 @@ START_TEST(test_bands_match_cpu)
 }
 END_TEST
 
+/* ---- panoptic segment pairs -------------------------------------------- */
+
+/* The device's joint histograms == the CPU path's: images of every size (an
+ * empty one too), piecewise-constant maps with ids in and outside the tables,
+ * VOID, runs crossing rows; _i odd: a cap that splits the batch into groups. */
+START_TEST(test_segment_pairs_match_cpu)
+{
+    enum { N = 9 };
+    uint64_t seed = 77 + (uint64_t)_i;
+    maskeval_seg_maps cpu_items[N], dev_items[N];
+    uint32_t *maps[N][2], *tabs[N], *cc[N], *cd[N];
+    maskeval_ctx *cpu = NULL, *dev;
+    maskeval_backend_state *be = NULL;
+    maskeval_status st;
+
+    for (int k = 0; k < N; k++) {
+        const uint32_t w = k == 0 ? 0 : 1 + rnd(&seed, 300), h = k == 0 ? 0 : 1 + rnd(&seed, 200);
+        const size_t npix = (size_t)w * h;
+        const uint32_t ng = 1 + rnd(&seed, 40), np = 1 + rnd(&seed, 40);
+        tabs[k] = malloc((ng + np + 2) * sizeof(uint32_t));
+        maps[k][0] = malloc((npix + 1) * sizeof(uint32_t));
+        maps[k][1] = malloc((npix + 1) * sizeof(uint32_t));
+        /* sorted distinct ids, VOID (0) first in some tables */
+        for (int side = 0; side < 2; side++) {
+            uint32_t *t = tabs[k] + (side ? ng : 0), n = side ? np : ng, id = rnd(&seed, 2);
+            for (uint32_t j = 0; j < n; j++) {
+                t[j] = id;
+                id += 1 + rnd(&seed, 5000);
+            }
+        }
+        for (int side = 0; side < 2; side++) {
+            const uint32_t *t = tabs[k] + (side ? ng : 0), n = side ? np : ng;
+            size_t i = 0;
+            while (i < npix) {
+                /* a run of one id: listed, VOID or (1 in 8) an id no table has */
+                const uint32_t pick = rnd(&seed, 8);
+                const uint32_t id = pick == 0 ? (1u << 24) - 1 - rnd(&seed, 100)
+                                    : pick == 1 ? 0
+                                                : t[rnd(&seed, n)];
+                size_t len = 1 + rnd(&seed, 3 * w + 1);
+                for (; len > 0 && i < npix; len--) {
+                    maps[k][side][i++] = id;
+                }
+            }
+        }
+        cc[k] = malloc((size_t)(ng + 1) * (np + 1) * sizeof(uint32_t));
+        cd[k] = calloc((size_t)(ng + 1) * (np + 1), sizeof(uint32_t));
+        cpu_items[k].gt = maps[k][0];
+        cpu_items[k].pred = maps[k][1];
+        cpu_items[k].npix = npix;
+        cpu_items[k].gt_ids = tabs[k];
+        cpu_items[k].n_gt_ids = ng;
+        cpu_items[k].pred_ids = tabs[k] + ng;
+        cpu_items[k].n_pred_ids = np;
+        cpu_items[k].counts = cc[k];
+        dev_items[k] = cpu_items[k];
+        dev_items[k].counts = cd[k];
+    }
+    ck_assert_int_eq(maskeval_ctx_create(NULL, &cpu), MASKEVAL_OK);
+    ck_assert_int_eq(maskeval_backend_cpu_ops.segment_pairs(cpu, NULL, cpu_items, N),
+                     MASKEVAL_OK);
+    /* 1 MB: room for about 65k pixels per group */
+    dev = open_ctx(_i % 2 ? 1 << 20 : 0);
+    ck_assert_int_eq(maskeval_backend_get(dev, &be), MASKEVAL_OK);
+    /* twice: the second call reuses the device buffers */
+    for (int rep = 0; rep < 2; rep++) {
+        st = be->ops->segment_pairs(dev, be, dev_items, N);
+        ck_assert_msg(st == MASKEVAL_OK, "%s", maskeval_errmsg(dev));
+        for (int k = 0; k < N; k++) {
+            const size_t cells = (size_t)(cpu_items[k].n_gt_ids + 1) *
+                                 (cpu_items[k].n_pred_ids + 1);
+            uint64_t total = 0;
+            ck_assert_msg(memcmp(cc[k], cd[k], cells * sizeof(uint32_t)) == 0,
+                          "image %d (%zu pixels) differs", k, cpu_items[k].npix);
+            for (size_t c = 0; c < cells; c++) {
+                total += cc[k][c];
+            }
+            ck_assert_uint_eq(total, cpu_items[k].npix);
+        }
+    }
+    maskeval_ctx_destroy(cpu);
+    maskeval_ctx_destroy(dev);
+    for (int k = 0; k < N; k++) {
+        free(maps[k][0]);
+        free(maps[k][1]);
+        free(tabs[k]);
+        free(cc[k]);
+        free(cd[k]);
+    }
+}
+END_TEST
+
 static Suite *backend_cl_suite(void)
 {
     Suite *s = suite_create("backend_cl");
@@ -420,6 +513,10 @@ static Suite *backend_cl_suite(void)
     tc = tcase_create("bands");
     tcase_set_timeout(tc, 300);
     tcase_add_loop_test(tc, test_bands_match_cpu, 0, 8 * N_BAND_RATIOS);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("segment_pairs");
+    tcase_set_timeout(tc, 300);
+    tcase_add_loop_test(tc, test_segment_pairs_match_cpu, 0, 12);
     suite_add_tcase(s, tc);
     tc = tcase_create("errors");
     tcase_set_timeout(tc, 120);
