@@ -91,6 +91,12 @@ typedef struct maskeval_options {
      * fraction; NULL for none. */
     void (*progress_fn)(void *user, const char *stage, double fraction);
     void *progress_user;
+    /* MASKEVAL_BACKEND_AUTO's device profile (written by `maskeval devices
+     * --calibrate` / maskeval_device_calibrate); NULL: $MASKEVAL_PROFILE, else
+     * $XDG_CACHE_HOME/maskeval/device-profile (~/.cache/...). Without one auto
+     * uses the CPU path; with one it opens the GPU only for a stage the
+     * profile predicts it to finish sooner, opening included (README "Devices"). */
+    const char *device_profile;
 } maskeval_options;
 
 typedef struct maskeval_ctx maskeval_ctx;
@@ -107,6 +113,16 @@ MASKEVAL_API void maskeval_options_init(maskeval_options *opts);
 MASKEVAL_API maskeval_status maskeval_ctx_create(const maskeval_options *opts,
                                                  maskeval_ctx **out /* out */);
 MASKEVAL_API void maskeval_ctx_destroy(maskeval_ctx *ctx);
+
+/*
+ * For a process about to exit: with an OpenCL device open (or opening), it
+ * returns 1 and leaves ctx as it is, so the driver's teardown (0.05-0.3 s
+ * of releasing the context and its programs) is never paid; the caller must
+ * not use ctx again and should flush its output and leave with _exit(), so
+ * that the driver's atexit handlers do not run either. Otherwise it
+ * destroys ctx like maskeval_ctx_destroy and returns 0.
+ */
+MASKEVAL_API int maskeval_ctx_release_for_exit(maskeval_ctx *ctx);
 
 /* Message of the last failure on ctx ("" if none). Valid until the next call on ctx. */
 MASKEVAL_API const char *maskeval_errmsg(const maskeval_ctx *ctx);
@@ -152,6 +168,19 @@ MASKEVAL_API maskeval_status maskeval_device_list(maskeval_ctx *ctx, maskeval_de
  * Describes the backend the context uses for its computations ("cpu" or
  * "opencl: <device name>"), opening the device if that has not happened yet.
  */
+/*
+ * Measures an OpenCL device against the CPU path, on this machine, and
+ * writes the profile MASKEVAL_BACKEND_AUTO decides by: the first GPU (or the
+ * device options.device_index names), its opening time (context and every
+ * kernel) and, for mask-pair intersections, Boundary AP bands, confusion
+ * counts and panoptic segment pairs, the throughput of both paths with the
+ * context's threads (synthetic workloads; the device's counts must equal the
+ * CPU's). path: NULL for the options' / $MASKEVAL_PROFILE / the cache file.
+ * summary (may be NULL) gets a few lines for a person. Takes a few seconds.
+ */
+MASKEVAL_API maskeval_status maskeval_device_calibrate(maskeval_ctx *ctx, const char *path,
+                                                       char *summary, size_t cap);
+
 MASKEVAL_API maskeval_status maskeval_backend_describe(maskeval_ctx *ctx, char *buf, size_t cap);
 
 /*

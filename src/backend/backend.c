@@ -2,10 +2,13 @@
  * backend.c - choosing and opening the backend a context uses.
  */
 #include "backend/backend.h"
+#include "backend/cost_model.h"
+#include "semantic/confusion.h"
 
 #include <dirent.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -51,13 +54,57 @@ static int gpu_node_present(void)
     return found;
 }
 
+/* MASKEVAL_AUTO_ANY_DEVICE=1: auto also considers a first device that is
+ * not a GPU (PoCL on the CPU: how the tests run the model end to end, and
+ * for OpenCL-only CPU setups). */
+static int any_device(void)
+{
+    const char *e = getenv("MASKEVAL_AUTO_ANY_DEVICE");
+    return e != NULL && strcmp(e, "1") == 0;
+}
+
+/*
+ * auto: whether the stage's workload goes to the first GPU. Only on a
+ * machine with a GPU device node, and only with a valid profile whose
+ * model predicts the device (opening included) to finish first.
+ */
+static int auto_wants_device(maskeval_ctx *ctx, int work, double units)
+{
+    char path[4096], err[4200];
+    maskeval_profile prof;
+    double tc, td;
+    int dev;
+    if (work < 0 || work >= MASKEVAL_WORK_KINDS || (!any_device() && !gpu_node_present())) {
+        return 0;
+    }
+    if (!maskeval_profile_path(ctx->opts.device_profile, path, sizeof(path))) {
+        return 0;
+    }
+    if (maskeval_profile_read(path, &prof, err, sizeof(err)) != MASKEVAL_OK) {
+        maskeval_log(ctx, MASKEVAL_LOG_INFO,
+                     "backend auto: %s; using the CPU path (a profile from 'maskeval devices "
+                     "--calibrate' lets auto use the GPU where it pays)",
+                     err);
+        return 0;
+    }
+    dev = maskeval_cost_prefers_device(&prof, ctx->threads, (maskeval_work)work, units, &tc, &td);
+    maskeval_log(ctx, MASKEVAL_LOG_INFO,
+                 "backend auto: %s stage of %.3g units: cpu %.3g s (%d threads) vs %s %.3g s "
+                 "(%.3g s to open): %s",
+                 maskeval_work_name((maskeval_work)work), units, tc, ctx->threads, prof.device,
+                 td, prof.open_s, dev ? "device" : "cpu");
+    return dev;
+}
+
 /*
  * Selection: an explicit device index wins (and means OpenCL); otherwise
  * --backend opencl takes the first device (GPUs are listed first), and auto
- * takes the first GPU or falls back to the CPU path; on a machine without
- * a GPU device node auto does not look at OpenCL at all.
+ * takes the first GPU when auto_wants_device says so (else, or when there is
+ * no GPU, the CPU path); on a machine without a GPU device node auto does not
+ * look at OpenCL at all.
  */
-static maskeval_status open_backend(maskeval_ctx *ctx, maskeval_backend_state *be)
+static maskeval_status open_backend(maskeval_ctx *ctx, maskeval_backend_state *be, int work,
+                                    double units)
 {
     maskeval_cl_device *devs = NULL;
     maskeval_cl *cl = NULL;
@@ -65,8 +112,9 @@ static maskeval_status open_backend(maskeval_ctx *ctx, maskeval_backend_state *b
     maskeval_backend want = ctx->opts.backend;
     maskeval_status st;
 
-    if (want == MASKEVAL_BACKEND_CPU ||
-        (want == MASKEVAL_BACKEND_AUTO && ctx->opts.device_index < 0 && !gpu_node_present())) {
+    if (want == MASKEVAL_BACKEND_CPU || (want == MASKEVAL_BACKEND_AUTO &&
+                                         ctx->opts.device_index < 0 &&
+                                         !auto_wants_device(ctx, work, units))) {
         return open_cpu(ctx, be);
     }
     st = maskeval_cl_devices(ctx, &devs, &n);
@@ -82,7 +130,7 @@ static maskeval_status open_backend(maskeval_ctx *ctx, maskeval_backend_state *b
             goto done;
         }
         pick = (size_t)ctx->opts.device_index;
-    } else if (n == 0 || (want == MASKEVAL_BACKEND_AUTO && !devs[0].info.is_gpu)) {
+    } else if (n == 0 || (want == MASKEVAL_BACKEND_AUTO && !devs[0].info.is_gpu && !any_device())) {
         if (want == MASKEVAL_BACKEND_AUTO) {
             st = open_cpu(ctx, be);
             goto done;
@@ -105,8 +153,11 @@ done:
     return st;
 }
 #else
-static maskeval_status open_backend(maskeval_ctx *ctx, maskeval_backend_state *be)
+static maskeval_status open_backend(maskeval_ctx *ctx, maskeval_backend_state *be, int work,
+                                    double units)
 {
+    (void)work;
+    (void)units;
     if (ctx->opts.backend == MASKEVAL_BACKEND_OPENCL || ctx->opts.device_index >= 0) {
         return maskeval_fail(ctx, MASKEVAL_ERR_UNSUPPORTED,
                              "this build of maskeval has no OpenCL backend "
@@ -138,7 +189,7 @@ static void *warm_main(void *arg)
         wm->st = maskeval_nomem(&wm->w, "opening the backend");
         return NULL;
     }
-    wm->st = open_backend(&wm->w, wm->be);
+    wm->st = open_backend(&wm->w, wm->be, -1, 0);
     if (wm->st != MASKEVAL_OK) {
         maskeval_free(&wm->w.alloc, wm->be);
         wm->be = NULL;
@@ -167,8 +218,9 @@ maskeval_status maskeval_backend_warm_up(maskeval_ctx *ctx)
     if (ctx == NULL) {
         return MASKEVAL_ERR_INVALID_ARG;
     }
+    /* auto decides at the first stage, by its workload: nothing to overlap */
     if (ctx->backend != NULL || ctx->warm != NULL ||
-        (ctx->opts.backend == MASKEVAL_BACKEND_CPU && ctx->opts.device_index < 0)) {
+        (ctx->opts.backend != MASKEVAL_BACKEND_OPENCL && ctx->opts.device_index < 0)) {
         return MASKEVAL_OK; /* open, opening, or nothing worth overlapping */
     }
     wm = maskeval_calloc(&ctx->alloc, 1, sizeof(*wm));
@@ -184,7 +236,19 @@ maskeval_status maskeval_backend_warm_up(maskeval_ctx *ctx)
     return MASKEVAL_OK;
 }
 
+int maskeval_backend_undecided(const maskeval_ctx *ctx)
+{
+    return ctx->backend == NULL && ctx->warm == NULL &&
+           ctx->opts.backend == MASKEVAL_BACKEND_AUTO && ctx->opts.device_index < 0;
+}
+
 maskeval_status maskeval_backend_get(maskeval_ctx *ctx, maskeval_backend_state **out)
+{
+    return maskeval_backend_get_for(ctx, -1, 0, out);
+}
+
+maskeval_status maskeval_backend_get_for(maskeval_ctx *ctx, int work, double units,
+                                         maskeval_backend_state **out)
 {
     maskeval_backend_state *be;
     maskeval_status st;
@@ -202,7 +266,7 @@ maskeval_status maskeval_backend_get(maskeval_ctx *ctx, maskeval_backend_state *
     if (be == NULL) {
         return maskeval_nomem(ctx, "opening the backend");
     }
-    st = open_backend(ctx, be);
+    st = open_backend(ctx, be, work, units);
     if (st != MASKEVAL_OK) {
         maskeval_free(&ctx->alloc, be);
         return st;
@@ -210,6 +274,17 @@ maskeval_status maskeval_backend_get(maskeval_ctx *ctx, maskeval_backend_state *
     ctx->backend = be;
     *out = be;
     return MASKEVAL_OK;
+}
+
+int maskeval_ctx_release_for_exit(maskeval_ctx *ctx)
+{
+    if (ctx != NULL &&
+        (ctx->warm != NULL ||
+         (ctx->backend != NULL && ctx->backend->ops != &maskeval_backend_cpu_ops))) {
+        return 1;
+    }
+    maskeval_ctx_destroy(ctx);
+    return 0;
 }
 
 void maskeval_backend_close(maskeval_ctx *ctx)
@@ -274,7 +349,12 @@ maskeval_status maskeval_backend_confusion(maskeval_ctx *ctx, struct maskeval_cm
                                            const struct maskeval_labels *items, size_t n_items)
 {
     maskeval_backend_state *be = NULL;
-    maskeval_status st = maskeval_backend_get(ctx, &be);
+    double px = 0;
+    maskeval_status st;
+    for (size_t i = 0; i < n_items; i++) {
+        px += (double)items[i].n;
+    }
+    st = maskeval_backend_get_for(ctx, MASKEVAL_WORK_CONFUSION, px, &be);
     if (st != MASKEVAL_OK) {
         return st;
     }

@@ -77,8 +77,16 @@ struct maskeval_backend_state {
     char desc[640];
 };
 
-/* The context's backend, opened on first use according to its options. */
+/* The context's backend, opened on first use according to its options.
+ * With MASKEVAL_BACKEND_AUTO the first stage decides, by the device profile
+ * and its workload (cost_model.h: units of kind `work`); a stage of unknown
+ * workload (maskeval_backend_get) gets the CPU path unless a device is open. */
+maskeval_status maskeval_backend_get_for(maskeval_ctx *ctx, int work, double units,
+                                         maskeval_backend_state **out);
 maskeval_status maskeval_backend_get(maskeval_ctx *ctx, maskeval_backend_state **out);
+/* Whether the next maskeval_backend_get_for decides by the workload (auto,
+ * nothing open or opening yet). */
+int maskeval_backend_undecided(const maskeval_ctx *ctx);
 void maskeval_backend_close(maskeval_ctx *ctx);
 
 /* Confusion counts with the context's backend. */

@@ -133,6 +133,13 @@ void cli_signals_progress_line(int on_screen);
 /* `maskeval --version` (version.c): version, commit, build options. */
 void cli_print_version(FILE *f, const char *program);
 
+/* Destroys a command's context, except that an open device is left to the
+ * process exit (maskeval_ctx_release_for_exit): main then flushes and
+ * leaves with _exit. */
+void cli_ctx_done(maskeval_ctx *ctx);
+/* Whether cli_ctx_done left a device open. */
+int cli_exit_fast(void);
+
 /* Monotonic wall clock in seconds. */
 double cli_now(void);
 
@@ -257,6 +264,9 @@ int cmd_cityscapes_instances(int argc, char **argv);
 typedef struct devices_opts {
     const char *json; /* "-" for stdout */
     int quiet;
+    int calibrate;          /* --calibrate */
+    const char *profile;    /* --profile FILE */
+    int device, threads;    /* --device N (-1: the first GPU), --threads N (0: all) */
 } devices_opts;
 int cli_devices_parse(int argc, char **argv, devices_opts *o);
 int cmd_merge(int argc, char **argv);

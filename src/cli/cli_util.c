@@ -241,3 +241,17 @@ int cli_known(const char *name, const char *const *list)
     }
     return 0;
 }
+
+static int left_device_open;
+
+void cli_ctx_done(maskeval_ctx *ctx)
+{
+    if (maskeval_ctx_release_for_exit(ctx)) {
+        left_device_open = 1;
+    }
+}
+
+int cli_exit_fast(void)
+{
+    return left_device_open;
+}

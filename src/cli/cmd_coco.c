@@ -530,6 +530,7 @@ int cli_coco_run(const coco_opts *o)
                      (o->lvis ? MASKEVAL_LOAD_LVIS : 0u);
     double t0 = 0, t_gt, t_dt, t_eval;
     cli_progress_state progress;
+    const int auto_backend = o->lib.backend == MASKEVAL_BACKEND_AUTO && o->lib.device_index < 0;
 
     {
         /* every output path is checked before the work starts */
@@ -580,8 +581,11 @@ int cli_coco_run(const coco_opts *o)
         st = maskeval_dets_load_file(ctx, gt, o->dt, &dets);
     }
     t_dt = cli_now();
-    if (st == MASKEVAL_OK && (o->iou_type == MASKEVAL_IOU_SEGM ||
-                              o->lib.backend == MASKEVAL_BACKEND_CPU)) {
+    /* auto decides at the IoU stage, by its workload: named after it */
+    if (st == MASKEVAL_OK && auto_backend && o->iou_type == MASKEVAL_IOU_SEGM) {
+        snprintf(backend, sizeof(backend), "cpu");
+    } else if (st == MASKEVAL_OK && (o->iou_type == MASKEVAL_IOU_SEGM ||
+                                     o->lib.backend == MASKEVAL_BACKEND_CPU)) {
         st = maskeval_backend_describe(ctx, backend, sizeof(backend));
     } else if (st == MASKEVAL_OK) {
         snprintf(backend, sizeof(backend), "cpu (box IoU never uses a device)");
@@ -609,6 +613,9 @@ int cli_coco_run(const coco_opts *o)
         st = maskeval_coco_result_set_numpy_compat(ctx, res, o->report.numpy_compat);
     }
     t_eval = cli_now();
+    if (st == MASKEVAL_OK && auto_backend && o->iou_type == MASKEVAL_IOU_SEGM) {
+        st = maskeval_backend_describe(ctx, backend, sizeof(backend));
+    }
     cli_progress_done(&progress);
     if (st != MASKEVAL_OK) {
         cli_report(ctx, st);
@@ -659,7 +666,7 @@ done:
     maskeval_coco_result_destroy(res);
     maskeval_dets_destroy(dets);
     maskeval_gt_destroy(gt);
-    maskeval_ctx_destroy(ctx);
+    cli_ctx_done(ctx);
     return rc;
 }
 

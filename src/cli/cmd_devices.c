@@ -9,16 +9,24 @@
 static void devices_help(FILE *f)
 {
     fprintf(f, "usage: maskeval devices [--json [OUT]] [--quiet]\n"
+               "       maskeval devices --calibrate [--profile FILE] [--device N] [--threads N]\n"
                "\n"
                "Lists the OpenCL devices in selection order (GPUs first): index, name, vendor,\n"
                "platform, driver, memory, compute units. The index is what --device and\n"
-               "MASKEVAL_DEVICE take. --backend auto uses the first GPU, and does not load\n"
-               "OpenCL at all where the machine has no GPU device node.\n"
+               "MASKEVAL_DEVICE take. --backend auto (the default) uses the first GPU only for\n"
+               "a stage that the device profile predicts it to finish sooner than the CPU,\n"
+               "opening included; without a profile, and where the machine has no GPU device\n"
+               "node, it uses the CPU path and does not load OpenCL.\n"
                "\n"
                "options:\n"
                "  --json [OUT]   the list as a JSON array (to OUT, or stdout when OUT is\n"
                "                 omitted or '-'), instead of the text\n"
                "  --quiet        one line per device: index and name\n"
+               "  --calibrate    measure the first GPU (or --device N) against the CPU path\n"
+               "                 with --threads N threads (default: all) and write the profile\n"
+               "                 auto reads (a few seconds)\n"
+               "  --profile FILE where (default: $MASKEVAL_PROFILE, else\n"
+               "                 $XDG_CACHE_HOME/maskeval/device-profile or ~/.cache/...)\n"
                "  -h, --help     this text\n"
                "\n"
                "exit status: 0 success (also with no devices), 1 runtime error, 2 usage error\n");
@@ -66,6 +74,7 @@ static int write_devices_json(FILE *f, void *arg)
 int cli_devices_parse(int argc, char **argv, devices_opts *o)
 {
     memset(o, 0, sizeof(*o));
+    o->device = -1;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -74,6 +83,23 @@ int cli_devices_parse(int argc, char **argv, devices_opts *o)
         }
         if (strcmp(a, "--quiet") == 0) {
             o->quiet = 1;
+        } else if (strcmp(a, "--calibrate") == 0) {
+            o->calibrate = 1;
+        } else if (strcmp(a, "--profile") == 0 || strcmp(a, "--device") == 0 ||
+                   strcmp(a, "--threads") == 0) {
+            int64_t v = 0;
+            if (i + 1 >= argc) {
+                return cli_usage_error("devices", "%s needs a value", a);
+            }
+            if (strcmp(a, "--profile") == 0) {
+                o->profile = argv[++i];
+                continue;
+            }
+            if (!cli_parse_i64(argv[++i], &v) || v < (a[2] == 'd' ? 0 : 1) || v > 65535) {
+                return cli_usage_error("devices", "%s needs a %s integer (got '%s')", a,
+                                       a[2] == 'd' ? "non-negative" : "positive", argv[i]);
+            }
+            *(a[2] == 'd' ? &o->device : &o->threads) = (int)v;
         } else if (strcmp(a, "--json") == 0) {
             /* the value is optional: `devices --json` prints to stdout */
             o->json = i + 1 < argc && strncmp(argv[i + 1], "--", 2) != 0 ? argv[++i] : "-";
@@ -97,6 +123,29 @@ int cmd_devices(int argc, char **argv)
     int rc = cli_devices_parse(argc, argv, &o), quiet = o.quiet;
     if (rc != 0) {
         return rc == -1 ? CLI_OK : rc;
+    }
+    if (o.calibrate) {
+        maskeval_options lib;
+        char summary[2048];
+        if (o.json != NULL || quiet) {
+            return cli_usage_error("devices", "--calibrate takes neither --json nor --quiet");
+        }
+        maskeval_options_init(&lib);
+        lib.device_index = o.device;
+        lib.threads = o.threads;
+        rc = CLI_ERR_INPUT;
+        if (maskeval_ctx_create(&lib, &ctx) != MASKEVAL_OK ||
+            maskeval_device_calibrate(ctx, o.profile, summary, sizeof(summary)) != MASKEVAL_OK) {
+            fprintf(stderr, "maskeval: %s\n", maskeval_errmsg(ctx));
+        } else {
+            fputs(summary, stdout);
+            rc = CLI_OK;
+        }
+        maskeval_ctx_destroy(ctx);
+        return rc;
+    }
+    if (o.profile != NULL || o.device >= 0 || o.threads > 0) {
+        return cli_usage_error("devices", "--profile, --device and --threads go with --calibrate");
     }
     json = o.json;
     if (json != NULL && (rc = cli_output_check("devices", "--json", json, 0, NULL, 0)) != 0) {

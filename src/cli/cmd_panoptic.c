@@ -332,7 +332,7 @@ static int pan_run(const pan_opts *o)
     rc = CLI_OK;
 done:
     maskeval_panoptic_destroy(r);
-    maskeval_ctx_destroy(ctx);
+    cli_ctx_done(ctx);
     return rc;
 }
 

@@ -468,7 +468,7 @@ int cli_semantic_run(const sem_opts *o)
     }
 done:
     maskeval_semantic_destroy(sem);
-    maskeval_ctx_destroy(ctx);
+    cli_ctx_done(ctx);
     free(gpaths);
     free(ppaths);
     free(gmap.v);

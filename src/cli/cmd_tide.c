@@ -269,7 +269,7 @@ static int tide_run(const tide_opts *o)
 done:
     maskeval_dets_destroy(dets);
     maskeval_gt_destroy(gt);
-    maskeval_ctx_destroy(ctx);
+    cli_ctx_done(ctx);
     return rc;
 }
 

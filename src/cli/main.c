@@ -3,6 +3,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -60,7 +61,14 @@ static int dispatch(int argc, char **argv);
 int main(int argc, char **argv)
 {
     /* a full disk or a closed pipe on stdout is a failure too */
-    return cli_finish_stdout(dispatch(argc, argv));
+    const int rc = cli_finish_stdout(dispatch(argc, argv));
+    if (cli_exit_fast()) {
+        /* an OpenCL device is still open: the OS reclaims it faster than
+         * the driver's teardown would */
+        fflush(stderr);
+        _exit(rc);
+    }
+    return rc;
 }
 
 static int dispatch(int argc, char **argv)

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "backend/backend.h"
+#include "backend/cost_model.h"
 #include "core/threadpool.h"
 #include "instance/instance.h"
 #include "iou/iou.h"
@@ -320,21 +321,53 @@ static maskeval_status band_intersections(maskeval_ctx *ctx, maskeval_backend_st
                                    job->band_dt, job->band_gt);
 }
 
-static maskeval_status mask_ious(maskeval_ctx *ctx, maskeval_backend_state *be,
-                                 maskeval_plan *plan)
+/* --backend auto's workload (cost_model.h): the runs of both masks of
+ * every pair the cells need. */
+static double pair_units(const maskeval_plan *plan, const pair_job *job, size_t n_pairs)
 {
+    double u = 0;
+    for (size_t k = 0; k < n_pairs; k++) {
+        u += (double)plan->dets->masks.runs[job->pairs[k].dt] +
+             (double)plan->gt->masks.runs[job->pairs[k].gt];
+    }
+    return u;
+}
+
+static maskeval_status mask_ious(maskeval_ctx *ctx, maskeval_plan *plan)
+{
+    maskeval_backend_state *be = NULL;
     pair_job job;
     maskeval_pair_set ps;
     size_t n_pairs = 0;
     double t0 = maskeval_now(), t1, t2;
-    maskeval_status st;
+    maskeval_status st = MASKEVAL_OK;
 
     memset(&job, 0, sizeof(job));
     job.plan = plan;
-    /* a device batches better across categories; the CPU counts only what
-     * the cells need */
-    job.all_categories = be->ops != &maskeval_backend_cpu_ops;
-    st = list_pairs(ctx, &job, &n_pairs);
+    if (maskeval_backend_undecided(ctx)) {
+        /* auto: the pairs the cells need decide; a device lists them again */
+        st = list_pairs(ctx, &job, &n_pairs);
+        if (st == MASKEVAL_OK) {
+            st = maskeval_backend_get_for(
+                ctx, plan->ep.dilation_ratio > 0 ? MASKEVAL_WORK_BANDS : MASKEVAL_WORK_PAIRS,
+                pair_units(plan, &job, n_pairs), &be);
+        }
+        if (st == MASKEVAL_OK && be->ops != &maskeval_backend_cpu_ops) {
+            pair_job_free(&ctx->alloc, &job);
+            memset(&job, 0, sizeof(job));
+            job.plan = plan;
+            job.all_categories = 1;
+            st = list_pairs(ctx, &job, &n_pairs);
+        }
+    } else {
+        st = maskeval_backend_get(ctx, &be);
+        /* a device batches better across categories; the CPU counts only
+         * what the cells need */
+        job.all_categories = st == MASKEVAL_OK && be->ops != &maskeval_backend_cpu_ops;
+        if (st == MASKEVAL_OK) {
+            st = list_pairs(ctx, &job, &n_pairs);
+        }
+    }
     t1 = maskeval_now();
     if (st == MASKEVAL_OK && n_pairs > 0) {
         ps.dt_masks = &plan->dets->masks;
@@ -360,7 +393,7 @@ static maskeval_status mask_ious(maskeval_ctx *ctx, maskeval_backend_state *be,
     maskeval_log(ctx, MASKEVAL_LOG_INFO,
                  "%s: %zu mask pairs (%s): listing %.1f ms, intersections %.1f ms, IoU fill "
                  "%.1f ms",
-                 be->ops->name, n_pairs, job.all_categories ? "all categories" : "within cells",
+                 be != NULL ? be->ops->name : "-", n_pairs, job.all_categories ? "all categories" : "within cells",
                  (t1 - t0) * 1e3, (t2 - t1) * 1e3, (maskeval_now() - t2) * 1e3);
     pair_job_free(&ctx->alloc, &job);
     return st;
@@ -368,16 +401,8 @@ static maskeval_status mask_ious(maskeval_ctx *ctx, maskeval_backend_state *be,
 
 maskeval_status maskeval_plan_ious(maskeval_ctx *ctx, maskeval_plan *plan)
 {
-    maskeval_backend_state *be = NULL;
-    maskeval_status st = MASKEVAL_OK;
     if (plan->ep.iou_type == MASKEVAL_IOU_KEYPOINTS) {
         return maskeval_plan_oks(ctx, plan);
-    }
-    if (plan->ep.iou_type != MASKEVAL_IOU_BBOX) {
-        st = maskeval_backend_get(ctx, &be);
-    }
-    if (st != MASKEVAL_OK) {
-        return st;
     }
     plan->ious = maskeval_calloc(&ctx->alloc, plan->n_ious, sizeof(double));
     if (plan->ious == NULL) {
@@ -387,5 +412,5 @@ maskeval_status maskeval_plan_ious(maskeval_ctx *ctx, maskeval_plan *plan)
         maskeval_progress_stage(ctx, "IoU: boxes");
         return maskeval_parallel_for(ctx, plan->ep.I, box_image, plan);
     }
-    return mask_ious(ctx, be, plan);
+    return mask_ious(ctx, plan);
 }

@@ -33,6 +33,25 @@ static const char *color_name(int ct)
     }
 }
 
+uint64_t maskeval_png_pixels(const char *path)
+{
+    static const unsigned char sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    unsigned char h[24];
+    FILE *f = fopen(path, "rb");
+    size_t got;
+    if (f == NULL) {
+        return 0;
+    }
+    got = fread(h, 1, sizeof(h), f);
+    fclose(f);
+    if (got != sizeof(h) || memcmp(h, sig, 8) != 0 || memcmp(h + 12, "IHDR", 4) != 0) {
+        return 0;
+    }
+    return (uint64_t)((uint32_t)h[16] << 24 | (uint32_t)h[17] << 16 | (uint32_t)h[18] << 8 |
+                      h[19]) *
+           ((uint32_t)h[20] << 24 | (uint32_t)h[21] << 16 | (uint32_t)h[22] << 8 | h[23]);
+}
+
 maskeval_status maskeval_png_slurp(const maskeval_alloc *a, const char *path, char **buf,
                                    size_t *len, char *err, size_t errcap)
 {

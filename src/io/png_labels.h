@@ -46,6 +46,11 @@ void maskeval_label_img_free(const maskeval_alloc *a, maskeval_label_img *img);
 
 /* Reads a whole file without a context (safe on worker threads); errors
  * name the file. */
+/* Width x height from a PNG's IHDR, reading 24 bytes; 0 when the file
+ * cannot be read or is not a PNG (the decoder reports why). For estimates
+ * only (--backend auto's workload). */
+uint64_t maskeval_png_pixels(const char *path);
+
 maskeval_status maskeval_png_slurp(const maskeval_alloc *a, const char *path, char **buf,
                                    size_t *len, char *err, size_t errcap);
 /* The per-image pixel bound (0: the default, capped at MASKEVAL_PNG_MAX_PIXELS),

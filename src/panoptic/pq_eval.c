@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "backend/backend.h"
+#include "backend/cost_model.h"
 #include "core/threadpool.h"
 #include "io/png_labels.h"
 #include "panoptic/panoptic.h"
@@ -378,16 +379,20 @@ maskeval_status maskeval_panoptic_evaluate(maskeval_ctx *ctx, const maskeval_pan
     job.opts.max_image_pixels = p.max_image_pixels;
     job.ctx = ctx;
     maskeval_progress_stage(ctx, "panoptic");
-    /* the device only when asked for: PNG decoding on the host dominates
-     * (README "Backends") */
-    if (ctx->opts.backend == MASKEVAL_BACKEND_OPENCL || ctx->opts.device_index >= 0) {
+    /* a device when asked for, or when auto's profile predicts it to pay for
+     * this many pixels (every image the size of the first) */
+    {
         maskeval_backend_state *be = NULL;
-        st = maskeval_backend_get(ctx, &be);
-        if (st == MASKEVAL_OK) {
+        const double px = n_todo > 0 && maskeval_backend_undecided(ctx)
+                              ? (double)n_todo *
+                                    (double)maskeval_png_pixels(r->data.imgs[todo[0]].gt_path)
+                              : 0;
+        st = maskeval_backend_get_for(ctx, MASKEVAL_WORK_SEGMENTS, px, &be);
+        if (st == MASKEVAL_OK && be->ops != &maskeval_backend_cpu_ops) {
             st = run_device(&job, be);
+        } else if (st == MASKEVAL_OK) {
+            st = maskeval_parallel_for(ctx, n_todo, image_task, &job);
         }
-    } else {
-        st = maskeval_parallel_for(ctx, n_todo, image_task, &job);
     }
     if (st != MASKEVAL_OK) {
         goto done;

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "backend/backend.h"
+#include "backend/cost_model.h"
 #include "core/npcompat.h"
 #include "core/threadpool.h"
 #include "io/png_labels.h"
@@ -315,7 +316,12 @@ maskeval_status maskeval_semantic_add_png(maskeval_ctx *ctx, maskeval_semantic *
                            : MASKEVAL_ERR_INVALID_ARG;
     }
     a = &ctx->alloc;
-    st = maskeval_backend_get(ctx, &be);
+    /* auto's workload: every image the size of the first */
+    st = maskeval_backend_get_for(ctx, MASKEVAL_WORK_CONFUSION,
+                                  n > 0 && maskeval_backend_undecided(ctx)
+                                      ? (double)n * (double)maskeval_png_pixels(gt_paths[0])
+                                      : 0,
+                                  &be);
     if (st != MASKEVAL_OK) {
         return st;
     }

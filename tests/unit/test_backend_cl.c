@@ -10,8 +10,10 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "backend/backend.h"
+#include "backend/cost_model.h"
 #include "io/dataset.h"
 #include "labelgen.h"
 #include "rle/rle.h"
@@ -503,6 +505,61 @@ START_TEST(test_segment_pairs_match_cpu)
 }
 END_TEST
 
+/* ---- the auto backend's model ----------------------------------------- */
+
+START_TEST(test_cost_model)
+{
+    maskeval_profile p, q;
+    char err[512], path[] = "/tmp/maskeval_profile_XXXXXX";
+    double tc, td;
+    int fd = mkstemp(path);
+    FILE *f;
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    memset(&p, 0, sizeof(p));
+    snprintf(p.device, sizeof(p.device), "dev | plat | 1.0");
+    p.threads = 4;
+    p.open_s = 0.25;
+    for (int k = 0; k < MASKEVAL_WORK_KINDS; k++) {
+        p.cpu_rate[k] = 1e8 * (k + 1);
+        p.dev_rate[k] = 1e9 * (k + 1);
+    }
+    ck_assert_int_eq(maskeval_profile_write(path, &p, err, sizeof(err)), MASKEVAL_OK);
+    ck_assert_int_eq(maskeval_profile_read(path, &q, err, sizeof(err)), MASKEVAL_OK);
+    ck_assert_str_eq(q.device, p.device);
+    ck_assert_int_eq(q.threads, 4);
+    /* pairs: cpu 1e8/s on 4 threads; the device 1e9/s after 0.25 s. Break-even
+     * at u / 1e8 = 0.25 + u / 1e9, u = 2.78e7 */
+    ck_assert_int_eq(maskeval_cost_prefers_device(&q, 4, MASKEVAL_WORK_PAIRS, 2.7e7, &tc, &td), 0);
+    ck_assert_int_eq(maskeval_cost_prefers_device(&q, 4, MASKEVAL_WORK_PAIRS, 2.9e7, &tc, &td), 1);
+    ck_assert(tc > 0.289 && tc < 0.291);
+    /* twice the threads, twice the CPU rate: the break-even doubles (u = 6.25e7) */
+    ck_assert_int_eq(maskeval_cost_prefers_device(&q, 8, MASKEVAL_WORK_PAIRS, 6.0e7, &tc, &td), 0);
+    ck_assert_int_eq(maskeval_cost_prefers_device(&q, 8, MASKEVAL_WORK_PAIRS, 6.5e7, &tc, &td), 1);
+    ck_assert_int_eq(maskeval_cost_prefers_device(&q, 4, MASKEVAL_WORK_PAIRS, 0, &tc, &td), 0);
+    /* broken files: a bad rate, a missing kind, another format */
+    f = fopen(path, "a");
+    ck_assert_ptr_nonnull(f);
+    fputs("bands 5 0\n", f);
+    fclose(f);
+    ck_assert_int_eq(maskeval_profile_read(path, &q, err, sizeof(err)), MASKEVAL_ERR_PARSE);
+    ck_assert_ptr_nonnull(strstr(err, "line 11"));
+    f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("maskeval-device-profile 1\nthreads 2\nopen_s 0.1\npairs 1 2\n", f);
+    fclose(f);
+    ck_assert_int_eq(maskeval_profile_read(path, &q, err, sizeof(err)), MASKEVAL_ERR_PARSE);
+    ck_assert_ptr_nonnull(strstr(err, "no 'bands' rates"));
+    f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("{\"json\": 1}\n", f);
+    fclose(f);
+    ck_assert_int_eq(maskeval_profile_read(path, &q, err, sizeof(err)), MASKEVAL_ERR_PARSE);
+    remove(path);
+    ck_assert_int_eq(maskeval_profile_read(path, &q, err, sizeof(err)), MASKEVAL_ERR_IO);
+}
+END_TEST
+
 static Suite *backend_cl_suite(void)
 {
     Suite *s = suite_create("backend_cl");
@@ -521,6 +578,7 @@ static Suite *backend_cl_suite(void)
     tc = tcase_create("errors");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_device_errors);
+    tcase_add_test(tc, test_cost_model);
     tcase_add_test(tc, test_warm_up);
     suite_add_tcase(s, tc);
     return s;
