@@ -252,6 +252,32 @@ fail:
     return st;
 }
 
+/* pair_intersect over the batch's pairs on the intervals iv (offsets at
+ * off_at in the upload), counts read back into host. */
+static maskeval_status enqueue_pairs(batcher *b, slot *s, cl_command_queue q, cl_mem *iv,
+                                     cl_uint off_at, cl_uint pairs_at, cl_mem *out,
+                                     uint32_t *host, const char *step)
+{
+    maskeval_ctx *ctx = b->ctx;
+    maskeval_cl *cl = b->cl;
+    const size_t n_pairs = b->p1 - b->p0;
+    const cl_uint a_npairs = (cl_uint)n_pairs;
+    const size_t sz[6] = {sizeof(cl_mem),  sizeof(cl_mem),  sizeof(cl_uint),
+                          sizeof(cl_uint), sizeof(cl_uint), sizeof(cl_mem)};
+    const void *const v[6] = {iv, &s->d_in, &off_at, &pairs_at, &a_npairs, out};
+    size_t lsz = 256 < cl->max_wg ? 256 : cl->max_wg, gsz = (n_pairs + lsz - 1) / lsz * lsz;
+    maskeval_status st = set_args(ctx, cl, cl->k_pair, 6, sz, v, "setting pair_intersect arguments");
+    if (st != MASKEVAL_OK) {
+        return st;
+    }
+    MASKEVAL_CL_CHECK(clEnqueueNDRangeKernel(q, cl->k_pair, 1, NULL, &gsz, &lsz, 0, NULL, NULL),
+                      step);
+    MASKEVAL_CL_CHECK(clEnqueueReadBuffer(q, *out, CL_FALSE, 0, n_pairs * 4, host, 0, NULL, NULL),
+                      "reading intersection counts");
+fail:
+    return st;
+}
+
 /* Bands: mask_bands, then pair_intersect on the bands, and their read-back. */
 static maskeval_status launch_bands(batcher *b, slot *s, cl_command_queue q, cl_uint a_ivoff,
                                     cl_uint a_pairs, cl_uint a_bandoff, cl_uint a_minfo)
@@ -259,9 +285,9 @@ static maskeval_status launch_bands(batcher *b, slot *s, cl_command_queue q, cl_
     maskeval_ctx *ctx = b->ctx;
     maskeval_cl *cl = b->cl;
     maskeval_status st;
-    const size_t n_pairs = b->p1 - b->p0, n_masks = b->n_masks;
+    const size_t n_masks = b->n_masks;
     size_t lsz = 64 < cl->max_wg ? 64 : cl->max_wg, gsz;
-    cl_uint a_masks = (cl_uint)n_masks, a_npairs = (cl_uint)n_pairs;
+    cl_uint a_masks = (cl_uint)n_masks;
     {
         const size_t sz[8] = {sizeof(cl_mem),  sizeof(cl_mem),  sizeof(cl_uint), sizeof(cl_uint),
                               sizeof(cl_uint), sizeof(cl_uint), sizeof(cl_mem),  sizeof(cl_mem)};
@@ -276,23 +302,11 @@ static maskeval_status launch_bands(batcher *b, slot *s, cl_command_queue q, cl_
     gsz = (n_masks + lsz - 1) / lsz * lsz;
     MASKEVAL_CL_CHECK(clEnqueueNDRangeKernel(q, cl->k_band, 1, NULL, &gsz, &lsz, 0, NULL, NULL),
                       "running mask_bands");
-    {
-        const size_t sz[6] = {sizeof(cl_mem),  sizeof(cl_mem),  sizeof(cl_uint),
-                              sizeof(cl_uint), sizeof(cl_uint), sizeof(cl_mem)};
-        const void *const v[6] = {&s->d_band, &s->d_in,  &a_bandoff,
-                                  &a_pairs,   &a_npairs, &s->d_inter_band};
-        st = set_args(ctx, cl, cl->k_pair, 6, sz, v, "setting pair_intersect arguments");
-        if (st != MASKEVAL_OK) {
-            return st;
-        }
+    st = enqueue_pairs(b, s, q, &s->d_band, a_bandoff, a_pairs, &s->d_inter_band,
+                       b->inter_band + b->p0, "running pair_intersect on bands");
+    if (st != MASKEVAL_OK) {
+        return st;
     }
-    lsz = 256 < cl->max_wg ? 256 : cl->max_wg;
-    gsz = (n_pairs + lsz - 1) / lsz * lsz;
-    MASKEVAL_CL_CHECK(clEnqueueNDRangeKernel(q, cl->k_pair, 1, NULL, &gsz, &lsz, 0, NULL, NULL),
-                      "running pair_intersect on bands");
-    MASKEVAL_CL_CHECK(clEnqueueReadBuffer(q, s->d_inter_band, CL_FALSE, 0, n_pairs * 4,
-                                          b->inter_band + b->p0, 0, NULL, NULL),
-                      "reading band intersection counts");
     MASKEVAL_CL_CHECK(clEnqueueReadBuffer(q, s->d_barea, CL_FALSE, 0, n_masks * 4, s->h_barea, 0,
                                           NULL, NULL),
                       "reading band areas");
@@ -319,7 +333,7 @@ static maskeval_status launch(batcher *b, int si)
     uint32_t *str_off = s->h_in + stroff_at, *iv_off = s->h_in + ivoff_at;
     size_t lsz = 256, gsz;
     cl_uint a_stroff = (cl_uint)stroff_at, a_ivoff = (cl_uint)ivoff_at, a_pairs = (cl_uint)pairs_at;
-    cl_uint a_masks = (cl_uint)n_masks, a_npairs = (cl_uint)n_pairs;
+    cl_uint a_masks = (cl_uint)n_masks;
 
     if (s->busy) {
         /* the slot's staging memory is free again once its batch is done */
@@ -387,20 +401,11 @@ static maskeval_status launch(batcher *b, int si)
     gsz = (n_masks + lsz - 1) / lsz * lsz;
     MASKEVAL_CL_CHECK(clEnqueueNDRangeKernel(q, cl->k_decode, 1, NULL, &gsz, &lsz, 0, NULL, NULL),
                       "running decode_masks");
-    MASKEVAL_CL_CHECK(clSetKernelArg(cl->k_pair, 0, sizeof(cl_mem), &s->d_iv), "setting arguments");
-    MASKEVAL_CL_CHECK(clSetKernelArg(cl->k_pair, 1, sizeof(cl_mem), &s->d_in), "setting arguments");
-    MASKEVAL_CL_CHECK(clSetKernelArg(cl->k_pair, 2, sizeof(cl_uint), &a_ivoff), "setting arguments");
-    MASKEVAL_CL_CHECK(clSetKernelArg(cl->k_pair, 3, sizeof(cl_uint), &a_pairs), "setting arguments");
-    MASKEVAL_CL_CHECK(clSetKernelArg(cl->k_pair, 4, sizeof(cl_uint), &a_npairs),
-                      "setting arguments");
-    MASKEVAL_CL_CHECK(clSetKernelArg(cl->k_pair, 5, sizeof(cl_mem), &s->d_inter),
-                      "setting arguments");
-    gsz = (n_pairs + lsz - 1) / lsz * lsz;
-    MASKEVAL_CL_CHECK(clEnqueueNDRangeKernel(q, cl->k_pair, 1, NULL, &gsz, &lsz, 0, NULL, NULL),
-                      "running pair_intersect");
-    MASKEVAL_CL_CHECK(clEnqueueReadBuffer(q, s->d_inter, CL_FALSE, 0, n_pairs * 4,
-                                          b->inter + b->p0, 0, NULL, NULL),
-                      "reading intersection counts");
+    st = enqueue_pairs(b, s, q, &s->d_iv, a_ivoff, a_pairs, &s->d_inter, b->inter + b->p0,
+                       "running pair_intersect");
+    if (st != MASKEVAL_OK) {
+        return st;
+    }
     if (b->ratio > 0) {
         st = launch_bands(b, s, q, a_ivoff, a_pairs, (cl_uint)bandoff_at, (cl_uint)minfo_at);
         if (st != MASKEVAL_OK) {
