@@ -212,8 +212,8 @@ def check_match_oks(tag, R, M):
         img, cat = ev["image_id"], ev["category_id"]
         rec = recs.get((int(codes.encode([img])[0]), int(cat)))
         ious = R.ious[img, cat]
-        gts = R._cell(img, cat, p)[0] if hasattr(R, "_cell") else (
-            R._gts[img, cat] if p.useCats else [g for c in p.catIds for g in R._gts[img, c]])
+        # pycocotools' computeOks column order: the cell's GT, or every category's
+        gts = R._gts[img, cat] if p.useCats else [g for c in p.catIds for g in R._gts[img, c]]
         gidx = {}
         for i, g in enumerate(gts):
             gidx.setdefault(g["id"], i)
