@@ -109,8 +109,79 @@ done:
     return st;
 }
 
-/* The bands of the masks in some pair, as compressed RLE (instance/bands.c),
- * then their intersections like the masks'. */
+typedef struct band_pairs_job {
+    const maskeval_pair_set *ps;
+    const maskeval_bandset *dt, *gt;
+    uint64_t *inter;
+} band_pairs_job;
+
+/* First interval of v (n of them) that ends after x. */
+static size_t first_end_after(const uint32_t *v, size_t n, uint64_t x)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        const size_t mid = lo + (hi - lo) / 2;
+        if (v[2 * mid + 1] <= x) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return lo;
+}
+
+/* Pixels common to two interval lists within [lo, hi): the columns where
+ * both masks' boxes are (bands lie inside their masks). */
+static uint64_t band_overlap(const uint32_t *a, size_t na, const uint32_t *b, size_t nb,
+                             uint64_t lo, uint64_t hi)
+{
+    size_t i = first_end_after(a, na, lo), j = first_end_after(b, nb, lo);
+    uint64_t n = 0;
+    while (i < na && j < nb && a[2 * i] < hi && b[2 * j] < hi) {
+        const uint32_t s = a[2 * i] > b[2 * j] ? a[2 * i] : b[2 * j];
+        const uint32_t e = a[2 * i + 1] < b[2 * j + 1] ? a[2 * i + 1] : b[2 * j + 1];
+        if (e > s) {
+            n += e - s;
+        }
+        if (a[2 * i + 1] <= b[2 * j + 1]) {
+            i++;
+        } else {
+            j++;
+        }
+    }
+    return n;
+}
+
+static maskeval_status band_pairs_chunk(void *arg, size_t ch, int worker, char *err,
+                                        size_t errcap)
+{
+    const band_pairs_job *j = arg;
+    const maskeval_pair_set *ps = j->ps;
+    const size_t p0 = ch * CHUNK, p1 = p0 + CHUNK < ps->n_pairs ? p0 + CHUNK : ps->n_pairs;
+    (void)worker;
+    (void)err;
+    (void)errcap;
+    for (size_t p = p0; p < p1; p++) {
+        const maskeval_mask_pair *pr = &ps->pairs[p];
+        const double *db = ps->dt_masks->box + 4 * (size_t)pr->dt;
+        const double *gb = ps->gt_masks->box + 4 * (size_t)pr->gt;
+        const uint64_t h = ps->img_h[pr->img];
+        /* the columns where both boxes are (toBbox: first column, width) */
+        const double c0 = db[0] > gb[0] ? db[0] : gb[0];
+        const double c1 = db[0] + db[2] < gb[0] + gb[2] ? db[0] + db[2] : gb[0] + gb[2];
+        j->inter[p] = j->dt->len[pr->dt] == 0 || j->gt->len[pr->gt] == 0 || !(c1 > c0)
+                          ? 0
+                          : band_overlap(maskeval_bandset_runs(j->dt, pr->dt),
+                                         j->dt->len[pr->dt], maskeval_bandset_runs(j->gt, pr->gt),
+                                         j->gt->len[pr->gt], (uint64_t)c0 * h,
+                                         (uint64_t)c1 * h);
+    }
+    return MASKEVAL_OK;
+}
+
+/* The bands of the masks in some pair, as pixel intervals kept in memory
+ * (instance/bands.c), then their intersections pair by pair, each within the
+ * columns both masks' boxes cover. */
 static maskeval_status cpu_band_intersect(maskeval_ctx *ctx, maskeval_backend_state *be,
                                           const maskeval_pair_set *ps, double ratio,
                                           uint64_t *inter, uint32_t *dt_area, uint32_t *gt_area)
@@ -118,10 +189,10 @@ static maskeval_status cpu_band_intersect(maskeval_ctx *ctx, maskeval_backend_st
     const maskeval_alloc *a = &ctx->alloc;
     int32_t *dt_img = maskeval_malloc(a, (ps->n_dt_masks + 1) * sizeof(int32_t));
     int32_t *gt_img = maskeval_malloc(a, (ps->n_gt_masks + 1) * sizeof(int32_t));
-    maskeval_maskset band_dt, band_gt;
-    maskeval_pair_set bps = *ps;
+    maskeval_bandset band_dt, band_gt;
     maskeval_status st;
 
+    (void)be;
     memset(&band_dt, 0, sizeof(band_dt));
     memset(&band_gt, 0, sizeof(band_gt));
     if (dt_img == NULL || gt_img == NULL) {
@@ -136,19 +207,17 @@ static maskeval_status cpu_band_intersect(maskeval_ctx *ctx, maskeval_backend_st
         gt_img[ps->pairs[k].gt] = (int32_t)ps->pairs[k].img;
     }
     maskeval_progress_stage(ctx, "IoU: boundary bands");
-    st = maskeval_maskset_bands(ctx, ps->dt_masks, ps->n_dt_masks, dt_img, NULL, ps->img_h,
-                                ps->img_w, ratio, &band_dt);
+    st = maskeval_mask_bands(ctx, ps->dt_masks, ps->n_dt_masks, dt_img, ps->img_h, ps->img_w,
+                             ratio, &band_dt);
     if (st == MASKEVAL_OK) {
-        st = maskeval_maskset_bands(ctx, ps->gt_masks, ps->n_gt_masks, gt_img, NULL, ps->img_h,
-                                    ps->img_w, ratio, &band_gt);
+        st = maskeval_mask_bands(ctx, ps->gt_masks, ps->n_gt_masks, gt_img, ps->img_h,
+                                 ps->img_w, ratio, &band_gt);
     }
-    if (st != MASKEVAL_OK) {
-        goto done;
+    if (st == MASKEVAL_OK) {
+        band_pairs_job j = {ps, &band_dt, &band_gt, inter};
+        maskeval_progress_stage(ctx, "IoU: intersecting bands");
+        st = maskeval_parallel_for(ctx, (ps->n_pairs + CHUNK - 1) / CHUNK, band_pairs_chunk, &j);
     }
-    bps.dt_masks = &band_dt;
-    bps.gt_masks = &band_gt;
-    maskeval_progress_stage(ctx, "IoU: intersecting bands");
-    st = cpu_intersect(ctx, be, &bps, inter);
     for (size_t i = 0; st == MASKEVAL_OK && i < ps->n_dt_masks; i++) {
         if (dt_img[i] >= 0) {
             dt_area[i] = band_dt.area[i];
@@ -160,8 +229,8 @@ static maskeval_status cpu_band_intersect(maskeval_ctx *ctx, maskeval_backend_st
         }
     }
 done:
-    maskeval_maskset_free(a, &band_dt);
-    maskeval_maskset_free(a, &band_gt);
+    maskeval_bandset_free(a, &band_dt);
+    maskeval_bandset_free(a, &band_gt);
     maskeval_free(a, dt_img);
     maskeval_free(a, gt_img);
     return st;

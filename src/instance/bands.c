@@ -1,7 +1,7 @@
 /*
- * bands.c - Boundary AP's second mask set: the boundary band of every mask
- * (raster/band.h), as compressed RLE like the masks themselves, so the
- * backends' intersect primitive counts band intersections unchanged.
+ * bands.c - Boundary AP's bands on the CPU path: the boundary band of every
+ * mask (raster/band.h) as sorted [start, end) pixel intervals, kept in
+ * memory for the band intersections (backend_cpu.c), with its area.
  *
  * Each mask goes from its runs to its band's runs without a raster
  * (maskeval_band_runs), so a mask costs its runs and box columns, not its
@@ -17,14 +17,11 @@
 
 typedef struct band_job {
     const maskeval_maskset *src;
-    maskeval_maskset *out;
+    maskeval_bandset *out;
     const int32_t *img_of;
-    const uint8_t *need;
     const uint32_t *img_h, *img_w;
     double ratio;
-    size_t n, ntasks;
-    size_t *first;
-    maskeval_bytevec *sides;
+    size_t n;
     const maskeval_alloc *a;
 } band_job;
 
@@ -35,17 +32,17 @@ typedef struct band_scratch {
     maskeval_band_work work;
 } band_scratch;
 
-/* One mask's band into out slot i. */
-static maskeval_status band_one(band_job *j, band_scratch *s, size_t i, maskeval_bytevec *side)
+/* One mask's band, appended to its task's buffer. */
+static maskeval_status band_one(band_job *j, band_scratch *s, size_t i, maskeval_u32vec *buf)
 {
     const maskeval_maskset *ms = j->src;
     const uint32_t runs = ms->runs[i];
-    maskeval_rle_stats stats;
     maskeval_status st;
     uint32_t h, w;
     size_t nruns = 0;
+    uint64_t area = 0;
 
-    if (ms->len[i] == 0 || j->img_of[i] < 0 || (j->need != NULL && !j->need[i])) {
+    if (ms->len[i] == 0 || j->img_of[i] < 0) {
         return MASKEVAL_OK; /* no mask: no band (len 0) */
     }
     h = j->img_h[j->img_of[i]];
@@ -64,10 +61,29 @@ static maskeval_status band_one(band_job *j, band_scratch *s, size_t i, maskeval
     if (st != MASKEVAL_OK) {
         return st;
     }
-    memset(&stats, 0, sizeof(stats));
-    maskeval_rle_stats_of(s->counts.v, s->counts.n, h, w, &stats);
-    return maskeval_maskset_store(j->a, j->out, i, &stats, s->counts.v, s->counts.n, NULL, 0,
-                                  NULL, 0, NULL, side);
+    /* counts (background first) to [start, end) intervals of the runs set */
+    if (s->counts.n > UINT32_MAX || maskeval_u32vec_reserve(j->a, buf, buf->n + s->counts.n) !=
+                                        MASKEVAL_OK) {
+        return MASKEVAL_ERR_NOMEM;
+    }
+    j->out->off[i] = buf->n;
+    {
+        uint64_t pos = 0;
+        uint32_t nv = 0;
+        for (size_t k = 0; k + 1 < s->counts.n; k += 2) {
+            pos += s->counts.v[k];
+            if (s->counts.v[k + 1] > 0) {
+                buf->v[buf->n++] = (uint32_t)pos;
+                pos += s->counts.v[k + 1];
+                buf->v[buf->n++] = (uint32_t)pos;
+                area += s->counts.v[k + 1];
+                nv++;
+            }
+        }
+        j->out->len[i] = nv;
+    }
+    j->out->area[i] = (uint32_t)area; /* uint32, as pycocotools' area */
+    return MASKEVAL_OK;
 }
 
 static maskeval_status band_task(void *arg, size_t t, int worker, char *err, size_t errcap)
@@ -75,10 +91,11 @@ static maskeval_status band_task(void *arg, size_t t, int worker, char *err, siz
     band_job *j = arg;
     band_scratch s;
     maskeval_status st = MASKEVAL_OK;
+    const size_t i1 = (t + 1) * MASKEVAL_BAND_TASK < j->n ? (t + 1) * MASKEVAL_BAND_TASK : j->n;
     (void)worker;
     memset(&s, 0, sizeof(s));
-    for (size_t i = j->first[t]; i < j->first[t + 1] && st == MASKEVAL_OK; i++) {
-        st = band_one(j, &s, i, &j->sides[t]);
+    for (size_t i = t * MASKEVAL_BAND_TASK; i < i1 && st == MASKEVAL_OK; i++) {
+        st = band_one(j, &s, i, &j->out->buf[t]);
     }
     maskeval_free(j->a, s.iv);
     maskeval_u32vec_free(j->a, &s.counts);
@@ -90,57 +107,49 @@ static maskeval_status band_task(void *arg, size_t t, int worker, char *err, siz
     return st;
 }
 
-maskeval_status maskeval_maskset_bands(maskeval_ctx *ctx, const maskeval_maskset *src, size_t n,
-                                       const int32_t *img_of, const uint8_t *need,
-                                       const uint32_t *img_h, const uint32_t *img_w,
-                                       double ratio, maskeval_maskset *out)
+void maskeval_bandset_free(const maskeval_alloc *a, maskeval_bandset *b)
+{
+    for (size_t t = 0; b->buf != NULL && t < b->ntasks; t++) {
+        maskeval_u32vec_free(a, &b->buf[t]);
+    }
+    maskeval_free(a, b->buf);
+    maskeval_free(a, b->off);
+    maskeval_free(a, b->len);
+    maskeval_free(a, b->area);
+    memset(b, 0, sizeof(*b));
+}
+
+maskeval_status maskeval_mask_bands(maskeval_ctx *ctx, const maskeval_maskset *src, size_t n,
+                                    const int32_t *img_of, const uint32_t *img_h,
+                                    const uint32_t *img_w, double ratio, maskeval_bandset *out)
 {
     const maskeval_alloc *a = &ctx->alloc;
     band_job j;
     maskeval_status st;
-    size_t ntasks = n == 0 ? 1 : (n + 255) / 256;
 
+    memset(out, 0, sizeof(*out));
+    out->n = n;
+    out->ntasks = n == 0 ? 1 : (n + MASKEVAL_BAND_TASK - 1) / MASKEVAL_BAND_TASK;
+    out->buf = maskeval_calloc(a, out->ntasks, sizeof(maskeval_u32vec));
+    out->off = maskeval_calloc(a, n + 1, sizeof(uint64_t));
+    out->len = maskeval_calloc(a, n + 1, sizeof(uint32_t));
+    out->area = maskeval_calloc(a, n + 1, sizeof(uint32_t));
+    if (out->buf == NULL || out->off == NULL || out->len == NULL || out->area == NULL) {
+        maskeval_bandset_free(a, out);
+        return maskeval_nomem(ctx, "boundary bands");
+    }
     memset(&j, 0, sizeof(j));
-    st = maskeval_maskset_init(a, out, n + 1);
-    if (st != MASKEVAL_OK) {
-        return maskeval_nomem(ctx, "boundary bands");
-    }
-    j.first = maskeval_malloc(a, (ntasks + 1) * sizeof(size_t));
-    j.sides = maskeval_calloc(a, ntasks, sizeof(maskeval_bytevec));
-    if (j.first == NULL || j.sides == NULL) {
-        maskeval_free(a, j.first);
-        maskeval_free(a, j.sides);
-        maskeval_maskset_free(a, out);
-        return maskeval_nomem(ctx, "boundary bands");
-    }
-    for (size_t t = 0; t <= ntasks; t++) {
-        j.first[t] = t * 256 < n ? t * 256 : n;
-    }
     j.src = src;
     j.out = out;
     j.img_of = img_of;
-    j.need = need;
     j.img_h = img_h;
     j.img_w = img_w;
     j.ratio = ratio;
     j.n = n;
-    j.ntasks = ntasks;
     j.a = a;
-    st = maskeval_parallel_for(ctx, ntasks, band_task, &j);
-    if (st == MASKEVAL_OK) {
-        st = maskeval_maskset_finish(a, out, NULL, j.first, j.sides, ntasks);
-        if (st != MASKEVAL_OK) {
-            maskeval_nomem(ctx, "boundary bands");
-        }
-    } else {
-        for (size_t t = 0; t < ntasks; t++) {
-            maskeval_free(a, j.sides[t].v);
-        }
-    }
-    maskeval_free(a, j.first);
-    maskeval_free(a, j.sides);
+    st = maskeval_parallel_for(ctx, out->ntasks, band_task, &j);
     if (st != MASKEVAL_OK) {
-        maskeval_maskset_free(a, out);
+        maskeval_bandset_free(a, out);
     }
     return st;
 }

@@ -128,13 +128,29 @@ maskeval_status maskeval_plan_oks(maskeval_ctx *ctx, maskeval_plan *plan);
 /* Fills plan->ious with the backend the context uses. (backend/) */
 maskeval_status maskeval_plan_ious(maskeval_ctx *ctx, maskeval_plan *plan);
 
-/* The boundary band of each of the n masks of src (image img_of[i], whose
- * size is img_h / img_w; -1, an empty slot or need[i] == 0: none, need NULL:
- * all) at a dilation ratio, as a new mask set. (bands.c) */
-maskeval_status maskeval_maskset_bands(maskeval_ctx *ctx, const maskeval_maskset *src, size_t n,
-                                       const int32_t *img_of, const uint8_t *need,
-                                       const uint32_t *img_h, const uint32_t *img_w,
-                                       double ratio, maskeval_maskset *out);
+/* The boundary bands of n masks as column-major pixel intervals: mask i's
+ * len[i] intervals (0: none; [start, end), sorted, disjoint, non-empty)
+ * are the uint32 pairs from off[i] in buf[i / MASKEVAL_BAND_TASK] (one
+ * buffer per task of the parallel loop). (bands.c) */
+enum { MASKEVAL_BAND_TASK = 256 };
+typedef struct maskeval_bandset {
+    size_t n, ntasks;
+    uint64_t *off;
+    uint32_t *len, *area; /* area: band pixels, uint32 as pycocotools' area */
+    maskeval_u32vec *buf;
+} maskeval_bandset;
+
+static inline const uint32_t *maskeval_bandset_runs(const maskeval_bandset *b, size_t i)
+{
+    return b->buf[i / MASKEVAL_BAND_TASK].v + b->off[i];
+}
+
+/* The band of each of the n masks of src (image img_of[i], whose size is
+ * img_h / img_w; -1 or an empty slot: none) at a dilation ratio. */
+maskeval_status maskeval_mask_bands(maskeval_ctx *ctx, const maskeval_maskset *src, size_t n,
+                                    const int32_t *img_of, const uint32_t *img_h,
+                                    const uint32_t *img_w, double ratio, maskeval_bandset *out);
+void maskeval_bandset_free(const maskeval_alloc *a, maskeval_bandset *b);
 
 /* evaluateImg's greedy matching for every cell and area range. (match.c) */
 maskeval_status maskeval_plan_match(maskeval_ctx *ctx, maskeval_plan *plan);
