@@ -95,7 +95,8 @@ typedef struct maskeval_options {
      * --calibrate` / maskeval_device_calibrate); NULL: $MASKEVAL_PROFILE, else
      * $XDG_CACHE_HOME/maskeval/device-profile (~/.cache/...). Without one auto
      * uses the CPU path; with one it opens the GPU only for a stage the
-     * profile predicts it to finish sooner, opening included (README "Devices"). */
+     * profile predicts it to finish sooner, opening included (README "Devices").
+     * The string must outlive the context. */
     const char *device_profile;
 } maskeval_options;
 

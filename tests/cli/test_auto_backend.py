@@ -76,6 +76,14 @@ def main():
         for k in KINDS:
             if k not in p.stdout:
                 failures.append(f"calibrate: summary lacks {k}: {p.stdout!r}")
+    # without --device, only a GPU is calibrated (auto never uses anything else)
+    q = subprocess.run([a.maskeval, "devices", "--json"], capture_output=True, text=True)
+    if q.returncode == 0 and not any(d["gpu"] for d in json.loads(q.stdout)):
+        q = subprocess.run([a.maskeval, "devices", "--calibrate", "--profile",
+                            os.path.join(a.work, "nogpu_profile")], capture_output=True, text=True)
+        if q.returncode != 1 or "no GPU" not in q.stderr or \
+                os.path.exists(os.path.join(a.work, "nogpu_profile")):
+            failures.append(f"calibrate without a GPU: exit {q.returncode}: {q.stderr.strip()}")
     # usage errors
     for bad in (["devices", "--profile", "x"], ["devices", "--calibrate", "--json"],
                 ["devices", "--calibrate", "--threads", "0"]):
