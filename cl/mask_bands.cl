@@ -16,9 +16,14 @@
  * end. The band pieces (the run minus the eroded intervals) go out as
  * [start, end) pixel intervals, sorted and disjoint, in the form
  * pair_intersect reads; the mask's slot has room for 2 (runs + box columns)
- * pieces (a column holds at most its runs plus as many eroded intervals),
- * and the rest of it is padded with (UINT_MAX, UINT_MAX), which
- * pair_intersect stops at. The band's pixel count goes to band_area (NONE
+ * pieces (a column holds at most its runs plus as many eroded intervals)
+ * and, at its end, a table of where each box column's intervals start, so
+ * that a lookup searches one column's intervals, and each column's vertical
+ * erosion: where every column of a window holds at most one run (most
+ * of most masks), the erosion at its centre is the window's [max start,
+ * min end), without any search, and such columns answer the general path's
+ * lookups at once. Once done, the rest of the slot is padded with (UINT_MAX,
+ * UINT_MAX), which pair_intersect stops at. The band's pixel count goes to band_area (NONE
  * if the slot were ever too small).
  *
  * Per-mask input (uint4 at minfo_at): image height, image width, d, unused;
@@ -33,15 +38,42 @@ inline int exceeds_2d(uint len, uint d)
     return len > 0 && (len - 1) / 2 >= d;
 }
 
+/* First index i in [lo, hi) with v[i].y > x, else hi. */
+inline uint first_end_after_in(__global const uint2 *v, uint lo, uint hi, uint x)
+{
+    while (lo < hi) {
+        const uint mid = lo + (hi - lo) / 2;
+        if (v[mid].y <= x) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return lo;
+}
+
 /* The vertical erosion of column col: the first of its intervals [*vs, *ve)
- * that ends after row x; 0 if none. */
-inline int col_vert(__global const uint2 *a, uint n, uint h, uint d, uint col, uint x, uint *vs,
-                    uint *ve)
+ * that ends after row x; 0 if none. tab[j]: the first interval that ends
+ * after the top of box column c0 + j (cw columns), so a column's search
+ * covers its own intervals only. */
+inline int col_vert(__global const uint2 *a, uint n, uint h, uint d, uint col, uint x,
+                    __global const uint *tab, __global const uint *vsa,
+                    __global const uint *vea, __global const uint *pm, uint c0, uint cw,
+                    uint *vs, uint *ve)
 {
     uint rs, re;
+    if (col < c0 || col - c0 >= cw) {
+        return 0; /* outside the box: no runs */
+    }
+    const uint j = col - c0, lo = tab[j], hi = j + 1 < cw ? min(tab[j + 1] + 1, n) : n;
+    if (pm[j + 1] == pm[j]) { /* at most one run: its erosion, if any, is known */
+        *vs = vsa[j];
+        *ve = vea[j];
+        return vea[j] > x;
+    }
     while (x < h) {
         const uint cs = col * h, ce = cs + h;
-        uint k = me_first_end_after(a, n, cs + x);
+        uint k = first_end_after_in(a, lo, hi, cs + x);
         if (k >= n || a[k].x >= ce) {
             return 0;
         }
@@ -68,11 +100,35 @@ inline int col_vert(__global const uint2 *a, uint n, uint h, uint d, uint col, u
 
 /* Band pieces of the run [rs, re) of column c into out. */
 inline uint run_band(__global const uint2 *a, uint n, uint h, uint w, uint d, uint c, uint rs,
-                     uint re, __global uint2 *out, uint at, uint end, uint *area)
+                     uint re, __global const uint *tab, uint c0, uint cw,
+                     __global const uint *vsa, __global const uint *vea,
+                     __global const uint *pm, __global const uint *vh,
+                     __global uint2 *out, uint at, uint end, uint *area)
 {
     const uint base = c * h;
+    const uint j = c - c0;
     uint from = rs; /* start of the band piece being built */
-    if (exceeds_2d(re - rs, d) && c >= d && w - c > d) {
+    if (j >= d && cw - j > d && pm[j + d + 1] == pm[j - d]) {
+        /* one run per column of the window, which lies inside the box: the
+         * erosion is [max vs, min ve) over it */
+        if (exceeds_2d(re - rs, d)) {
+            /* van Herk / Gil-Werman: the window is a block's suffix and the
+             * next block's prefix (vh: prefix max, suffix max, prefix min,
+             * suffix min, cw each) */
+            const uint lo = max(vh[cw + j - d], vh[j + d]);
+            const uint hi = min(vh[3 * cw + j - d], vh[2 * cw + j + d]);
+            if (lo < hi) {
+                if (lo > from) {
+                    if (at < end) {
+                        out[at] = (uint2)(base + from, base + lo);
+                    }
+                    at++;
+                    *area += lo - from;
+                }
+                from = hi;
+            }
+        }
+    } else if (exceeds_2d(re - rs, d) && c >= d && w - c > d) {
         uint x = rs + d;
         const uint b = re - d;
         while (x < b) {
@@ -83,7 +139,7 @@ inline uint run_band(__global const uint2 *a, uint n, uint h, uint w, uint d, ui
                 if (cc == c) {
                     continue;
                 }
-                if (!col_vert(a, n, h, d, cc, x, &vs, &ve)) {
+                if (!col_vert(a, n, h, d, cc, x, tab, vsa, vea, pm, c0, cw, &vs, &ve)) {
                     next = b; /* nothing from x down survives */
                     miss = 1;
                     break;
@@ -136,6 +192,62 @@ __kernel void mask_bands(__global const uint2 *iv, __global const uint *in, cons
     uint at = in[bandoff_at + m];
     const uint end = in[bandoff_at + m + 1];
     uint area = 0;
+    /* the column table at the slot's end (the band's pieces never reach it):
+     * the mask's box columns c0 .. c0 + cw - 1 */
+    const uint c0 = n > 0 ? a[0].x / h : 0, cw = n > 0 ? (a[n - 1].y - 1) / h - c0 + 1 : 0;
+    const uint scratch = n > 0 ? 4 * cw + 2 : 0;
+    if (end - at < scratch) {
+        band_area[m] = NONE;
+        return;
+    }
+    const uint lim = end - scratch;
+    __global uint *tab = (__global uint *)(band + lim);
+    __global uint *vsa = tab + cw, *vea = vsa + cw, *pm = vea + cw, *vh = pm + cw + 1;
+    pm[0] = 0;
+    for (uint j = 0, k = 0; j < cw; j++) {
+        const uint cs = (c0 + j) * h, ce = cs + h;
+        uint runs = 0, rs = 0, re = 0;
+        while (k < n && a[k].y <= cs) {
+            k++;
+        }
+        tab[j] = k;
+        /* the column's runs, touching pieces merged: one, or the general path */
+        for (uint q = k; q < n && a[q].x < ce; q++) {
+            const uint s0 = max(a[q].x, cs) - cs, e0 = min(a[q].y, ce) - cs;
+            if (runs > 0 && s0 == re) {
+                re = e0;
+            } else {
+                runs++;
+                rs = s0;
+                re = e0;
+            }
+        }
+        pm[j + 1] = pm[j] + (runs > 1); /* columns of several runs before j + 1 */
+        vsa[j] = runs == 1 && exceeds_2d(re - rs, d) ? rs + d : NONE;
+        vea[j] = runs == 1 && exceeds_2d(re - rs, d) ? re - d : 0;
+    }
+    /* blocks of 2d + 1 columns: prefix and suffix max of vsa, min of vea */
+    if (cw > 2 * d) {
+        const uint k = 2 * d + 1;
+        for (uint b0 = 0; b0 < cw; b0 += k) {
+            const uint b1 = min(b0 + k, cw);
+            uint mx = 0, mn = NONE;
+            for (uint j = b0; j < b1; j++) {
+                mx = max(mx, vsa[j]);
+                mn = min(mn, vea[j]);
+                vh[j] = mx;
+                vh[2 * cw + j] = mn;
+            }
+            mx = 0;
+            mn = NONE;
+            for (uint j = b1; j-- > b0;) {
+                mx = max(mx, vsa[j]);
+                mn = min(mn, vea[j]);
+                vh[cw + j] = mx;
+                vh[3 * cw + j] = mn;
+            }
+        }
+    }
     /* the runs column by column, touching pieces merged */
     int have = 0;
     uint pc = 0, prs = 0, pre = 0;
@@ -149,7 +261,8 @@ __kernel void mask_bands(__global const uint2 *iv, __global const uint *in, cons
                 pre = stop - cs;
             } else {
                 if (have) {
-                    at = run_band(a, n, h, w, d, pc, prs, pre, band, at, end, &area);
+                    at = run_band(a, n, h, w, d, pc, prs, pre, tab, c0, cw, vsa, vea, pm, vh, band, at,
+                                   lim, &area);
                 }
                 have = 1;
                 pc = c;
@@ -160,11 +273,12 @@ __kernel void mask_bands(__global const uint2 *iv, __global const uint *in, cons
         }
     }
     if (have) {
-        at = run_band(a, n, h, w, d, pc, prs, pre, band, at, end, &area);
+        at = run_band(a, n, h, w, d, pc, prs, pre, tab, c0, cw, vsa, vea, pm, vh, band, at,
+                                   lim, &area);
     }
     /* more pieces than the slot holds cannot happen (see above); if it did,
      * NONE tells the host */
-    band_area[m] = at > end ? NONE : area;
+    band_area[m] = at > lim ? NONE : area;
     for (; at < end; at++) {
         band[at] = (uint2)(NONE, NONE);
     }

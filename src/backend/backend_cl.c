@@ -88,16 +88,18 @@ static void uid_mask(const batcher *b, uint32_t uid, const maskeval_maskset **ms
     }
 }
 
-/* Room for a mask's band: each column of its box holds at most its runs
- * there plus as many eroded intervals, and its runs over all columns are at
- * most the mask's runs plus one per column boundary they cross. */
+/* Room for a mask's band (in intervals): each column of its box holds at
+ * most its runs there plus as many eroded intervals, and its runs over all
+ * columns are at most the mask's runs plus one per column boundary they
+ * cross; then mask_bands.cl's eight uints per box column. */
 static size_t band_room(const maskeval_maskset *ms, size_t i)
 {
-    const double cw = ms->box[4 * i + 2];
+    const double w = ms->box[4 * i + 2];
+    const size_t cw = w > 0 && w < 4294967296.0 ? (size_t)w : 0;
     if (ms->runs[i] == 0) {
         return 0;
     }
-    return 2 * ((size_t)ms->runs[i] + (cw > 0 && cw < 4294967296.0 ? (size_t)cw : 0) + 1);
+    return 2 * ((size_t)ms->runs[i] + cw + 1) + 4 * cw + 3;
 }
 
 static void uid_size(const batcher *b, uint32_t uid, size_t *runs, size_t *bytes, size_t *band)

@@ -2,6 +2,9 @@
  * bench_kernels.c - throughput of maskeval's OpenCL kernels with the data
  * already on the device (kernel time from profiling events, median of runs):
  *   pair_intersect: pairs per second and bytes of intervals per second;
+ *   mask_bands:     Boundary AP's bands (dilation ratio 0.02) of the decoded
+ *                   masks: masks per second, intervals read and band
+ *                   intervals written per second;
  *   confusion_*:    labels per second and GB/s of label bytes read.
  * Also times the same work on the CPU path (one thread) for comparison.
  *
@@ -17,6 +20,7 @@
 #include "backend/cl_sources.h"
 #include "labelgen.h"
 #include "maskeval.h"
+#include "raster/band.h"
 #include "rle/rle.h"
 #include "semantic/confusion.h"
 
@@ -199,7 +203,7 @@ static void bench_pairs(maskeval_cl *cl, cl_command_queue q, int images, int run
         char *str = malloc(cap_str);
         uint32_t *stroff = malloc((n_masks + 1) * sizeof(uint32_t));
         uint32_t *counts = malloc((2 * cap_iv + 2) * sizeof(uint32_t));
-        size_t stroff_at, ivoff_at, pairs_at, total;
+        size_t stroff_at, ivoff_at, pairs_at, minfo_at, bandoff_at, total, band_room = 0;
         uint32_t *in, *res = malloc(n_pairs * sizeof(uint32_t));
         cl_mem d_in, d_iv, d_out;
         cl_uint a_so, a_io, a_pa, a_np = (cl_uint)n_pairs, a_nm = (cl_uint)n_masks;
@@ -221,8 +225,21 @@ static void bench_pairs(maskeval_cl *cl, cl_command_queue q, int images, int run
         stroff_at = (n_str + 3) / 4;
         ivoff_at = stroff_at + n_masks + 1;
         pairs_at = (ivoff_at + n_masks + 1 + 3) & ~(size_t)3;
-        total = pairs_at + 4 * n_pairs;
+        /* mask_bands' inputs after the pairs: (h, w, d, 0) per mask, band slots */
+        minfo_at = pairs_at + 4 * n_pairs;
+        bandoff_at = minfo_at + 4 * n_masks;
+        total = bandoff_at + n_masks + 1;
         in = calloc(total, sizeof(uint32_t));
+        for (size_t m = 0; m < n_masks; m++) {
+            const size_t nr = off[m + 1] - off[m], cw = (size_t)boxes[4 * m + 2];
+            in[minfo_at + 4 * m] = h;
+            in[minfo_at + 4 * m + 1] = w;
+            in[minfo_at + 4 * m + 2] = maskeval_band_width(h, w, 0.02);
+            in[bandoff_at + m] = (uint32_t)band_room;
+            /* as backend_cl.c's band_room */
+            band_room += nr == 0 ? 0 : 2 * (nr + cw + 1) + 4 * cw + 3;
+        }
+        in[bandoff_at + n_masks] = (uint32_t)band_room;
         memcpy(in, str, n_str);
         memcpy(in + stroff_at, stroff, (n_masks + 1) * 4);
         memcpy(in + ivoff_at, off, (n_masks + 1) * 4);
@@ -250,6 +267,82 @@ static void bench_pairs(maskeval_cl *cl, cl_command_queue q, int images, int run
             cl_event ev;
             CHECK(clEnqueueNDRangeKernel(q, cl->k_decode, 1, NULL, &dg, &dl, 0, NULL, &ev));
             td[r] = event_seconds(ev);
+        }
+        {
+            /* mask_bands on the decoded intervals, against maskeval_band_runs */
+            cl_program prog = NULL;
+            cl_kernel kb;
+            cl_mem d_band, d_barea;
+            cl_uint a_bo = (cl_uint)bandoff_at, a_mi = (cl_uint)minfo_at;
+            uint32_t *areas = malloc(n_masks * sizeof(uint32_t));
+            uint64_t area_cpu = 0, area_dev = 0, band_iv = 0;
+            maskeval_ctx *bctx = NULL;
+            maskeval_band_work wk;
+            maskeval_u32vec bc = {0};
+            double tb[64], b0, b1, bmed;
+            memset(&wk, 0, sizeof(wk));
+            maskeval_ctx_create(NULL, &bctx);
+            if (maskeval_clprog_build(bctx, cl, maskeval_clsrc_mask_bands,
+                                      maskeval_clsrc_mask_bands_len, "mask_bands.cl", "",
+                                      &prog) != MASKEVAL_OK) {
+                fprintf(stderr, "%s\n", maskeval_errmsg(bctx));
+                exit(1);
+            }
+            kb = clCreateKernel(prog, "mask_bands", &err);
+            CHECK(err);
+            d_band = clCreateBuffer(cl->context, CL_MEM_READ_WRITE, band_room * 8 + 8, NULL, &err);
+            CHECK(err);
+            d_barea = clCreateBuffer(cl->context, CL_MEM_WRITE_ONLY, n_masks * 4 + 4, NULL, &err);
+            CHECK(err);
+            CHECK(clSetKernelArg(kb, 0, sizeof(cl_mem), &d_iv));
+            CHECK(clSetKernelArg(kb, 1, sizeof(cl_mem), &d_in));
+            CHECK(clSetKernelArg(kb, 2, sizeof(cl_uint), &a_io));
+            CHECK(clSetKernelArg(kb, 3, sizeof(cl_uint), &a_bo));
+            CHECK(clSetKernelArg(kb, 4, sizeof(cl_uint), &a_mi));
+            CHECK(clSetKernelArg(kb, 5, sizeof(cl_uint), &a_nm));
+            CHECK(clSetKernelArg(kb, 6, sizeof(cl_mem), &d_band));
+            CHECK(clSetKernelArg(kb, 7, sizeof(cl_mem), &d_barea));
+            for (int r = 0; r <= runs; r++) {
+                cl_event ev;
+                CHECK(clEnqueueNDRangeKernel(q, kb, 1, NULL, &dg, &dl, 0, NULL, &ev));
+                tb[r] = event_seconds(ev);
+            }
+            CHECK(clEnqueueReadBuffer(q, d_barea, CL_TRUE, 0, n_masks * 4, areas, 0, NULL, NULL));
+            b0 = now();
+            for (size_t m = 0; m < n_masks; m++) {
+                maskeval_band_runs(&alloc, iv + 2 * off[m], off[m + 1] - off[m], h, w,
+                                   maskeval_band_width(h, w, 0.02), &wk, &bc);
+                for (size_t k = 1; k < bc.n; k += 2) {
+                    area_cpu += bc.v[k];
+                    band_iv++;
+                }
+                area_dev += areas[m];
+            }
+            b1 = now();
+            bmed = median(tb + 1, runs);
+            printf("mask_bands: %zu masks, %zu intervals -> %llu band intervals: kernel %.3f ms = "
+                   "%.3g masks/s, %.1f GB/s of intervals read once + bands written; CPU 1 thread "
+                   "%.1f ms; band areas %s\n",
+                   n_masks, n_iv, (unsigned long long)band_iv, bmed * 1e3, n_masks / bmed,
+                   (8.0 * n_iv + 8.0 * band_iv) / bmed / 1e9, (b1 - b0) * 1e3,
+                   area_cpu == area_dev ? "identical" : "DIFFER");
+            if (js != NULL) {
+                fprintf(js,
+                        "  \"mask_bands\": {\"masks\": %zu, \"band_intervals\": %llu, "
+                        "\"kernel_s\": %.6g, \"masks_per_s\": %.6g, \"GBps\": %.4g, "
+                        "\"cpu_1thread_s\": %.6g, \"identical\": %s},\n",
+                        n_masks, (unsigned long long)band_iv, bmed, n_masks / bmed,
+                        (8.0 * n_iv + 8.0 * band_iv) / bmed / 1e9, b1 - b0,
+                        area_cpu == area_dev ? "true" : "false");
+            }
+            maskeval_band_work_free(&alloc, &wk);
+            maskeval_u32vec_free(&alloc, &bc);
+            clReleaseMemObject(d_band);
+            clReleaseMemObject(d_barea);
+            clReleaseKernel(kb);
+            clReleaseProgram(prog);
+            maskeval_ctx_destroy(bctx);
+            free(areas);
         }
         CHECK(clSetKernelArg(cl->k_pair, 0, sizeof(cl_mem), &d_iv));
         CHECK(clSetKernelArg(cl->k_pair, 1, sizeof(cl_mem), &d_in));
