@@ -425,7 +425,9 @@ typedef struct maskeval_gt_arrays {
      * triples, [3 k n], and pycocotools' keypoint "ignore" per annotation
      * ((num_keypoints == 0) or iscrowd; NULL: iscrowd), which ann_iscrowd
      * does not replace: a crowd may match several detections, an ignored
-     * non-crowd only one. */
+     * non-crowd only one. Without keypoints, ann_ignore (when given) is
+     * Boundary AP's: boundary-iou-api's `ignore or iscrowd`, read when the
+     * evaluation has a dilation ratio. */
     size_t n_keypoints;
     const double *ann_keypoints;
     const uint8_t *ann_ignore;

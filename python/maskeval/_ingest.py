@@ -98,10 +98,14 @@ def prepare(cocoGt, cocoDt, p):
     """pycocotools' _prepare: (gts, dts) lists, dicts mutated as there."""
     gts = _select(cocoGt, p)
     dts = _select(cocoDt, p) if cocoDt is not None else []
-    if p.iouType == "segm":
+    if p.iouType in ("segm", "boundary"):
         _to_rles(gts, cocoGt)
         _to_rles(dts, cocoDt)
     for gt in gts:
+        if p.iouType == "boundary":
+            # boundary-iou-api's _prepare keeps the annotation's own "ignore"
+            gt["ignore"] = gt.get("ignore", 0) or ("iscrowd" in gt and gt["iscrowd"])
+            continue
         gt["ignore"] = gt["ignore"] if "ignore" in gt else 0
         gt["ignore"] = "iscrowd" in gt and gt["iscrowd"]
         if p.iouType == "keypoints":
@@ -153,8 +157,10 @@ def _rle_rows(anns, sizes_of, what):
 class GtHandle:
     """maskeval_gt built from a COCO's images and categories and the prepared rows."""
 
-    def __init__(self, c, coco, gts, p, codes, extra_img_ids, segm, keypoints=0):
-        """keypoints: k > 0 for a keypoint evaluation (k per annotation)."""
+    def __init__(self, c, coco, gts, p, codes, extra_img_ids, segm, keypoints=0, boundary=False):
+        """keypoints: k > 0 for a keypoint evaluation (k per annotation); boundary:
+        Boundary AP, whose ignore flags are the prepared "ignore" (the annotation's
+        own or iscrowd) beside iscrowd."""
         self.c = c
         self.keypoints = keypoints
         imgs = list(coco.imgs.values())
@@ -186,7 +192,7 @@ class GtHandle:
         ids = _int_ids([g["id"] for g in gts], "annotation")
         img = codes.encode([g["image_id"] for g in gts])
         cat = _int_ids([g["category_id"] for g in gts], "category")
-        if keypoints:  # evaluateImg's iscrowd, and _prepare's ignore beside it
+        if keypoints or boundary:  # evaluateImg's iscrowd, and _prepare's ignore beside it
             crowd = np.fromiter((int(g["iscrowd"]) != 0 for g in gts), np.uint8, n)
             ignore = np.fromiter((1 if g["ignore"] else 0 for g in gts), np.uint8, n)
         else:
@@ -206,6 +212,9 @@ class GtHandle:
             flags |= _lib.LOAD_KEYPOINTS
             a.n_keypoints = keypoints
             a.ann_keypoints = kp.ctypes.data_as(_lib.F64P)
+            a.ann_ignore = ignore.ctypes.data_as(_lib.U8P)
+        elif boundary:
+            keep.append(ignore)
             a.ann_ignore = ignore.ctypes.data_as(_lib.U8P)
         if segm:
             blob, off = _rle_rows(gts, self.sizes.get, "annotation")

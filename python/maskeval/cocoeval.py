@@ -21,6 +21,12 @@ iouType="keypoints" computes pycocotools' OKS in C with np.exp as its
 exponential (numpy's SIMD exp differs from the C library's in the last bit;
 the C library calls back into numpy once per evaluation), so OKS, matches and
 arrays equal pycocotools' bit for bit.
+
+iouType="boundary" with dilation_ratio (default 0.02) is boundary-iou-api's
+Boundary AP (its COCOeval(cocoGt, cocoDt, "boundary", dilation_ratio)): the
+bands and IoUs are computed in C, and `.ious` / computeIoU in numpy from the
+bands' closed form, both equal to boundary-iou-api's; as there, a ground
+truth's own "ignore" field is honoured.
 """
 import copy
 import ctypes as C
@@ -67,7 +73,7 @@ class Params:
                                         1.07, 1.07, .87, .87, .89, .89]) / 10.0
 
     def __init__(self, iouType="segm"):
-        if iouType == "segm" or iouType == "bbox":
+        if iouType in ("segm", "bbox", "boundary"):
             self.setDetParams()
         elif iouType == "keypoints":
             self.setKpParams()
@@ -82,7 +88,9 @@ def _default_backend():
 
 
 class COCOeval:
-    def __init__(self, cocoGt=None, cocoDt=None, iouType="segm", *, backend=None):
+    def __init__(self, cocoGt=None, cocoDt=None, iouType="segm", dilation_ratio=0.02, *,
+                 backend=None):
+        """dilation_ratio: iouType="boundary" (boundary-iou-api's Boundary AP) only."""
         if not iouType:
             print("iouType not specified. use default iouType segm")
         self.cocoGt = cocoGt
@@ -93,6 +101,7 @@ class COCOeval:
         self._gts = defaultdict(list)
         self._dts = defaultdict(list)
         self.params = Params(iouType=iouType)
+        self.dilation_ratio = dilation_ratio
         self._paramsEval = {}
         self.stats = []
         self._ious = {}
@@ -100,7 +109,8 @@ class COCOeval:
         self._backend = backend or _default_backend()
         self._run = None
         if cocoGt is not None:
-            ids = cocoGt._sorted_ids(iouType) if hasattr(cocoGt, "_sorted_ids") else None
+            ids = cocoGt._sorted_ids("segm" if iouType == "boundary" else iouType) \
+                if hasattr(cocoGt, "_sorted_ids") else None
             if ids is None:
                 ids = cocoGt.getImgIds(), cocoGt.getCatIds()
             self.params.imgIds = sorted(ids[0])
@@ -174,15 +184,15 @@ class COCOeval:
         gt_path = self.cocoGt._files() if hasattr(self.cocoGt, "_files") else None
         dt_lazy = getattr(self.cocoDt, "_lazy", None)
         if gt_path is None or dt_lazy is None or dt_lazy[0] != "res" or \
-                dt_lazy[2] is not self.cocoGt or p.iouType not in ("segm", "bbox"):
+                dt_lazy[2] is not self.cocoGt or p.iouType not in ("segm", "bbox", "boundary"):
             return None
-        flags = _lib.LOAD_SEGM if p.iouType == "segm" else _lib.LOAD_BBOX
+        flags = _lib.LOAD_BBOX if p.iouType == "bbox" else _lib.LOAD_SEGM
         gh = self.cocoGt._c_ground_truth(flags)  # owned (and cached) by the COCO
         if gh is None:
             return None
         c = _lib.Context(self._backend)
         dh = _lib.P()
-        gt = _ingest.GtHandle.borrow(gh, self.cocoGt, p.iouType == "segm")
+        gt = _ingest.GtHandle.borrow(gh, self.cocoGt, p.iouType != "bbox")
         if lib.maskeval_dets_load_file(c.h, gt.h, os.fsencode(dt_lazy[1]), C.byref(dh)) != 0:
             lib.maskeval_dets_destroy(dh)
             return None
@@ -221,8 +231,13 @@ class COCOeval:
             p.catIds = list(np.unique(p.catIds))
         p.maxDets = sorted(p.maxDets)
         self.params = p
-        if p.iouType not in ("segm", "bbox", "keypoints"):
+        if p.iouType not in ("segm", "bbox", "keypoints", "boundary"):
             raise Exception("unknown iouType for iou computation")
+        if p.iouType == "boundary" and not (self.dilation_ratio > 0 and
+                                            np.isfinite(self.dilation_ratio)):
+            raise ValueError("dilation_ratio must be a finite number above 0 (got %r)"
+                             % (self.dilation_ratio,))
+        p.dilation_ratio = float(self.dilation_ratio) if p.iouType == "boundary" else 0.0
         self._run = None
         self._prepared = True
         self._run = self._run_from_files(p)
@@ -264,6 +279,8 @@ class COCOeval:
             return []
         order = np.argsort([-d["score"] for d in dt], kind="mergesort")
         dt = [dt[i] for i in order][:p.maxDets[-1]]
+        if p.iouType == "boundary":
+            return _boundary_iou(gt, dt, getattr(p, "dilation_ratio", 0) or self.dilation_ratio)
         if p.iouType == "segm":
             g = [o["segmentation"] for o in gt]
             d = [o["segmentation"] for o in dt]
@@ -388,6 +405,42 @@ class COCOeval:
 
 
 
+def _band(rle, ratio):
+    """boundary-iou-api's mask_to_boundary of one RLE, in closed form (README
+    "Boundary AP"): a mask pixel stays out of the band iff every pixel within
+    Chebyshev distance d is inside the image and the mask; window sums of the
+    zero-padded mask give that exactly. The band as compressed RLE."""
+    m = maskUtils.decode(rle)
+    h, w = m.shape
+    d = int(round(ratio * np.sqrt(h ** 2 + w ** 2)))  # as mask_to_boundary
+    d = max(d, 1)
+    k = 2 * d + 1
+    s = np.zeros((h + 2 * d + 1, w + 2 * d + 1), np.int64)
+    s[1 + d:1 + d + h, 1 + d:1 + d + w] = m
+    s = s.cumsum(axis=0).cumsum(axis=1)
+    win = s[k:, k:] - s[:-k, k:] - s[k:, :-k] + s[:-k, :-k]
+    band = (m != 0) & (win != k * k)
+    return maskUtils.encode(np.asfortranarray(band.astype(np.uint8)))
+
+
+def _boundary_iou(gt, dt, ratio):
+    """computeBoundaryIoU: min(mask IoU, band IoU) for non-crowd columns, the
+    crowd mask IoU for crowd columns (numpy; the evaluation itself is in C)."""
+    g = [o["segmentation"] for o in gt]
+    d = [o["segmentation"] for o in dt]
+    crowd = [int(o["iscrowd"]) for o in gt]
+    mask_ious = maskUtils.iou(d, g, crowd)
+    if len(g) == 0 or len(d) == 0:
+        return np.minimum(np.asarray(mask_ious, np.float64).reshape(-1),
+                          np.asarray(mask_ious, np.float64).reshape(-1))
+    band_ious = maskUtils.iou([_band(x, ratio) for x in d], [_band(x, ratio) for x in g], crowd)
+    out = np.array(mask_ious, np.float64, copy=True)
+    for j, c in enumerate(crowd):
+        if c == 0:
+            out[:, j] = np.minimum(mask_ious[:, j], band_ious[:, j])
+    return out
+
+
 def _oks(gts, dts, sigmas):
     """computeOks' matrix for the `.ious` attribute, with numpy as pycocotools
     (the evaluation itself computes it in C): one ground truth at a time,
@@ -493,12 +546,13 @@ class _Run:
             known = set(img_codes_src)
             extra = [i for i in p.imgIds if i not in known]
             self.codes = _ingest.IdCodes(img_codes_src + extra)
-            segm = p.iouType == "segm"
+            segm = p.iouType in ("segm", "boundary")
             kp = 0
             if p.iouType == "keypoints":
                 (p.kpt_oks_sigmas * 2) ** 2  # what pycocotools computes first (a list fails)
                 kp = len(p.kpt_oks_sigmas)
-            self.gt = _ingest.GtHandle(self.c, cocoGt, gts, p, self.codes, extra, segm, kp)
+            self.gt = _ingest.GtHandle(self.c, cocoGt, gts, p, self.codes, extra, segm, kp,
+                                       boundary=p.iouType == "boundary")
             self.dets = make_dets(self.c, self.gt, self.codes)
         self.p = p
         self.n_max = len(p.maxDets)
@@ -527,8 +581,10 @@ class _Run:
     def _params(self, rng, keep):
         cp = _lib.CocoParams()
         lib.maskeval_coco_params_init(C.byref(cp))
-        cp.iou_type = {"segm": _lib.IOU_SEGM, "bbox": _lib.IOU_BBOX,
+        cp.iou_type = {"segm": _lib.IOU_SEGM, "bbox": _lib.IOU_BBOX, "boundary": _lib.IOU_SEGM,
                        "keypoints": _lib.IOU_KEYPOINTS}[self.p.iouType]
+        if self.p.iouType == "boundary":
+            cp.boundary_dilation_ratio = self.p.dilation_ratio
         if self.sigmas is not None:
             cp.kpt_oks_sigmas = self.sigmas.ctypes.data_as(_lib.F64P)
             cp.n_kpt_oks_sigmas = self.sigmas.size

@@ -194,13 +194,20 @@ static maskeval_status gt_annotations(maskeval_ctx *ctx, maskeval_gt *gt,
     if (flags & MASKEVAL_LOAD_KEYPOINTS) {
         gt->n_kpt = in->n_keypoints;
         gt->ann_kpt = maskeval_calloc(a, 3 * gt->n_kpt * n + 1, sizeof(double));
-        gt->ann_ignore = maskeval_calloc(a, n + 1, 1);
-        if (gt->ann_kpt == NULL || gt->ann_ignore == NULL) {
+        if (gt->ann_kpt == NULL) {
             st = maskeval_nomem(ctx, "building annotations");
             goto done;
         }
         if (n > 0) {
             memcpy(gt->ann_kpt, in->ann_keypoints, 3 * gt->n_kpt * n * sizeof(double));
+        }
+    }
+    /* keypoints' ignore, or Boundary AP's (the annotations' own "ignore") */
+    if ((flags & MASKEVAL_LOAD_KEYPOINTS) || in->ann_ignore != NULL) {
+        gt->ann_ignore = maskeval_calloc(a, n + 1, 1);
+        if (gt->ann_ignore == NULL) {
+            st = maskeval_nomem(ctx, "building annotations");
+            goto done;
         }
     }
     if (gt->ann_id == NULL || gt->ann_img == NULL || gt->ann_cat_id == NULL ||
@@ -217,7 +224,7 @@ static maskeval_status gt_annotations(maskeval_ctx *ctx, maskeval_gt *gt,
         if (flags & MASKEVAL_LOAD_BBOX) {
             memcpy(gt->ann_bbox + 4 * i, in->ann_bbox + 4 * i, 4 * sizeof(double));
         }
-        if (flags & MASKEVAL_LOAD_KEYPOINTS) {
+        if (gt->ann_ignore != NULL) {
             gt->ann_ignore[i] = in->ann_ignore != NULL ? in->ann_ignore[i] != 0 : gt->ann_crowd[i];
         }
         if ((flags & MASKEVAL_LOAD_SEGM) && gt->ann_img[i] < 0) {
