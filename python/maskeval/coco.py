@@ -45,8 +45,14 @@ class COCO:
     touched hands the files to the C loaders directly (the pycocotools
     semantics of those loaders are what the CLI's parity tests check)."""
 
-    def __init__(self, annotation_file=None):
+    def __init__(self, annotation_file=None, get_boundary=False, dilation_ratio=0.02):
+        """get_boundary / dilation_ratio: boundary-iou-api's COCO arguments. Its
+        bands are made when COCOeval(iouType="boundary") runs; a COCO made with
+        get_boundary=True gives its ratio to that evaluation (boundary-iou-api
+        then ignores COCOeval's, having banded the annotations already)."""
         self._lazy = None  # ("gt", path) or ("res", path, parent COCO): dicts not read yet
+        self.get_boundary = bool(get_boundary)
+        self.dilation_ratio = dilation_ratio
         self._set_index({}, {}, {}, {}, defaultdict(list), defaultdict(list))
         if annotation_file is not None:
             print("loading annotations into memory...")
@@ -249,7 +255,8 @@ class COCO:
     def loadRes(self, resFile):
         print("Loading and preparing results...")
         tic = time.time()
-        res = COCO()
+        res = COCO(get_boundary=getattr(self, "get_boundary", False),
+                   dilation_ratio=getattr(self, "dilation_ratio", 0.02))
         if type(resFile) == str:
             # read when first used (or never: COCOeval then loads the file in C)
             with open(resFile):

@@ -101,7 +101,10 @@ class COCOeval:
         self._gts = defaultdict(list)
         self._dts = defaultdict(list)
         self.params = Params(iouType=iouType)
-        self.dilation_ratio = dilation_ratio
+        # boundary-iou-api: ground truth already banded (COCO(..., get_boundary=True))
+        # keeps its own ratio, and COCOeval's is not used
+        self.dilation_ratio = cocoGt.dilation_ratio \
+            if getattr(cocoGt, "get_boundary", False) else dilation_ratio
         self._paramsEval = {}
         self.stats = []
         self._ious = {}

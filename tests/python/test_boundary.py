@@ -153,6 +153,21 @@ def main():
                     if counts != rle["counts"] or list(b["size"]) != list(rle["size"]):
                         fail("%s: band of %s %s differs" % (name, side, ann_id))
                     bands_checked += 1
+    # boundary-iou-api's driver: COCO(gt, get_boundary=True, dilation_ratio=R); then the
+    # COCO's ratio wins over COCOeval's
+    with tempfile.TemporaryDirectory() as tmp:
+        case = json.load(open(os.path.join(a.data, "default_s2_r0.005.json")))
+        gt, dt = run_fixtures.inputs(case, tmp, a.data)
+        with contextlib.redirect_stdout(io.StringIO()):
+            G = maskeval.COCO(gt, get_boundary=True, dilation_ratio=case["dilation_ratio"])
+            E = maskeval.COCOeval(G, G.loadRes(dt), "boundary", dilation_ratio=0.3)
+            E.evaluate()
+            E.accumulate()
+            E.summarize()
+        if [float(x) for x in E.stats] != case["stats"]:
+            fail("COCO(get_boundary=True, dilation_ratio=%g): its ratio was not used"
+                 % case["dilation_ratio"])
+        cases += 1
     # a bad ratio
     with tempfile.TemporaryDirectory() as tmp:
         case = json.load(open(os.path.join(a.data, "default_s1_r0.02.json")))
