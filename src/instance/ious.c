@@ -74,6 +74,9 @@ typedef struct pair_job {
 
 enum { UNTESTED = -1, NO_OVERLAP = -2 };
 
+/* Boundary AP: a pair without band intersection (band_intersections) */
+#define NO_BAND UINT64_MAX
+
 static int boxes_overlap(const maskeval_plan *plan, uint32_t d, uint32_t g)
 {
     return maskeval_box_iou(plan->dets->masks.box + 4 * (size_t)d,
@@ -207,7 +210,8 @@ static maskeval_status fill_image(void *arg, size_t i, int worker, char *err, si
                           : maskeval_iou_from_counts(job->inter[L->pair_off + (size_t)p],
                                                      dets->masks.area[d], gt->masks.area[g],
                                                      gt->ann_crowd[g]);
-                if (p >= 0 && job->inter_band != NULL && !gt->ann_crowd[g]) {
+                if (p >= 0 && job->inter_band != NULL &&
+                    job->inter_band[L->pair_off + (size_t)p] != NO_BAND) {
                     /* boundary-iou-api: min(mask IoU, band IoU) for non-crowd columns */
                     const double b = maskeval_iou_from_counts(
                         job->inter_band[L->pair_off + (size_t)p], job->band_dt[d],
@@ -304,21 +308,75 @@ static maskeval_status list_pairs(maskeval_ctx *ctx, pair_job *job, size_t *n_pa
     return st;
 }
 
-/* Boundary AP: the bands of the masks that are in some pair, and their
- * intersections over the same pairs. */
+/* Boundary AP: band intersections for the pairs whose band can change a
+ * match. A pair's IoU is min(mask IoU, band IoU) (non-crowd ground truth);
+ * matching only ever takes an IoU of at least min(t, 1 - 1e-10) for some
+ * threshold t, so a pair whose mask IoU is below every threshold is never
+ * matched whatever its band, and keeps its mask IoU in the matrix (its
+ * inter_band slot is NO_BAND); crowd columns use the mask IoU anyway. Only
+ * the masks of the remaining pairs are banded. */
 static maskeval_status band_intersections(maskeval_ctx *ctx, maskeval_backend_state *be,
                                           const maskeval_plan *plan, pair_job *job,
                                           const maskeval_pair_set *ps)
 {
     const maskeval_alloc *a = &ctx->alloc;
-    job->inter_band = maskeval_calloc(a, ps->n_pairs + 1, sizeof(uint64_t));
+    const maskeval_gt *gt = plan->gt;
+    const maskeval_dets *dets = plan->dets;
+    maskeval_mask_pair *sel = NULL;
+    uint64_t *sel_inter = NULL;
+    size_t *sel_at = NULL;
+    size_t n_sel = 0;
+    double t_min = 1 - 1e-10;
+    maskeval_pair_set sps = *ps;
+    maskeval_status st = MASKEVAL_OK;
+
+    for (size_t t = 0; t < plan->ep.T; t++) {
+        const double c = plan->ep.iou_thrs[t] < 1 - 1e-10 ? plan->ep.iou_thrs[t] : 1 - 1e-10;
+        t_min = c < t_min ? c : t_min;
+    }
+    job->inter_band = maskeval_malloc(a, (ps->n_pairs + 1) * sizeof(uint64_t));
     job->band_dt = maskeval_calloc(a, ps->n_dt_masks + 1, sizeof(uint32_t));
     job->band_gt = maskeval_calloc(a, ps->n_gt_masks + 1, sizeof(uint32_t));
-    if (job->inter_band == NULL || job->band_dt == NULL || job->band_gt == NULL) {
-        return maskeval_nomem(ctx, "boundary bands");
+    sel = maskeval_malloc(a, (ps->n_pairs + 1) * sizeof(maskeval_mask_pair));
+    sel_at = maskeval_malloc(a, (ps->n_pairs + 1) * sizeof(size_t));
+    if (job->inter_band == NULL || job->band_dt == NULL || job->band_gt == NULL || sel == NULL ||
+        sel_at == NULL) {
+        st = maskeval_nomem(ctx, "boundary bands");
+        goto done;
     }
-    return be->ops->band_intersect(ctx, be, ps, plan->ep.dilation_ratio, job->inter_band,
-                                   job->band_dt, job->band_gt);
+    for (size_t k = 0; k < ps->n_pairs; k++) {
+        const maskeval_mask_pair *pr = &ps->pairs[k];
+        const double iou = maskeval_iou_from_counts(job->inter[k], dets->masks.area[pr->dt],
+                                                    gt->masks.area[pr->gt], 0);
+        job->inter_band[k] = NO_BAND;
+        if (!gt->ann_crowd[pr->gt] && !(iou < t_min)) {
+            sel_at[n_sel] = k;
+            sel[n_sel++] = *pr;
+        }
+    }
+    sel_inter = maskeval_calloc(a, n_sel + 1, sizeof(uint64_t));
+    if (sel_inter == NULL) {
+        st = maskeval_nomem(ctx, "boundary bands");
+        goto done;
+    }
+    sps.pairs = sel;
+    sps.n_pairs = n_sel;
+    maskeval_log(ctx, MASKEVAL_LOG_INFO,
+                 "boundary bands for %zu of %zu mask pairs (the others' mask IoU is below "
+                 "every threshold, or the ground truth is a crowd)",
+                 n_sel, ps->n_pairs);
+    if (n_sel > 0) {
+        st = be->ops->band_intersect(ctx, be, &sps, plan->ep.dilation_ratio, sel_inter,
+                                     job->band_dt, job->band_gt);
+    }
+    for (size_t q = 0; st == MASKEVAL_OK && q < n_sel; q++) {
+        job->inter_band[sel_at[q]] = sel_inter[q];
+    }
+done:
+    maskeval_free(a, sel);
+    maskeval_free(a, sel_at);
+    maskeval_free(a, sel_inter);
+    return st;
 }
 
 /* --backend auto's workload (cost_model.h): the runs of both masks of
