@@ -26,6 +26,7 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "boundary"))
 import run_fixtures  # noqa: E402  (the fixtures' input generation)
+from c_records import matched_iou_mismatches  # noqa: E402
 
 import maskeval  # noqa: E402
 from maskeval.cocoeval import _band  # noqa: E402
@@ -69,30 +70,9 @@ def evaluate(gt_path, dt_path, ratio, use_cats, backend, from_files):
 def check_match_ious(tag, E):
     """The IoU of every match in the C records == `.ious` (area range 0)."""
     p = E._paramsEval
-    recs = E._run.match_records()[0]
-    codes = E._run.codes
-    n = bad = 0
-    T = len(p.iouThrs)
-    for ev in E.evalImgs[:len(p.imgIds) * (len(p.catIds) if p.useCats else 1)]:
-        if ev is None or ev["aRng"] != p.areaRng[0]:
-            continue
-        img, cat = ev["image_id"], ev["category_id"]
-        rec = recs.get((int(codes.encode([img])[0]), int(cat)))
-        D = len(ev["dtIds"])
-        if rec is None or D == 0:
-            continue
-        ious = E.ious[img, cat]
-        gts = E._gts[img, cat] if p.useCats else [g for c in p.catIds for g in E._gts[img, c]]
-        gidx = {}
-        for i, g in enumerate(gts):
-            gidx.setdefault(g["id"], i)
-        mi = np.ctypeslib.as_array(rec.match_iou, shape=(D * 4 * T,)).reshape(D, 4, T)
-        for t in range(T):
-            for d in range(D):
-                g = int(ev["dtMatches"][t, d])
-                if g > 0:
-                    n += 1
-                    bad += mi[d, 0, t] != ious[d, gidx[g]]
+    n, bad = matched_iou_mismatches(
+        E, E.evalImgs, lambda i, k: E.ious[i, k],
+        lambda i, k: E._gts[i, k] if p.useCats else [g for c in p.catIds for g in E._gts[i, c]])
     if bad:
         fail("%s: %d of %d matched IoUs differ from .ious" % (tag, bad, n))
     return n

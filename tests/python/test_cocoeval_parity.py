@@ -32,6 +32,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "parity"))
 import gen_coco  # noqa: E402
 import gen_keypoints  # noqa: E402
+from c_records import matched_iou_mismatches  # noqa: E402
 
 from pycocotools.coco import COCO as RefCOCO  # noqa: E402
 from pycocotools.cocoeval import COCOeval as RefEval  # noqa: E402
@@ -202,33 +203,10 @@ def check_match_oks(tag, R, M):
     """The OKS the C library matched with (its records' match IoU) against
     pycocotools' ious, for every matched detection of area range 0."""
     p = M._paramsEval
-    recs = M._run.match_records()[0]
-    codes = M._run.codes
-    n = bad = 0
-    T = len(p.iouThrs)
-    for ev in R.evalImgs[:len(p.imgIds) * (len(p.catIds) if p.useCats else 1)]:
-        if ev is None or ev["aRng"] != p.areaRng[0]:
-            continue
-        img, cat = ev["image_id"], ev["category_id"]
-        rec = recs.get((int(codes.encode([img])[0]), int(cat)))
-        ious = R.ious[img, cat]
-        # pycocotools' computeOks column order: the cell's GT, or every category's
-        gts = R._gts[img, cat] if p.useCats else [g for c in p.catIds for g in R._gts[img, c]]
-        gidx = {}
-        for i, g in enumerate(gts):
-            gidx.setdefault(g["id"], i)
-        D = len(ev["dtIds"])
-        if rec is None or D == 0:
-            continue
-        k = D * 4 * T
-        mi = np.ctypeslib.as_array(rec.match_iou, shape=(k,)).reshape(D, 4, T)
-        for t in range(T):
-            for d in range(D):
-                g = int(ev["dtMatches"][t, d])
-                if g > 0:
-                    n += 1
-                    if mi[d, 0, t] != ious[d, gidx[g]]:
-                        bad += 1
+    # pycocotools' computeOks column order: the cell's GT, or every category's
+    n, bad = matched_iou_mismatches(
+        M, R.evalImgs, lambda i, k: R.ious[i, k],
+        lambda i, k: R._gts[i, k] if p.useCats else [g for c in p.catIds for g in R._gts[i, c]])
     if bad:
         fail("%s: %d of %d matched OKS values differ from pycocotools'" % (tag, bad, n))
     return n
