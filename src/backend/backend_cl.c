@@ -13,10 +13,11 @@
  *    device, pair_intersect counts each pair's intersection.
  * 4. The counts go back to the caller, who divides on the host in double
  *    exactly like the CPU path (iou.h).
- * Boundary AP runs the same batches with two more steps: mask_bands.cl
- * turns each decoded mask into its boundary band's intervals, in a slot
- * sized from the mask's runs and box columns, and pair_intersect counts the
- * bands' intersections from those; the band areas come back per mask.
+ * Boundary AP runs the same batches with another step: mask_bands.cl turns
+ * each decoded mask into its boundary band's intervals, in a slot sized
+ * from the mask's runs and box columns, and pair_intersect counts the
+ * bands' intersections (instead of the masks', which the caller has); the
+ * band areas come back per mask.
  */
 #include <string.h>
 
@@ -33,7 +34,7 @@
  * the decoded intervals and the counts, both device-only. */
 typedef struct slot {
     cl_mem d_in, d_iv, d_inter; /* device */
-    cl_mem d_band, d_inter_band, d_barea; /* bands: intervals, counts, areas */
+    cl_mem d_band, d_barea;     /* bands: intervals, areas (their counts go to d_inter) */
     cl_mem s_in;                /* pinned staging, mapped */
     uint32_t *h_in;             /* its mapped pointer */
     uint32_t *h_barea, *h_uids; /* bands: areas read back, and whose */
@@ -50,9 +51,8 @@ typedef struct batcher {
     maskeval_ctx *ctx;
     maskeval_cl *cl;
     const maskeval_pair_set *ps;
-    uint32_t *inter;     /* per pair, read back from the device */
+    uint32_t *inter;     /* per pair, read back from the device (with bands: the bands') */
     double ratio;        /* bands: > 0 for Boundary AP */
-    uint32_t *inter_band;         /* bands: per pair */
     uint32_t *dt_area, *gt_area;  /* bands: per mask, the caller's */
     uint32_t *uid_img;   /* bands: the image of each mask uid (from its pairs) */
     slot slots[MASKEVAL_CL_SLOTS];
@@ -129,9 +129,6 @@ static maskeval_status slot_alloc(batcher *b, slot *s, int index)
         s->d_band = clCreateBuffer(cl->context, CL_MEM_READ_WRITE, (b->cap.band + 1) * 8, NULL,
                                    &err);
         MASKEVAL_CL_CHECK(err, "allocating boundary bands");
-        s->d_inter_band = clCreateBuffer(cl->context, CL_MEM_WRITE_ONLY, (b->cap.pairs + 1) * 4,
-                                         NULL, &err);
-        MASKEVAL_CL_CHECK(err, "allocating band intersection counts");
         s->d_barea = clCreateBuffer(cl->context, CL_MEM_WRITE_ONLY, (b->cap.masks + 1) * 4, NULL,
                                     &err);
         MASKEVAL_CL_CHECK(err, "allocating band areas");
@@ -158,9 +155,8 @@ static void slot_free(batcher *b, slot *s, int index)
         clEnqueueUnmapMemObject(q, s->s_in, s->h_in, 0, NULL, NULL);
     }
     clFinish(q);
-    cl_mem mems[7] = {s->d_in, s->d_iv, s->d_inter, s->s_in, s->d_band, s->d_inter_band,
-                      s->d_barea};
-    for (int k = 0; k < 7; k++) {
+    cl_mem mems[6] = {s->d_in, s->d_iv, s->d_inter, s->s_in, s->d_band, s->d_barea};
+    for (int k = 0; k < 6; k++) {
         if (mems[k] != NULL) {
             clReleaseMemObject(mems[k]);
         }
@@ -243,17 +239,6 @@ static maskeval_status slot_scatter(batcher *b, slot *s)
     return MASKEVAL_OK;
 }
 
-static maskeval_status set_args(maskeval_ctx *ctx, maskeval_cl *cl, cl_kernel k, int n,
-                                const size_t *sizes, const void *const *vals, const char *name)
-{
-    maskeval_status st = MASKEVAL_OK;
-    for (int i = 0; i < n; i++) {
-        MASKEVAL_CL_CHECK(clSetKernelArg(k, (cl_uint)i, sizes[i], vals[i]), name);
-    }
-fail:
-    return st;
-}
-
 /* pair_intersect over the batch's pairs on the intervals iv (offsets at
  * off_at in the upload), counts read back into host. */
 static maskeval_status enqueue_pairs(batcher *b, slot *s, cl_command_queue q, cl_mem *iv,
@@ -268,7 +253,7 @@ static maskeval_status enqueue_pairs(batcher *b, slot *s, cl_command_queue q, cl
                           sizeof(cl_uint), sizeof(cl_uint), sizeof(cl_mem)};
     const void *const v[6] = {iv, &s->d_in, &off_at, &pairs_at, &a_npairs, out};
     size_t lsz = 256 < cl->max_wg ? 256 : cl->max_wg, gsz = (n_pairs + lsz - 1) / lsz * lsz;
-    maskeval_status st = set_args(ctx, cl, cl->k_pair, 6, sz, v, "setting pair_intersect arguments");
+    maskeval_status st = maskeval_cl_set_args(ctx, cl, cl->k_pair, 6, sz, v, "setting pair_intersect arguments");
     if (st != MASKEVAL_OK) {
         return st;
     }
@@ -295,7 +280,7 @@ static maskeval_status launch_bands(batcher *b, slot *s, cl_command_queue q, cl_
                               sizeof(cl_uint), sizeof(cl_uint), sizeof(cl_mem),  sizeof(cl_mem)};
         const void *const v[8] = {&s->d_iv,  &s->d_in,   &a_ivoff,  &a_bandoff,
                                   &a_minfo,  &a_masks,   &s->d_band, &s->d_barea};
-        st = set_args(ctx, cl, cl->k_band, 8, sz, v, "setting mask_bands arguments");
+        st = maskeval_cl_set_args(ctx, cl, cl->k_band, 8, sz, v, "setting mask_bands arguments");
         if (st != MASKEVAL_OK) {
             return st;
         }
@@ -304,8 +289,8 @@ static maskeval_status launch_bands(batcher *b, slot *s, cl_command_queue q, cl_
     gsz = (n_masks + lsz - 1) / lsz * lsz;
     MASKEVAL_CL_CHECK(clEnqueueNDRangeKernel(q, cl->k_band, 1, NULL, &gsz, &lsz, 0, NULL, NULL),
                       "running mask_bands");
-    st = enqueue_pairs(b, s, q, &s->d_band, a_bandoff, a_pairs, &s->d_inter_band,
-                       b->inter_band + b->p0, "running pair_intersect on bands");
+    st = enqueue_pairs(b, s, q, &s->d_band, a_bandoff, a_pairs, &s->d_inter, b->inter + b->p0,
+                       "running pair_intersect on bands");
     if (st != MASKEVAL_OK) {
         return st;
     }
@@ -392,27 +377,26 @@ static maskeval_status launch(batcher *b, int si)
     if (lsz > cl->max_wg) {
         lsz = cl->max_wg;
     }
-    MASKEVAL_CL_CHECK(clSetKernelArg(cl->k_decode, 0, sizeof(cl_mem), &s->d_in), "setting arguments");
-    MASKEVAL_CL_CHECK(clSetKernelArg(cl->k_decode, 1, sizeof(cl_uint), &a_stroff),
-                      "setting arguments");
-    MASKEVAL_CL_CHECK(clSetKernelArg(cl->k_decode, 2, sizeof(cl_uint), &a_ivoff),
-                      "setting arguments");
-    MASKEVAL_CL_CHECK(clSetKernelArg(cl->k_decode, 3, sizeof(cl_uint), &a_masks),
-                      "setting arguments");
-    MASKEVAL_CL_CHECK(clSetKernelArg(cl->k_decode, 4, sizeof(cl_mem), &s->d_iv), "setting arguments");
-    gsz = (n_masks + lsz - 1) / lsz * lsz;
-    MASKEVAL_CL_CHECK(clEnqueueNDRangeKernel(q, cl->k_decode, 1, NULL, &gsz, &lsz, 0, NULL, NULL),
-                      "running decode_masks");
-    st = enqueue_pairs(b, s, q, &s->d_iv, a_ivoff, a_pairs, &s->d_inter, b->inter + b->p0,
-                       "running pair_intersect");
-    if (st != MASKEVAL_OK) {
-        return st;
-    }
-    if (b->ratio > 0) {
-        st = launch_bands(b, s, q, a_ivoff, a_pairs, (cl_uint)bandoff_at, (cl_uint)minfo_at);
+    {
+        const size_t sz[5] = {sizeof(cl_mem), sizeof(cl_uint), sizeof(cl_uint), sizeof(cl_uint),
+                              sizeof(cl_mem)};
+        const void *const v[5] = {&s->d_in, &a_stroff, &a_ivoff, &a_masks, &s->d_iv};
+        st = maskeval_cl_set_args(ctx, cl, cl->k_decode, 5, sz, v, "setting decode_masks arguments");
         if (st != MASKEVAL_OK) {
             return st;
         }
+    }
+    gsz = (n_masks + lsz - 1) / lsz * lsz;
+    MASKEVAL_CL_CHECK(clEnqueueNDRangeKernel(q, cl->k_decode, 1, NULL, &gsz, &lsz, 0, NULL, NULL),
+                      "running decode_masks");
+    /* with bands, the caller has the masks' intersections already: only the
+     * bands' are counted */
+    st = b->ratio > 0 ? launch_bands(b, s, q, a_ivoff, a_pairs, (cl_uint)bandoff_at,
+                                     (cl_uint)minfo_at)
+                      : enqueue_pairs(b, s, q, &s->d_iv, a_ivoff, a_pairs, &s->d_inter,
+                                      b->inter + b->p0, "running pair_intersect");
+    if (st != MASKEVAL_OK) {
+        return st;
     }
     MASKEVAL_CL_CHECK(clFlush(q), "submitting a batch");
     s->busy = 1;
@@ -488,12 +472,12 @@ static maskeval_status run_batches(batcher *b, size_t n_pairs)
     const int bands = b->ratio > 0;
     maskeval_status st = MASKEVAL_OK;
     grow tot = {0, 0, 0, 0};
-    uint64_t need, pair_b = bands ? 8 : 4;
+    uint64_t need;
     int cur = 0;
 
     /* Everything in one batch when it fits; else two slots of half the
      * budget each, split between upload (1/2), intervals (3/8), counts (1/8)
-     * (with bands: upload 5/16, intervals 3/16, bands 6/16, counts 2/16). */
+     * (with bands: upload 6/16, intervals 3/16, bands 6/16, counts 1/16). */
     b->gen = 1;
     for (size_t p = 0; p < n_pairs; p++) {
         uint32_t u[2] = {n_ann + b->ps->pairs[p].dt, b->ps->pairs[p].gt};
@@ -512,7 +496,7 @@ static maskeval_status run_batches(batcher *b, size_t n_pairs)
     b->cap.band = tot.band;
     b->cap.masks = tot.masks;
     b->cap.pairs = n_pairs;
-    need = (uint64_t)b->cap.in_words * 4 + (uint64_t)tot.iv * 8 + (uint64_t)n_pairs * pair_b +
+    need = (uint64_t)b->cap.in_words * 4 + (uint64_t)tot.iv * 8 + (uint64_t)n_pairs * 4 +
            (bands ? (uint64_t)tot.band * 8 + (uint64_t)tot.masks * 4 : 0);
     if (need <= cl->budget && (uint64_t)b->cap.in_words * 4 <= max_alloc &&
         (uint64_t)tot.iv * 8 <= max_alloc && (uint64_t)tot.band * 8 <= max_alloc &&
@@ -520,16 +504,16 @@ static maskeval_status run_batches(batcher *b, size_t n_pairs)
         b->nslots = 1;
     } else {
         uint64_t slot_bytes = cl->budget / MASKEVAL_CL_SLOTS, sixteenth = slot_bytes / 16;
-        uint64_t in_b = bands ? 5 * sixteenth : slot_bytes / 2;
+        uint64_t in_b = bands ? 6 * sixteenth : slot_bytes / 2;
         uint64_t iv_b = 3 * (bands ? sixteenth : slot_bytes / 8);
-        uint64_t pr_b = bands ? 2 * sixteenth : slot_bytes / 8, bd_b = 6 * sixteenth;
+        uint64_t pr_b = bands ? sixteenth : slot_bytes / 8, bd_b = 6 * sixteenth;
         in_b = in_b < max_alloc ? in_b : max_alloc;
         iv_b = iv_b < max_alloc ? iv_b : max_alloc;
         bd_b = bd_b < max_alloc ? bd_b : max_alloc;
         b->nslots = MASKEVAL_CL_SLOTS;
         b->cap.in_words = (size_t)(in_b / 4 < UINT32_MAX ? in_b / 4 : UINT32_MAX);
         b->cap.iv = (size_t)(iv_b / 8);
-        b->cap.pairs = (size_t)(pr_b / pair_b);
+        b->cap.pairs = (size_t)(pr_b / 4);
         /* a mask takes at least 6 upload words with bands */
         b->cap.masks = bands ? b->cap.in_words / 6 + 1 : 0;
         b->cap.band = bands ? (size_t)(bd_b / 8 < UINT32_MAX ? bd_b / 8 : UINT32_MAX) : 0;
@@ -642,11 +626,9 @@ static maskeval_status cl_pairs(maskeval_ctx *ctx, maskeval_cl *cl, const maskev
     b.masks = maskeval_calloc(a, n_uids + 1, sizeof(uint32_t));
     if (ratio > 0) {
         b.uid_img = maskeval_calloc(a, n_uids + 1, sizeof(uint32_t));
-        b.inter_band = b.inter; /* the mask counts are not needed here */
-        b.inter = maskeval_calloc(a, ps->n_pairs + 1, sizeof(uint32_t));
     }
     if (b.inter == NULL || b.stamp == NULL || b.batch_slot == NULL || b.masks == NULL ||
-        (ratio > 0 && (b.uid_img == NULL || b.inter_band == NULL))) {
+        (ratio > 0 && b.uid_img == NULL)) {
         st = maskeval_nomem(ctx, "batching mask pairs");
         goto done;
     }
@@ -657,7 +639,7 @@ static maskeval_status cl_pairs(maskeval_ctx *ctx, maskeval_cl *cl, const maskev
     /* the device counts in 32 bits: masks on one image of fewer than 2^32
      * pixels (the loader's limit for this path) */
     for (size_t p = 0; st == MASKEVAL_OK && p < ps->n_pairs; p++) {
-        inter[p] = ratio > 0 ? b.inter_band[p] : b.inter[p];
+        inter[p] = b.inter[p];
     }
     maskeval_log(ctx, MASKEVAL_LOG_INFO,
                  "opencl: %zu mask pairs%s in %zu batch(es), device alone %.1f ms", ps->n_pairs,
@@ -667,7 +649,6 @@ done:
         slot_free(&b, &b.slots[s], s);
     }
     maskeval_free(a, b.inter);
-    maskeval_free(a, b.inter_band);
     maskeval_free(a, b.uid_img);
     maskeval_free(a, b.stamp);
     maskeval_free(a, b.batch_slot);

@@ -70,6 +70,12 @@ maskeval_status maskeval_clprog_build(maskeval_ctx *ctx, maskeval_cl *cl, const 
                                       size_t src_len, const char *file, const char *defines,
                                       cl_program *out);
 
+/* Sets kernel arguments 0..n-1 (sizes[i] bytes at vals[i]); a failure is
+ * reported as the step. */
+maskeval_status maskeval_cl_set_args(maskeval_ctx *ctx, maskeval_cl *cl, cl_kernel k, int n,
+                                     const size_t *sizes, const void *const *vals,
+                                     const char *step);
+
 /* Opens device `index` of maskeval_cl_devices() order. */
 maskeval_status maskeval_cl_open(maskeval_ctx *ctx, const maskeval_cl_device *dev,
                                  maskeval_cl **out);

@@ -70,3 +70,15 @@ maskeval_status maskeval_clprog_build(maskeval_ctx *ctx, maskeval_cl *cl, const 
 fail:
     return st;
 }
+
+maskeval_status maskeval_cl_set_args(maskeval_ctx *ctx, maskeval_cl *cl, cl_kernel k, int n,
+                                     const size_t *sizes, const void *const *vals,
+                                     const char *step)
+{
+    maskeval_status st = MASKEVAL_OK;
+    for (int i = 0; i < n; i++) {
+        MASKEVAL_CL_CHECK(clSetKernelArg(k, (cl_uint)i, sizes[i], vals[i]), step);
+    }
+fail:
+    return st;
+}

@@ -209,21 +209,21 @@ static maskeval_status run_group(maskeval_ctx *ctx, maskeval_cl *cl, seg_cache *
                       "zeroing segment pair counts");
     a_items = (cl_uint)work;
     {
-        cl_kernel k = cl->k_seg;
-        MASKEVAL_CL_CHECK(clSetKernelArg(k, 0, sizeof(cl_mem), &c->d_gt), "setting arguments");
-        MASKEVAL_CL_CHECK(clSetKernelArg(k, 1, sizeof(cl_mem), &c->d_pred), "setting arguments");
-        MASKEVAL_CL_CHECK(clSetKernelArg(k, 2, sizeof(cl_mem), &c->d_img), "setting arguments");
-        MASKEVAL_CL_CHECK(clSetKernelArg(k, 3, sizeof(cl_uint), &a_imgs), "setting arguments");
-        MASKEVAL_CL_CHECK(clSetKernelArg(k, 4, sizeof(cl_mem), &c->d_tabs), "setting arguments");
-        MASKEVAL_CL_CHECK(clSetKernelArg(k, 5, sizeof(cl_uint), &a_items), "setting arguments");
-        MASKEVAL_CL_CHECK(clSetKernelArg(k, 6, sizeof(cl_mem), &c->d_counts),
-                          "setting arguments");
+        const size_t sz[7] = {sizeof(cl_mem), sizeof(cl_mem), sizeof(cl_mem), sizeof(cl_uint),
+                              sizeof(cl_mem), sizeof(cl_uint), sizeof(cl_mem)};
+        const void *const v[7] = {&c->d_gt,   &c->d_pred, &c->d_img,   &a_imgs,
+                                  &c->d_tabs, &a_items,   &c->d_counts};
+        st = maskeval_cl_set_args(ctx, cl, cl->k_seg, 7, sz, v, "setting segment_pairs arguments");
+        if (st != MASKEVAL_OK) {
+            goto fail;
+        }
         if (lsz > cl->max_wg) {
             lsz = cl->max_wg;
         }
         gsz = (work + lsz - 1) / lsz * lsz;
         if (gsz > 0) {
-            MASKEVAL_CL_CHECK(clEnqueueNDRangeKernel(q, k, 1, NULL, &gsz, &lsz, 0, NULL, NULL),
+            MASKEVAL_CL_CHECK(clEnqueueNDRangeKernel(q, cl->k_seg, 1, NULL, &gsz, &lsz, 0, NULL,
+                                                     NULL),
                               "running segment_pairs");
         }
     }
