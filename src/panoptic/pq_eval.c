@@ -190,8 +190,7 @@ typedef struct pq_batch {
     pq_job *job;
     size_t k0;
     pq_slot slot[PQ_BATCH];
-    maskeval_seg_maps items[PQ_BATCH];
-    size_t item_of[PQ_BATCH]; /* slot -> index in items, or SIZE_MAX */
+    maskeval_seg_maps items[PQ_BATCH]; /* per slot; the device fills their counts */
 } pq_batch;
 
 static void slot_clear(const maskeval_alloc *a, pq_slot *s)
@@ -255,7 +254,7 @@ static maskeval_status eval_task(void *arg, size_t k, int worker, char *err, siz
         snprintf(err, errcap, "%s", s->err);
     } else {
         st = maskeval_pq_eval(&j->ctx->alloc, j->data, i, &j->opts, &j->workers[worker], &s->g,
-                              &s->p, &b->items[b->item_of[k]], &j->recs[i], err, errcap);
+                              &s->p, &b->items[k], &j->recs[i], err, errcap);
     }
     slot_clear(&j->ctx->alloc, s);
     return st;
@@ -277,18 +276,17 @@ static maskeval_status run_device(pq_job *job, maskeval_backend_state *be)
         b->k0 = k0;
         memset(b->items, 0, sizeof(b->items));
         st = maskeval_parallel_for(ctx, n, read_task, b);
-        /* the images that were read go to the device together */
+        /* the images that were read go to the device together (the copies
+         * point at the slots' counts) */
         for (size_t k = 0; k < n && st == MASKEVAL_OK; k++) {
             if (b->slot[k].st == MASKEVAL_OK) {
-                dev[nd] = b->items[k];
-                b->item_of[k] = nd++;
+                dev[nd++] = b->items[k];
             }
         }
         if (st == MASKEVAL_OK && nd > 0) {
             st = be->ops->segment_pairs(ctx, be, dev, nd);
         }
         if (st == MASKEVAL_OK) {
-            memcpy(b->items, dev, nd * sizeof(dev[0]));
             st = maskeval_parallel_for(ctx, n, eval_task, b);
         }
         for (size_t k = 0; k < n; k++) {
