@@ -33,6 +33,24 @@ typedef struct maskeval_pair_set {
     const int64_t *img_id;  /* for messages */
 } maskeval_pair_set;
 
+/* Pair p's window: the column-major pixel indices [*lo, *hi) of the columns
+ * both masks' boxes cover (boxes hold uint32 values), clamped to the image;
+ * a mask is empty outside its box, so no common pixel lies outside it.
+ * *lo == *hi when the boxes share no column. */
+static inline void maskeval_pair_window(const maskeval_pair_set *ps, size_t p, uint64_t *lo,
+                                        uint64_t *hi)
+{
+    const maskeval_mask_pair *pr = &ps->pairs[p];
+    const double *db = ps->dt_masks->box + 4 * (size_t)pr->dt;
+    const double *gb = ps->gt_masks->box + 4 * (size_t)pr->gt;
+    const uint64_t h = ps->img_h[pr->img], total = h * ps->img_w[pr->img];
+    const double c0 = db[0] > gb[0] ? db[0] : gb[0];
+    const double c1 = (db[0] + db[2]) < (gb[0] + gb[2]) ? db[0] + db[2] : gb[0] + gb[2];
+    const uint64_t l = (uint64_t)c0 * h, e = c1 > c0 ? (uint64_t)c1 * h : l;
+    *lo = l < total ? l : total;
+    *hi = e < total ? e : total;
+}
+
 /* Panoptic quality: one image's two segment-id maps and the id tables to
  * count them against. */
 typedef struct maskeval_seg_maps {

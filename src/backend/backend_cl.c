@@ -201,18 +201,13 @@ static maskeval_status pack_task(void *arg, size_t i, int worker, char *err, siz
         size_t q1 = q0 + PACK_CHUNK < b->p1 ? q0 + PACK_CHUNK : b->p1;
         for (size_t p = q0; p < q1; p++) {
             const maskeval_mask_pair *pr = &ps->pairs[p];
-            const double *db = ps->dt_masks->box + 4 * (size_t)pr->dt;
-            const double *gb = ps->gt_masks->box + 4 * (size_t)pr->gt;
-            const uint64_t h = ps->img_h[pr->img], total = h * ps->img_w[pr->img];
-            /* the columns where both boxes are (boxes hold uint32 values) */
-            double c0 = db[0] > gb[0] ? db[0] : gb[0];
-            double c1 = (db[0] + db[2]) < (gb[0] + gb[2]) ? db[0] + db[2] : gb[0] + gb[2];
-            uint64_t lo = (uint64_t)c0 * h, hi = c1 > c0 ? (uint64_t)c1 * h : lo;
             uint32_t *o = pj->pairs + 4 * (p - b->p0);
+            uint64_t lo, hi;
+            maskeval_pair_window(ps, p, &lo, &hi);
             o[0] = (uint32_t)b->batch_slot[ps->n_gt_masks + pr->dt];
             o[1] = (uint32_t)b->batch_slot[pr->gt];
-            o[2] = (uint32_t)(lo < total ? lo : total);
-            o[3] = (uint32_t)(hi < total ? hi : total);
+            o[2] = (uint32_t)lo;
+            o[3] = (uint32_t)hi;
         }
     }
     return MASKEVAL_OK;

@@ -163,18 +163,13 @@ static maskeval_status band_pairs_chunk(void *arg, size_t ch, int worker, char *
     (void)errcap;
     for (size_t p = p0; p < p1; p++) {
         const maskeval_mask_pair *pr = &ps->pairs[p];
-        const double *db = ps->dt_masks->box + 4 * (size_t)pr->dt;
-        const double *gb = ps->gt_masks->box + 4 * (size_t)pr->gt;
-        const uint64_t h = ps->img_h[pr->img];
-        /* the columns where both boxes are (toBbox: first column, width) */
-        const double c0 = db[0] > gb[0] ? db[0] : gb[0];
-        const double c1 = db[0] + db[2] < gb[0] + gb[2] ? db[0] + db[2] : gb[0] + gb[2];
-        j->inter[p] = j->dt->len[pr->dt] == 0 || j->gt->len[pr->gt] == 0 || !(c1 > c0)
+        uint64_t lo, hi;
+        maskeval_pair_window(ps, p, &lo, &hi);
+        j->inter[p] = j->dt->len[pr->dt] == 0 || j->gt->len[pr->gt] == 0 || hi <= lo
                           ? 0
                           : band_overlap(maskeval_bandset_runs(j->dt, pr->dt),
                                          j->dt->len[pr->dt], maskeval_bandset_runs(j->gt, pr->gt),
-                                         j->gt->len[pr->gt], (uint64_t)c0 * h,
-                                         (uint64_t)c1 * h);
+                                         j->gt->len[pr->gt], lo, hi);
     }
     return MASKEVAL_OK;
 }

@@ -125,6 +125,13 @@ double maskeval_plan_dt_area(const maskeval_plan *plan, size_t j);
  * (oks_stage.c) */
 maskeval_status maskeval_plan_oks(maskeval_ctx *ctx, maskeval_plan *plan);
 
+/* The smallest IoU evaluateImg can match at threshold t: min(t, 1 - 1e-10)
+ * (match.c; ious.c leaves out the bands no match can see). */
+static inline double maskeval_match_floor(double t)
+{
+    return t < 1 - 1e-10 ? t : 1 - 1e-10;
+}
+
 /* Fills plan->ious with the backend the context uses. (backend/) */
 maskeval_status maskeval_plan_ious(maskeval_ctx *ctx, maskeval_plan *plan);
 

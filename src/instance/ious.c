@@ -326,12 +326,12 @@ static maskeval_status band_intersections(maskeval_ctx *ctx, maskeval_backend_st
     uint64_t *sel_inter = NULL;
     size_t *sel_at = NULL;
     size_t n_sel = 0;
-    double t_min = 1 - 1e-10;
+    double t_min = maskeval_match_floor(1.0);
     maskeval_pair_set sps = *ps;
     maskeval_status st = MASKEVAL_OK;
 
     for (size_t t = 0; t < plan->ep.T; t++) {
-        const double c = plan->ep.iou_thrs[t] < 1 - 1e-10 ? plan->ep.iou_thrs[t] : 1 - 1e-10;
+        const double c = maskeval_match_floor(plan->ep.iou_thrs[t]);
         t_min = c < t_min ? c : t_min;
     }
     job->inter_band = maskeval_malloc(a, (ps->n_pairs + 1) * sizeof(uint64_t));

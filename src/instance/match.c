@@ -115,8 +115,7 @@ static void match_cell(const maskeval_plan *plan, const maskeval_cell *c, size_t
         plan->npig[ci * MASKEVAL_N_AREAS + a] = (uint32_t)n_keep;
 
         for (size_t t = 0; t < T; t++) {
-            double cap = 1 - 1e-10;
-            double start = ep->iou_thrs[t] < cap ? ep->iou_thrs[t] : cap;
+            double start = maskeval_match_floor(ep->iou_thrs[t]);
             memset(taken, 0, G);
             for (size_t d = 0; d < D; d++) {
                 double best = start, darea = maskeval_plan_dt_area(plan, di[d]);
