@@ -268,7 +268,7 @@ static maskeval_status conf_task(void *arg, size_t i, int worker, char *err, siz
 
 /* One run of kind k on the CPU (dev = NULL) or the device. */
 static maskeval_status run_kind(maskeval_ctx *ctx, maskeval_backend_state *dev, cal_data *d,
-                                int k, maskeval_cm *cms, int workers)
+                                int k, maskeval_cm *cms)
 {
     const int side = dev != NULL;
     maskeval_backend_state cpu = {&maskeval_backend_cpu_ops, NULL, "cpu"};
@@ -290,7 +290,6 @@ static maskeval_status run_kind(maskeval_ctx *ctx, maskeval_backend_state *dev, 
             return be->ops->confusion(ctx, be, &cms[0], d->items, N_LAB);
         } else {
             conf_job j = {d->items, cms, &ctx->alloc};
-            (void)workers;
             return maskeval_parallel_for(ctx, N_LAB, conf_task, &j);
         }
     default:
@@ -316,13 +315,13 @@ static double kind_units(const cal_data *d, int k)
 
 /* Units per second of kind k, repeating until MIN_S has passed. */
 static maskeval_status rate_of(maskeval_ctx *ctx, maskeval_backend_state *dev, cal_data *d, int k,
-                               maskeval_cm *cms, int workers, double *rate)
+                               maskeval_cm *cms, double *rate)
 {
     double t0 = maskeval_now(), el;
     int reps = 0;
     maskeval_status st;
     do {
-        st = run_kind(ctx, dev, d, k, cms, workers);
+        st = run_kind(ctx, dev, d, k, cms);
         reps++;
         el = maskeval_now() - t0;
     } while (st == MASKEVAL_OK && el < MIN_S);
@@ -454,9 +453,9 @@ maskeval_status maskeval_device_calibrate(maskeval_ctx *ctx, const char *path, c
     }
     prof.open_s = maskeval_now() - t0;
     for (int k = 0; st == MASKEVAL_OK && k < MASKEVAL_WORK_KINDS; k++) {
-        st = rate_of(ctx, NULL, &d, k, cms + 1, workers, &prof.cpu_rate[k]);
+        st = rate_of(ctx, NULL, &d, k, cms + 1, &prof.cpu_rate[k]);
         if (st == MASKEVAL_OK) {
-            st = rate_of(ctx, &dev, &d, k, cms, workers, &prof.dev_rate[k]);
+            st = rate_of(ctx, &dev, &d, k, cms, &prof.dev_rate[k]);
         }
         if (st == MASKEVAL_OK && !same_counts(ctx, &dev, &d, k)) {
             st = maskeval_fail(ctx, MASKEVAL_ERR_CL_RUNTIME,
