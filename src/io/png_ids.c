@@ -4,7 +4,8 @@
  * zlib's inflate plus libspng's per-scanline unfiltering took ~2/3 of a
  * panoptic evaluation. Here the IDAT stream is inflated in one call by
  * libdeflate and the rows are unfiltered in place, each turned into ids as
- * soon as it is done. Anything else - other colour types or depths,
+ * soon as it is done, or handed out one by one (maskeval_png_rows, for PQ's
+ * row-by-row pair counts, which need no id map). Anything else - other colour types or depths,
  * interlacing, a CRC, length or stream problem - goes to the libspng path
  * (png_labels.c), which reads every valid file and words every error, so
  * both paths give the same ids and the same messages.
@@ -102,76 +103,127 @@ static inline uint8_t paeth(uint8_t a, uint8_t b, uint8_t c)
     return pa <= pb && pa <= pc ? a : (pb <= pc ? b : c);
 }
 
-/* Unfilters row (n bytes, filter type ft) against prev (NULL: the first
- * row, all zeros). 0 for an unknown filter type. */
-static int unfilter(uint8_t *row, const uint8_t *prev, size_t n, unsigned bpp, unsigned ft)
+/* 1 when the n (24 or 32) bytes at p are all 0 */
+static inline int zero_span(const uint8_t *p, size_t n)
 {
-    switch (ft) {
-    case 0:
-        return 1;
-    case 1:
-        for (size_t i = bpp; i < n; i++) {
-            row[i] = (uint8_t)(row[i] + row[i - bpp]);
+    uint64_t v[4] = {0, 0, 0, 0};
+    memcpy(v, p, n);
+    return (v[0] | v[1] | v[2] | v[3]) == 0;
+}
+
+/* Unfilters row (n bytes, filter type ft <= 4) against prev (NULL: the
+ * first row, all zeros), bpp 3 or 4 as a constant once inlined. Sub, Avg
+ * and Paeth carry the left pixel in locals: through memory each byte would
+ * wait for the store of the byte bpp before it. */
+static inline __attribute__((always_inline)) void unfilter_bpp(uint8_t *row, const uint8_t *prev,
+                                                               size_t n, const unsigned bpp,
+                                                               unsigned ft)
+{
+    uint8_t l[4] = {0, 0, 0, 0}; /* the left pixel */
+    if (ft == 0) {
+        return;
+    }
+    if (ft == 2) {
+        for (size_t i = 0; prev != NULL && i < n; i++) {
+            row[i] = (uint8_t)(row[i] + prev[i]);
         }
-        return 1;
-    case 2:
-        if (prev != NULL) {
-            for (size_t i = 0; i < n; i++) {
-                row[i] = (uint8_t)(row[i] + prev[i]);
+        return;
+    }
+    if (ft == 4 && prev == NULL) {
+        ft = 1; /* Paeth of (left, 0, 0) is left: Sub */
+    }
+    if (ft == 1) {
+        for (size_t i = 0; i < n; i += bpp) {
+            if (n - i >= 8 * bpp && zero_span(row + i, 8 * bpp)) {
+                for (unsigned m = 0; m < 8; m++) { /* nothing added: the left pixel */
+                    memcpy(row + i + m * bpp, l, bpp);
+                }
+                i += 7 * bpp;
+                continue;
+            }
+            for (unsigned k = 0; k < bpp; k++) {
+                l[k] = (uint8_t)(row[i + k] + l[k]);
+                row[i + k] = l[k];
             }
         }
-        return 1;
-    case 3:
-        for (size_t i = 0; i < n; i++) {
-            const unsigned left = i >= bpp ? row[i - bpp] : 0, up = prev != NULL ? prev[i] : 0;
-            row[i] = (uint8_t)(row[i] + ((left + up) >> 1));
-        }
-        return 1;
-    case 4:
-        if (prev == NULL) { /* Paeth of (left, 0, 0) is left: Sub */
-            for (size_t i = bpp; i < n; i++) {
-                row[i] = (uint8_t)(row[i] + row[i - bpp]);
+    } else if (ft == 3) {
+        for (size_t i = 0; i < n; i += bpp) {
+            for (unsigned k = 0; k < bpp; k++) {
+                const unsigned up = prev != NULL ? prev[i + k] : 0;
+                l[k] = (uint8_t)(row[i + k] + ((l[k] + up) >> 1));
+                row[i + k] = l[k];
             }
-            return 1;
         }
-        for (size_t i = 0; i < bpp && i < n; i++) {
-            row[i] = (uint8_t)(row[i] + prev[i]); /* Paeth of (0, up, 0) is up */
+    } else {
+        for (unsigned k = 0; k < bpp; k++) { /* Paeth of (0, up, 0) is up */
+            l[k] = (uint8_t)(row[k] + prev[k]);
+            row[k] = l[k];
         }
         for (size_t i = bpp; i < n; i += bpp) {
-            /* a pixel whose up and up-left neighbours are equal predicts
-             * "left" in every channel (|b - c| = 0 is the smallest distance):
-             * the flat regions of a segment map, most of a Paeth row */
             const uint8_t *b = prev + i, *c = prev + i - bpp;
+            if (n - i >= 8 * bpp && zero_span(row + i, 8 * bpp) &&
+                memcmp(b, c, 8 * bpp) == 0) {
+                /* eight pixels of nothing added under a flat row: the left
+                 * pixel eight times */
+                for (unsigned m = 0; m < 8; m++) {
+                    memcpy(row + i + m * bpp, l, bpp);
+                }
+                i += 7 * bpp;
+                continue;
+            }
+            /* up and up-left equal predict "left" in every channel (|b - c|
+             * = 0 is the smallest distance): the flat regions of a segment
+             * map, most of a Paeth row */
             if (b[0] == c[0] && b[1] == c[1] && b[2] == c[2] && (bpp == 3 || b[3] == c[3])) {
                 for (unsigned k = 0; k < bpp; k++) {
-                    row[i + k] = (uint8_t)(row[i + k] + row[i + k - bpp]);
+                    l[k] = (uint8_t)(row[i + k] + l[k]);
+                    row[i + k] = l[k];
                 }
             } else {
                 for (unsigned k = 0; k < bpp; k++) {
-                    row[i + k] = (uint8_t)(row[i + k] +
-                                           paeth(row[i + k - bpp], prev[i + k], prev[i + k - bpp]));
+                    l[k] = (uint8_t)(row[i + k] + paeth(l[k], b[k], c[k]));
+                    row[i + k] = l[k];
                 }
             }
         }
-        return 1;
-    default:
-        return 0;
     }
 }
 
-/* 1 on success; 0 when the stream is not what the header promises. */
-static int fast_decode(const png_layout *L, const uint8_t *f, uint8_t *raw, size_t raw_len,
-                       uint8_t *joined, uint32_t *ids)
+static void unfilter(uint8_t *row, const uint8_t *prev, size_t n, unsigned bpp, unsigned ft)
 {
-    const size_t rowbytes = (size_t)L->w * L->bpp, stride = rowbytes + 1;
+    if (bpp == 3) {
+        unfilter_bpp(row, prev, n, 3, ft);
+    } else {
+        unfilter_bpp(row, prev, n, 4, ft);
+    }
+}
+
+/* Inflates the IDAT stream of a clean layout into r->raw and checks every
+ * row's filter type. 1 on success; 0 when the stream is not what the header
+ * promises (libspng words it); -1 out of memory. */
+static int rows_init(const maskeval_alloc *a, const png_layout *L, const uint8_t *f,
+                     maskeval_png_rows *r)
+{
     const uint8_t *in = L->idat;
+    uint8_t *joined = NULL;
     struct libdeflate_decompressor *dc;
-    enum libdeflate_result r;
-    size_t got = 0;
+    enum libdeflate_result res;
+    size_t got = 0, raw_len;
+    int ok = 1;
+
+    memset(r, 0, sizeof(*r));
+    r->w = L->w;
+    r->h = L->h;
+    r->bpp = L->bpp;
+    r->stride = (size_t)L->w * L->bpp + 1;
+    raw_len = (size_t)L->h * r->stride;
+    /* a spare byte: the last pixel's 4-byte load */
+    r->raw = maskeval_malloc(a, raw_len + 1);
     if (in == NULL) {
         /* several IDAT chunks: their data back to back */
         size_t p = L->first_idat, k = 0;
-        for (size_t c = 0; c < L->n_idat; c++) {
+        joined = maskeval_malloc(a, L->idat_len + 1);
+        for (size_t c = 0; joined != NULL && c < L->n_idat; c++) {
             const uint32_t len = be32(f + p);
             memcpy(joined + k, f + p + 8, len);
             k += len;
@@ -179,39 +231,74 @@ static int fast_decode(const png_layout *L, const uint8_t *f, uint8_t *raw, size
         }
         in = joined;
     }
-    dc = libdeflate_alloc_decompressor();
+    dc = r->raw != NULL && in != NULL ? libdeflate_alloc_decompressor() : NULL;
     if (dc == NULL) {
-        return 0;
+        maskeval_free(a, joined);
+        maskeval_png_rows_free(a, r);
+        return -1;
     }
-    r = libdeflate_zlib_decompress(dc, in, L->idat_len, raw, raw_len, &got);
+    res = libdeflate_zlib_decompress(dc, in, L->idat_len, r->raw, raw_len, &got);
     libdeflate_free_decompressor(dc);
-    if (r != LIBDEFLATE_SUCCESS || got != raw_len) {
+    maskeval_free(a, joined);
+    ok = res == LIBDEFLATE_SUCCESS && got == raw_len;
+    for (uint32_t y = 0; ok && y < L->h; y++) {
+        ok = r->raw[(size_t)y * r->stride] <= 4;
+    }
+    if (!ok) {
+        maskeval_png_rows_free(a, r);
+    }
+    return ok;
+}
+
+int maskeval_png_rows_open(const maskeval_alloc *a, const void *data, size_t len,
+                           uint64_t max_pixels, maskeval_png_rows *r)
+{
+    png_layout L;
+    char err[8];
+    memset(r, 0, sizeof(*r));
+    if (!layout_of(data, len, &L) ||
+        maskeval_png_check_pixels("", L.w, L.h, max_pixels, err, sizeof(err)) != MASKEVAL_OK) {
         return 0;
     }
-    for (uint32_t y = 0; y < L->h; y++) {
-        uint8_t *row = raw + (size_t)y * stride + 1;
-        const uint8_t *prev = y > 0 ? row - stride : NULL;
-        uint32_t *out = ids + (size_t)y * L->w;
-        if (!unfilter(row, prev, rowbytes, L->bpp, row[-1])) {
-            return 0;
-        }
-        /* 4-byte little-endian loads masked to RGB (raw has a spare byte at
-         * its end for the last pixel) */
-        if (L->bpp == 3) {
-            for (uint32_t x = 0; x < L->w; x++) {
-                uint32_t v;
-                memcpy(&v, row + 3 * (size_t)x, 4);
-                out[x] = le_rgb(v);
-            }
-        } else {
-            for (uint32_t x = 0; x < L->w; x++) {
-                uint32_t v;
-                memcpy(&v, row + 4 * (size_t)x, 4);
-                out[x] = le_rgb(v);
-            }
-        }
+    return rows_init(a, &L, data, r);
+}
+
+const uint8_t *maskeval_png_rows_next(maskeval_png_rows *r)
+{
+    uint8_t *row = r->raw + (size_t)r->y * r->stride + 1;
+    const uint8_t *prev = r->y > 0 ? row - r->stride : NULL;
+    (void)unfilter(row, prev, r->stride - 1, r->bpp, row[-1]); /* types checked by rows_init */
+    r->y++;
+    return row;
+}
+
+void maskeval_png_rows_free(const maskeval_alloc *a, maskeval_png_rows *r)
+{
+    maskeval_free(a, r->raw);
+    memset(r, 0, sizeof(*r));
+}
+
+/* The ids of a row of w pixels of bpp bytes: for RGB on little-endian
+ * machines four pixels from three 4-byte loads, else one 4-byte load per
+ * pixel masked to RGB (raw has a spare byte at its end for the last). */
+static void row_ids(const uint8_t *row, uint32_t w, unsigned bpp, uint32_t *out)
+{
+    uint32_t x = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    for (; bpp == 3 && x + 4 <= w; x += 4) {
+        uint32_t v[3];
+        memcpy(v, row + 3 * (size_t)x, sizeof(v));
+        out[x] = v[0] & 0xffffffu;
+        out[x + 1] = (v[0] >> 24) | ((v[1] & 0xffffu) << 8);
+        out[x + 2] = (v[1] >> 16) | ((v[2] & 0xffu) << 16);
+        out[x + 3] = v[2] >> 8;
     }
-    return 1;
+#endif
+    for (; x < w; x++) {
+        uint32_t v;
+        memcpy(&v, row + bpp * (size_t)x, 4);
+        out[x] = le_rgb(v);
+    }
 }
 
 maskeval_status maskeval_png_decode_ids(const maskeval_alloc *a, const char *path,
@@ -219,9 +306,8 @@ maskeval_status maskeval_png_decode_ids(const maskeval_alloc *a, const char *pat
                                         maskeval_id_img *out, char *err, size_t errcap)
 {
     png_layout L;
-    uint8_t *raw = NULL, *joined = NULL;
-    uint32_t *ids = NULL;
-    size_t raw_len;
+    maskeval_png_rows r;
+    int ok;
     maskeval_status st;
 
     memset(out, 0, sizeof(*out));
@@ -233,24 +319,24 @@ maskeval_status maskeval_png_decode_ids(const maskeval_alloc *a, const char *pat
     if (st != MASKEVAL_OK) {
         return st;
     }
-    raw_len = (size_t)L.h * ((size_t)L.w * L.bpp + 1);
-    raw = maskeval_malloc(a, raw_len + 1);
-    ids = maskeval_malloc(a, (size_t)L.w * L.h * sizeof(uint32_t));
-    joined = L.idat == NULL ? maskeval_malloc(a, L.idat_len + 1) : NULL;
-    if (raw == NULL || ids == NULL || (L.idat == NULL && joined == NULL)) {
-        snprintf(err, errcap, "%s: out of memory decoding", path);
-        st = MASKEVAL_ERR_NOMEM;
-    } else if (fast_decode(&L, data, raw, raw_len, joined, ids)) {
-        out->w = L.w;
-        out->h = L.h;
-        out->ids = ids;
-        ids = NULL;
-    } else {
-        /* a stream libdeflate refuses or that is short or long: libspng words it */
-        st = maskeval_png_decode_ids_spng(a, path, max_pixels, data, file_len, out, err, errcap);
+    ok = rows_init(a, &L, data, &r);
+    if (ok == 0) {
+        /* a stream libdeflate refuses, short or long, or a bad filter type:
+         * libspng words it */
+        return maskeval_png_decode_ids_spng(a, path, max_pixels, data, file_len, out, err,
+                                            errcap);
     }
-    maskeval_free(a, raw);
-    maskeval_free(a, joined);
-    maskeval_free(a, ids);
-    return st;
+    out->ids = ok > 0 ? maskeval_malloc(a, (size_t)L.w * L.h * sizeof(uint32_t)) : NULL;
+    if (out->ids == NULL) {
+        maskeval_png_rows_free(a, &r);
+        snprintf(err, errcap, "%s: out of memory decoding", path);
+        return MASKEVAL_ERR_NOMEM;
+    }
+    for (uint32_t y = 0; y < L.h; y++) {
+        row_ids(maskeval_png_rows_next(&r), L.w, L.bpp, out->ids + (size_t)y * L.w);
+    }
+    out->w = L.w;
+    out->h = L.h;
+    maskeval_png_rows_free(a, &r);
+    return MASKEVAL_OK;
 }

@@ -77,6 +77,26 @@ maskeval_status maskeval_png_read_ids(const maskeval_alloc *a, const char *path,
                                       uint64_t max_pixels, maskeval_id_img *out, char *err,
                                       size_t errcap);
 void maskeval_id_img_free(const maskeval_alloc *a, maskeval_id_img *img);
+/*
+ * The same files row by row, for a caller that needs no id map: the IDAT
+ * stream inflated whole, each row unfiltered when asked for. open: 1 ready;
+ * 0 the file is anything maskeval_png_decode_ids would not decode on its
+ * fast path (another layout, over max_pixels, a stream that does not
+ * inflate to the promised size, a bad filter type): decode it that way
+ * for its ids or its message; -1 out of memory. next: the next row's
+ * w * bpp pixel bytes (R, G, B[, A]), valid until the row after it.
+ */
+typedef struct maskeval_png_rows {
+    uint32_t w, h, bpp;
+    size_t stride;
+    uint8_t *raw;
+    uint32_t y; /* rows handed out */
+} maskeval_png_rows;
+
+int maskeval_png_rows_open(const maskeval_alloc *a, const void *data, size_t len,
+                           uint64_t max_pixels, maskeval_png_rows *r);
+const uint8_t *maskeval_png_rows_next(maskeval_png_rows *r);
+void maskeval_png_rows_free(const maskeval_alloc *a, maskeval_png_rows *r);
 /* maskeval_png_decode_ids through libspng: every colour type, depth and
  * interlacing it can read, and the complete checks and messages; the fast
  * path (png_ids.c) hands it everything but clean 8-bit RGB / RGBA. */

@@ -75,6 +75,8 @@ typedef struct pq_scratch {
     size_t pairs_cap;
     pq_idcount *pred_hist;
     size_t pred_hist_cap;
+    uint32_t *pos; /* maskeval_pq_joint_rows: the change positions of two rows */
+    size_t pos_cap;
 } pq_scratch;
 
 void maskeval_pq_scratch_free(const maskeval_alloc *a, pq_scratch *s);
@@ -85,6 +87,15 @@ void maskeval_pq_scratch_free(const maskeval_alloc *a, pq_scratch *s);
 maskeval_status maskeval_pq_joint(const maskeval_alloc *a, const uint32_t *gt,
                                   const uint32_t *pred, size_t npix, pq_scratch *s,
                                   size_t *n_pairs, size_t *n_pred_ids);
+
+/* The same from two PNGs of one size row by row (maskeval_png_rows, png_labels.h),
+ * without id maps: each row's runs of equal pixels are found by comparing
+ * it with itself one pixel on, and the runs between the changes of either
+ * row are counted. */
+struct maskeval_png_rows;
+maskeval_status maskeval_pq_joint_rows(const maskeval_alloc *a, struct maskeval_png_rows *g,
+                                       struct maskeval_png_rows *p, pq_scratch *s,
+                                       size_t *n_pairs, size_t *n_pred_ids);
 
 struct maskeval_seg_maps;
 /* The same from the segment_pairs primitive's dense counts (backend.h),

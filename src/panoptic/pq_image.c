@@ -180,18 +180,27 @@ static maskeval_status grow_buf(const maskeval_alloc *a, pq_worker *w, size_t np
     return MASKEVAL_OK;
 }
 
-maskeval_status maskeval_pq_read(const maskeval_alloc *a, const pq_data *d, size_t i,
-                                 const pq_image_opts *o, maskeval_id_img *gimg,
+/* pq_read from the point where the gt file is in memory (gfile, decoded or
+ * not) and the pred file maybe (pfile NULL: read it), in its order: gt
+ * decoded, pred read, pred decoded, sizes compared. */
+static maskeval_status read_rest(const maskeval_alloc *a, const pq_img *im,
+                                 const pq_image_opts *o, const char *gfile, size_t glen,
+                                 const char *pfile, size_t plen, maskeval_id_img *gimg,
                                  maskeval_id_img *pimg, char *err, size_t errcap)
 {
-    const pq_img *im = &d->imgs[i];
-    maskeval_status st;
-    memset(gimg, 0, sizeof(*gimg));
-    memset(pimg, 0, sizeof(*pimg));
-    st = maskeval_png_read_ids(a, im->gt_path, o->max_image_pixels, gimg, err, errcap);
-    if (st == MASKEVAL_OK) {
-        st = maskeval_png_read_ids(a, im->pred_path, o->max_image_pixels, pimg, err, errcap);
+    char *own = NULL;
+    maskeval_status st =
+        maskeval_png_decode_ids(a, im->gt_path, o->max_image_pixels, gfile, glen, gimg, err,
+                                errcap);
+    if (st == MASKEVAL_OK && pfile == NULL) {
+        st = maskeval_png_slurp(a, im->pred_path, &own, &plen, err, errcap);
+        pfile = own;
     }
+    if (st == MASKEVAL_OK) {
+        st = maskeval_png_decode_ids(a, im->pred_path, o->max_image_pixels, pfile, plen, pimg,
+                                     err, errcap);
+    }
+    maskeval_free(a, own);
     if (st == MASKEVAL_OK && (gimg->w != pimg->w || gimg->h != pimg->h)) {
         snprintf(err, errcap, "%s: the prediction is %ux%u but its ground truth %s is %ux%u",
                  im->pred_path, pimg->w, pimg->h, im->gt_path, gimg->w, gimg->h);
@@ -201,6 +210,24 @@ maskeval_status maskeval_pq_read(const maskeval_alloc *a, const pq_data *d, size
         maskeval_id_img_free(a, gimg);
         maskeval_id_img_free(a, pimg);
     }
+    return st;
+}
+
+maskeval_status maskeval_pq_read(const maskeval_alloc *a, const pq_data *d, size_t i,
+                                 const pq_image_opts *o, maskeval_id_img *gimg,
+                                 maskeval_id_img *pimg, char *err, size_t errcap)
+{
+    const pq_img *im = &d->imgs[i];
+    char *gfile = NULL;
+    size_t glen = 0;
+    maskeval_status st;
+    memset(gimg, 0, sizeof(*gimg));
+    memset(pimg, 0, sizeof(*pimg));
+    st = maskeval_png_slurp(a, im->gt_path, &gfile, &glen, err, errcap);
+    if (st == MASKEVAL_OK) {
+        st = read_rest(a, im, o, gfile, glen, NULL, 0, gimg, pimg, err, errcap);
+    }
+    maskeval_free(a, gfile);
     return st;
 }
 
@@ -237,27 +264,14 @@ void maskeval_pq_id_tables(const pq_data *d, size_t i, uint32_t *gids, uint32_t 
     *np = id_table(d->segs + im->pr_off, im->n_pr, pids);
 }
 
-maskeval_status maskeval_pq_image(const maskeval_alloc *a, const pq_data *d, size_t i,
-                                  const pq_image_opts *o, pq_worker *w, pq_record *rec, char *err,
-                                  size_t errcap)
-{
-    maskeval_id_img gimg, pimg;
-    maskeval_status st = maskeval_pq_read(a, d, i, o, &gimg, &pimg, err, errcap);
-    memset(rec, 0, sizeof(*rec));
-    if (st != MASKEVAL_OK) {
-        return st;
-    }
-    st = maskeval_pq_eval(a, d, i, o, w, &gimg, &pimg, NULL, rec, err, errcap);
-    maskeval_id_img_free(a, &gimg);
-    maskeval_id_img_free(a, &pimg);
-    return st;
-}
-
-maskeval_status maskeval_pq_eval(const maskeval_alloc *a, const pq_data *d, size_t i,
-                                 const pq_image_opts *o, pq_worker *w,
-                                 const maskeval_id_img *gi, const maskeval_id_img *pi,
-                                 const maskeval_seg_maps *dense, pq_record *rec, char *err,
-                                 size_t errcap)
+/* maskeval_pq_eval; counted != NULL: w->mask holds the joint histogram
+ * already, of counted[0] pairs and counted[1] pred ids (gi and pi give the
+ * size only). */
+static maskeval_status eval_image(const maskeval_alloc *a, const pq_data *d, size_t i,
+                                  const pq_image_opts *o, pq_worker *w,
+                                  const maskeval_id_img *gi, const maskeval_id_img *pi,
+                                  const maskeval_seg_maps *dense, const size_t *counted,
+                                  pq_record *rec, char *err, size_t errcap)
 {
     const pq_img *im = &d->imgs[i];
     const pq_seg *gs = d->segs + im->gt_off, *ps = d->segs + im->pr_off;
@@ -285,7 +299,10 @@ maskeval_status maskeval_pq_eval(const maskeval_alloc *a, const pq_data *d, size
         st = MASKEVAL_ERR_NOMEM;
         goto nomem;
     }
-    {
+    if (counted != NULL) {
+        n_pairs = counted[0];
+        n_pids = counted[1];
+    } else {
         int outside = 1;
         st = dense != NULL ? maskeval_pq_joint_dense(a, dense, &w->mask, &n_pairs, &n_pids,
                                                      &outside)
@@ -476,5 +493,75 @@ done:
     maskeval_free(a, cands);
     maskeval_free(a, gix.k);
     maskeval_free(a, pix.k);
+    return st;
+}
+
+maskeval_status maskeval_pq_eval(const maskeval_alloc *a, const pq_data *d, size_t i,
+                                 const pq_image_opts *o, pq_worker *w,
+                                 const maskeval_id_img *gi, const maskeval_id_img *pi,
+                                 const maskeval_seg_maps *dense, pq_record *rec, char *err,
+                                 size_t errcap)
+{
+    return eval_image(a, d, i, o, w, gi, pi, dense, NULL, rec, err, errcap);
+}
+
+/* PQ without boundaries needs only the joint histogram: two clean PNGs of
+ * one size are counted row by row (maskeval_pq_joint_rows) without id
+ * maps; any other pair takes maskeval_pq_read's path, so every id and
+ * every message is the same. */
+maskeval_status maskeval_pq_image(const maskeval_alloc *a, const pq_data *d, size_t i,
+                                  const pq_image_opts *o, pq_worker *w, pq_record *rec, char *err,
+                                  size_t errcap)
+{
+    const pq_img *im = &d->imgs[i];
+    maskeval_id_img gimg, pimg;
+    maskeval_png_rows gr, pr;
+    char *gfile = NULL, *pfile = NULL;
+    size_t glen = 0, plen = 0, counted[2];
+    int gok = 0, pok = 0;
+    maskeval_status st;
+
+    memset(rec, 0, sizeof(*rec));
+    memset(&gimg, 0, sizeof(gimg));
+    memset(&pimg, 0, sizeof(pimg));
+    memset(&gr, 0, sizeof(gr));
+    memset(&pr, 0, sizeof(pr));
+    st = maskeval_png_slurp(a, im->gt_path, &gfile, &glen, err, errcap);
+    if (st == MASKEVAL_OK && o->dilation_ratio <= 0) {
+        /* a gt file that opens here decodes on the other path too, so the
+         * pred file is read next there as well */
+        gok = maskeval_png_rows_open(a, gfile, glen, o->max_image_pixels, &gr);
+        if (gok > 0) {
+            st = maskeval_png_slurp(a, im->pred_path, &pfile, &plen, err, errcap);
+        }
+        if (st == MASKEVAL_OK && gok > 0) {
+            pok = maskeval_png_rows_open(a, pfile, plen, o->max_image_pixels, &pr);
+        }
+        if (gok < 0 || pok < 0) {
+            snprintf(err, errcap, "%s: out of memory decoding", gok < 0 ? im->gt_path : im->pred_path);
+            st = MASKEVAL_ERR_NOMEM;
+        }
+    }
+    if (st == MASKEVAL_OK && gok > 0 && pok > 0 && gr.w == pr.w && gr.h == pr.h) {
+        st = maskeval_pq_joint_rows(a, &gr, &pr, &w->mask, &counted[0], &counted[1]);
+        gimg.w = pimg.w = gr.w;
+        gimg.h = pimg.h = gr.h;
+        if (st == MASKEVAL_OK) {
+            st = eval_image(a, d, i, o, w, &gimg, &pimg, NULL, counted, rec, err, errcap);
+        } else {
+            snprintf(err, errcap, "%s: out of memory counting segment pairs", im->pred_path);
+        }
+    } else if (st == MASKEVAL_OK) {
+        st = read_rest(a, im, o, gfile, glen, pfile, plen, &gimg, &pimg, err, errcap);
+        if (st == MASKEVAL_OK) {
+            st = eval_image(a, d, i, o, w, &gimg, &pimg, NULL, NULL, rec, err, errcap);
+        }
+    }
+    maskeval_png_rows_free(a, &gr);
+    maskeval_png_rows_free(a, &pr);
+    maskeval_id_img_free(a, &gimg);
+    maskeval_id_img_free(a, &pimg);
+    maskeval_free(a, gfile);
+    maskeval_free(a, pfile);
     return st;
 }

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "backend/backend.h"
+#include "io/png_labels.h"
 
 static inline uint64_t hash64(uint64_t x)
 {
@@ -109,27 +110,12 @@ static maskeval_status table_add(const maskeval_alloc *a, pq_scratch *s, size_t 
     return MASKEVAL_OK;
 }
 
-maskeval_status maskeval_pq_joint(const maskeval_alloc *a, const uint32_t *gt,
-                                  const uint32_t *pred, size_t npix, pq_scratch *s,
-                                  size_t *n_pairs, size_t *n_pred_ids)
+/* The table's pairs sorted by (g, p), and the per-pred-id totals. */
+static maskeval_status table_finish(const maskeval_alloc *a, pq_scratch *s, size_t used,
+                                    size_t *n_pairs, size_t *n_pred_ids)
 {
-    size_t used = 0, np = 0, nid = 0, i = 0;
-    maskeval_status st;
-    void *q;
-
-    *n_pairs = *n_pred_ids = 0;
-    st = table_reset(a, s, 1024);
-    while (st == MASKEVAL_OK && i < npix) {
-        const uint32_t g = gt[i], p = pred[i];
-        const size_t start = i;
-        for (i++; i < npix && gt[i] == g && pred[i] == p; i++) {
-        }
-        st = table_add(a, s, &used, ((uint64_t)g << 32 | p) + 1, i - start);
-    }
-    if (st != MASKEVAL_OK) {
-        return st;
-    }
-    q = s->pairs;
+    size_t np = 0, nid = 0;
+    void *q = s->pairs;
     if (maskeval_grow(a, &q, &s->pairs_cap, used + 1, sizeof(pq_pair)) != MASKEVAL_OK) {
         return MASKEVAL_ERR_NOMEM;
     }
@@ -165,6 +151,129 @@ maskeval_status maskeval_pq_joint(const maskeval_alloc *a, const uint32_t *gt,
     *n_pairs = np;
     *n_pred_ids = nid;
     return MASKEVAL_OK;
+}
+
+maskeval_status maskeval_pq_joint(const maskeval_alloc *a, const uint32_t *gt,
+                                  const uint32_t *pred, size_t npix, pq_scratch *s,
+                                  size_t *n_pairs, size_t *n_pred_ids)
+{
+    size_t used = 0, i = 0;
+    maskeval_status st;
+
+    *n_pairs = *n_pred_ids = 0;
+    st = table_reset(a, s, 1024);
+    while (st == MASKEVAL_OK && i < npix) {
+        const uint32_t g = gt[i], p = pred[i];
+        const size_t start = i;
+        for (i++; i < npix && gt[i] == g && pred[i] == p; i++) {
+        }
+        st = table_add(a, s, &used, ((uint64_t)g << 32 | p) + 1, i - start);
+    }
+    return st != MASKEVAL_OK ? st : table_finish(a, s, used, n_pairs, n_pred_ids);
+}
+
+/* The index of the lowest-addressed nonzero byte of x (x != 0), as loaded
+ * from memory by memcpy. */
+static inline unsigned first_byte(uint64_t x)
+{
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    return (unsigned)__builtin_ctzll(x) / 8;
+#elif defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    return (unsigned)__builtin_clzll(x) / 8;
+#else
+    unsigned char b[8];
+    unsigned k = 0;
+    memcpy(b, &x, 8);
+    while (b[k] == 0) {
+        k++;
+    }
+    return k;
+#endif
+}
+
+/* The pixels x in [1, w) of a row of bpp-byte pixels whose bytes differ
+ * from pixel x - 1's, increasing, then w; returns their count. Runs of
+ * equal bytes are skipped 8 bytes at a time. */
+static size_t row_changes(const uint8_t *row, uint32_t w, unsigned bpp, uint32_t *pos)
+{
+    const size_t n = (size_t)w * bpp;
+    size_t i = bpp, k = 0;
+    while (i < n) {
+        size_t px;
+        if (n - i >= 8) {
+            uint64_t u, v;
+            memcpy(&u, row + i, 8);
+            memcpy(&v, row + i - bpp, 8);
+            if (u == v) {
+                i += 8;
+                continue;
+            }
+            px = (i + first_byte(u ^ v)) / bpp;
+        } else if (row[i] == row[i - bpp]) {
+            i++;
+            continue;
+        } else {
+            px = i / bpp;
+        }
+        pos[k++] = (uint32_t)px;
+        i = (px + 1) * bpp;
+    }
+    pos[k++] = w;
+    return k;
+}
+
+static inline uint32_t pixel_id(const uint8_t *row, unsigned bpp, uint32_t x)
+{
+    const uint8_t *q = row + (size_t)x * bpp;
+    return (uint32_t)q[0] | (uint32_t)q[1] << 8 | (uint32_t)q[2] << 16;
+}
+
+maskeval_status maskeval_pq_joint_rows(const maskeval_alloc *a, maskeval_png_rows *g,
+                                       maskeval_png_rows *p, pq_scratch *s, size_t *n_pairs,
+                                       size_t *n_pred_ids)
+{
+    const uint32_t w = g->w;
+    size_t used = 0;
+    uint64_t key = 0, n = 0; /* the run being counted (key 0: none) */
+    uint32_t *cg, *cp;
+    maskeval_status st;
+    void *q = s->pos;
+
+    *n_pairs = *n_pred_ids = 0;
+    if (maskeval_grow(a, &q, &s->pos_cap, 2 * ((size_t)w + 1), sizeof(uint32_t)) !=
+        MASKEVAL_OK) {
+        return MASKEVAL_ERR_NOMEM;
+    }
+    s->pos = q;
+    cg = s->pos;
+    cp = s->pos + w + 1;
+    st = table_reset(a, s, 1024);
+    for (uint32_t y = 0; st == MASKEVAL_OK && y < g->h; y++) {
+        const uint8_t *rg = maskeval_png_rows_next(g), *rp = maskeval_png_rows_next(p);
+        size_t i = 0, j = 0;
+        uint32_t x = 0;
+        (void)row_changes(rg, w, g->bpp, cg);
+        (void)row_changes(rp, w, p->bpp, cp);
+        /* the joint runs: between the changes of either row */
+        while (x < w && st == MASKEVAL_OK) {
+            const uint32_t e = cg[i] < cp[j] ? cg[i] : cp[j];
+            const uint64_t k =
+                ((uint64_t)pixel_id(rg, g->bpp, x) << 32 | pixel_id(rp, p->bpp, x)) + 1;
+            if (k != key) {
+                st = key != 0 ? table_add(a, s, &used, key, n) : MASKEVAL_OK;
+                key = k;
+                n = 0;
+            }
+            n += e - x;
+            x = e;
+            i += cg[i] == e;
+            j += cp[j] == e;
+        }
+    }
+    if (st == MASKEVAL_OK && key != 0) {
+        st = table_add(a, s, &used, key, n);
+    }
+    return st != MASKEVAL_OK ? st : table_finish(a, s, used, n_pairs, n_pred_ids);
 }
 
 maskeval_status maskeval_pq_joint_dense(const maskeval_alloc *a, const maskeval_seg_maps *m,
@@ -248,6 +357,7 @@ void maskeval_pq_scratch_free(const maskeval_alloc *a, pq_scratch *s)
     maskeval_free(a, s->hkeys);
     maskeval_free(a, s->hvals);
     maskeval_free(a, s->pairs);
+    maskeval_free(a, s->pos);
     maskeval_free(a, s->pred_hist);
     memset(s, 0, sizeof(*s));
 }

@@ -12,7 +12,9 @@
  * message on failure; when the fast path decodes an image, libspng decodes
  * the same ids, or refuses a DEFLATE stream that libdeflate accepts (codes
  * zlib calls invalid, found by this harness; README "Panoptic quality");
- * decoding twice gives the same.
+ * decoding twice gives the same; when the row-by-row reader opens the file,
+ * the fast path decoded it, and the joint histogram of the file with
+ * itself row by row (maskeval_pq_joint_rows) is the one of its ids.
  */
 #include <stdint.h>
 #include <string.h>
@@ -21,6 +23,7 @@
 #include "core/ctx.h"
 #include "fuzz_common.h"
 #include "io/png_labels.h"
+#include "panoptic/panoptic.h"
 
 #define ALLOC_LIMIT ((size_t)16 << 20)
 
@@ -97,6 +100,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(sc == sa, "second decode %d vs %d", (int)sc, (int)sa);
     if (sa == MASKEVAL_OK && sc == MASKEVAL_OK) {
         FUZZ_CHECK(memcmp(a.ids, c.ids, (size_t)a.w * a.h * sizeof(uint32_t)) == 0, "second decode differs");
+    }
+    {
+        maskeval_png_rows r1, r2;
+        const int o1 = maskeval_png_rows_open(&alloc, f, size, 1u << 22, &r1);
+        const int o2 = o1 > 0 ? maskeval_png_rows_open(&alloc, f, size, 1u << 22, &r2) : 0;
+        FUZZ_CHECK(o1 <= 0 || sa == MASKEVAL_OK, "rows opened what decode_ids refused (%d)",
+                   (int)sa);
+        if (o1 > 0 && o2 > 0 && sa == MASKEVAL_OK) {
+            pq_scratch s1, s2;
+            size_t n1 = 0, i1 = 0, n2 = 0, i2 = 0;
+            memset(&s1, 0, sizeof(s1));
+            memset(&s2, 0, sizeof(s2));
+            FUZZ_CHECK(r1.w == a.w && r1.h == a.h, "rows size %ux%u", r1.w, r1.h);
+            if (maskeval_pq_joint_rows(&alloc, &r1, &r2, &s1, &n1, &i1) == MASKEVAL_OK &&
+                maskeval_pq_joint(&alloc, a.ids, a.ids, (size_t)a.w * a.h, &s2, &n2, &i2) ==
+                    MASKEVAL_OK) {
+                FUZZ_CHECK(n1 == n2 && i1 == i2, "joint sizes %zu/%zu vs %zu/%zu", n1, i1, n2, i2);
+                FUZZ_CHECK(memcmp(s1.pairs, s2.pairs, n1 * sizeof(pq_pair)) == 0, "joint differs");
+            }
+            maskeval_pq_scratch_free(&alloc, &s1);
+            maskeval_pq_scratch_free(&alloc, &s2);
+        }
+        maskeval_png_rows_free(&alloc, &r1);
+        if (o1 > 0) {
+            maskeval_png_rows_free(&alloc, &r2);
+        }
     }
     maskeval_id_img_free(&alloc, &a);
     maskeval_id_img_free(&alloc, &b);
