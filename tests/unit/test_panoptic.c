@@ -287,6 +287,7 @@ START_TEST(test_joint_rows_png)
                 ck_assert_uint_eq(s.pred_hist[k].id, t.pred_hist[k].id);
                 ck_assert_uint_eq(s.pred_hist[k].n, t.pred_hist[k].n);
             }
+            maskeval_png_rows_free(&alloc, &gr);
             /* a smaller bound than the image: refused here, worded by decode_ids */
             if (h * w > 1) {
                 ck_assert_int_eq(maskeval_png_rows_open(&alloc, gpng, glen, (uint64_t)h * w - 1,
