@@ -5,10 +5,10 @@
  * panoptic evaluation. Here the IDAT stream is inflated in one call by
  * libdeflate and the rows are unfiltered in place, each turned into ids as
  * soon as it is done, or handed out one by one (maskeval_png_rows, for PQ's
- * row-by-row pair counts, which need no id map). Anything else - other colour types or depths,
- * interlacing, a CRC, length or stream problem - goes to the libspng path
- * (png_labels.c), which reads every valid file and words every error, so
- * both paths give the same ids and the same messages.
+ * row-by-row pair counts, which need no id map). Anything else - other
+ * colour types or depths, interlacing, a CRC, length or stream problem -
+ * goes to the libspng path (png_labels.c), which reads every valid file and
+ * words every error, so both paths give the same ids and the same messages.
  */
 #include <libdeflate.h>
 #include <stdint.h>
@@ -115,9 +115,13 @@ static inline int zero_span(const uint8_t *p, size_t n)
  * first row, all zeros), bpp 3 or 4 as a constant once inlined. Sub, Avg
  * and Paeth carry the left pixel in locals: through memory each byte would
  * wait for the store of the byte bpp before it. */
-static inline __attribute__((always_inline)) void unfilter_bpp(uint8_t *row, const uint8_t *prev,
-                                                               size_t n, const unsigned bpp,
-                                                               unsigned ft)
+#if defined(__GNUC__)
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define ALWAYS_INLINE inline
+#endif
+static ALWAYS_INLINE void unfilter_bpp(uint8_t *row, const uint8_t *prev, size_t n,
+                                       const unsigned bpp, unsigned ft)
 {
     uint8_t l[4] = {0, 0, 0, 0}; /* the left pixel */
     if (ft == 0) {
@@ -209,7 +213,7 @@ static int rows_init(const maskeval_alloc *a, const png_layout *L, const uint8_t
     struct libdeflate_decompressor *dc;
     enum libdeflate_result res;
     size_t got = 0, raw_len;
-    int ok = 1;
+    int ok;
 
     memset(r, 0, sizeof(*r));
     r->w = L->w;
@@ -267,7 +271,7 @@ const uint8_t *maskeval_png_rows_next(maskeval_png_rows *r)
 {
     uint8_t *row = r->raw + (size_t)r->y * r->stride + 1;
     const uint8_t *prev = r->y > 0 ? row - r->stride : NULL;
-    (void)unfilter(row, prev, r->stride - 1, r->bpp, row[-1]); /* types checked by rows_init */
+    unfilter(row, prev, r->stride - 1, r->bpp, row[-1]); /* types checked by rows_init */
     r->y++;
     return row;
 }

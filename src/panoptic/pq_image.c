@@ -538,7 +538,8 @@ maskeval_status maskeval_pq_image(const maskeval_alloc *a, const pq_data *d, siz
             pok = maskeval_png_rows_open(a, pfile, plen, o->max_image_pixels, &pr);
         }
         if (gok < 0 || pok < 0) {
-            snprintf(err, errcap, "%s: out of memory decoding", gok < 0 ? im->gt_path : im->pred_path);
+            snprintf(err, errcap, "%s: out of memory decoding",
+                     gok < 0 ? im->gt_path : im->pred_path);
             st = MASKEVAL_ERR_NOMEM;
         }
     }
