@@ -1079,10 +1079,22 @@ MASKEVAL_API maskeval_status maskeval_panoptic_merge(maskeval_ctx *ctx, maskeval
 
 typedef struct maskeval_csinst maskeval_csinst;
 
+/* The reference's AP is np.dot, i.e. OpenBLAS's ddot, whose summation order
+ * is that of the kernel OpenBLAS picks for the CPU at run time. maskeval
+ * reproduces two: SKYLAKEX (AVX-512: Skylake-X, Cooper Lake, Sapphire Rapids,
+ * AVX-512 Zen) and HASWELL (AVX2 + FMA without AVX-512: Haswell and later
+ * Intel, Zen 1-3; OpenBLAS's "Zen" core uses the same kernel). */
+typedef enum maskeval_ddot_kernel {
+    MASKEVAL_DDOT_SKYLAKEX = 0,
+    MASKEVAL_DDOT_HASWELL = 1
+} maskeval_ddot_kernel;
+
 typedef struct maskeval_csinst_params {
     size_t struct_size;        /* = sizeof(maskeval_csinst_params) */
     uint64_t min_region_size;  /* ground-truth instances below this many pixels are ignored (100) */
     uint64_t max_image_pixels; /* as in maskeval_semantic_params (0: 2^28) */
+    int ddot_kernel;           /* maskeval_ddot_kernel whose order the AP's dot product follows
+                                  (MASKEVAL_DDOT_SKYLAKEX) */
 } maskeval_csinst_params;
 
 typedef struct maskeval_csinst_result {

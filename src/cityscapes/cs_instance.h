@@ -70,12 +70,13 @@ typedef struct cs_class_data {
     size_t n_links, cap_links;
 } cs_class_data;
 
-/* AP of one class at one threshold (the reference's evaluateMatches). */
+/* AP of one class at one threshold (the reference's evaluateMatches), its
+ * dot product in the order of ddot_kernel (maskeval_ddot_kernel). */
 maskeval_status cs_class_ap(maskeval_ctx *ctx, const cs_class_data *d, double threshold,
-                            uint64_t min_region_size, double *ap);
+                            uint64_t min_region_size, int ddot_kernel, double *ap);
 
-/* np.dot of two float64 vectors through OpenBLAS's x86-64 SkylakeX ddot
- * kernel (single-threaded path). */
-double cs_openblas_ddot(size_t n, const double *x, const double *y);
+/* np.dot of two float64 vectors through OpenBLAS's x86-64 ddot with the
+ * SkylakeX or the Haswell micro-kernel (single-threaded path). */
+double cs_openblas_ddot(int kernel, size_t n, const double *x, const double *y);
 
 #endif

@@ -13,13 +13,13 @@
 
 #include "cityscapes/cs_instance.h"
 
-double cs_openblas_ddot(size_t n, const double *x, const double *y)
+/* kernel/x86_64/ddot.c with ddot_microk_skylakex-2.c (compiled with FMA
+ * contraction): 16-element blocks through four 8-lane accumulators over
+ * 32-element steps, folded to four 4-lane ones for the rest, summed
+ * ((a0+a1)+a2)+a3, halves added, horizontal add; then the tail with one fma
+ * each. Checked bit for bit against numpy 2.4 on SkylakeX. */
+static double ddot_skylakex(size_t n, const double *x, const double *y)
 {
-    /* kernel/x86_64/ddot.c with ddot_microk_skylakex-2.c (compiled with FMA
-     * contraction): 16-element blocks through four 8-lane accumulators over
-     * 32-element steps, folded to four 4-lane ones for the rest, summed
-     * ((a0+a1)+a2)+a3, halves added, horizontal add; then the tail with
-     * one fma each. Checked bit for bit against numpy 2.4 on SkylakeX. */
     const size_t n1 = n & ~(size_t)15;
     double dot = 0.0;
     if (n1 > 0) {
@@ -57,6 +57,43 @@ double cs_openblas_ddot(size_t n, const double *x, const double *y)
     return dot;
 }
 
+/* The same driver with ddot_microk_haswell-2.c: four 4-lane fma
+ * accumulators over 16-element steps; each folded to 2 lanes (low + high
+ * half), then (a0+a1)+(a2+a3), horizontal add; the tail as a separate
+ * multiply and add (that file is not contracted). Checked bit for bit
+ * against numpy 2.4's OpenBLAS on its Haswell core (an AVX2 AMD EPYC). */
+static double ddot_haswell(size_t n, const double *x, const double *y)
+{
+    const size_t n1 = n & ~(size_t)15;
+    double dot = 0.0;
+    if (n1 > 0) {
+        double a[4][4], h[4][2];
+        memset(a, 0, sizeof(a));
+        for (size_t i = 0; i < n1; i += 16) {
+            for (int k = 0; k < 4; k++) {
+                for (int l = 0; l < 4; l++) {
+                    a[k][l] = fma(x[i + 4 * k + l], y[i + 4 * k + l], a[k][l]);
+                }
+            }
+        }
+        for (int k = 0; k < 4; k++) {
+            h[k][0] = a[k][0] + a[k][2];
+            h[k][1] = a[k][1] + a[k][3];
+        }
+        dot = ((h[0][0] + h[1][0]) + (h[2][0] + h[3][0])) +
+              ((h[0][1] + h[1][1]) + (h[2][1] + h[3][1]));
+    }
+    for (size_t i = n1; i < n; i++) {
+        dot += y[i] * x[i]; /* -ffp-contract=off: no fma */
+    }
+    return dot;
+}
+
+double cs_openblas_ddot(int kernel, size_t n, const double *x, const double *y)
+{
+    return kernel == MASKEVAL_DDOT_HASWELL ? ddot_haswell(n, x, y) : ddot_skylakex(n, x, y);
+}
+
 typedef struct scored {
     double score;
     int is_true;
@@ -83,7 +120,7 @@ static maskeval_status push(maskeval_ctx *ctx, scored **v, size_t *n, size_t *ca
 }
 
 maskeval_status cs_class_ap(maskeval_ctx *ctx, const cs_class_data *d, double t,
-                            uint64_t min_region_size, double *ap)
+                            uint64_t min_region_size, int ddot_kernel, double *ap)
 {
     scored *ys = NULL;
     size_t n_ys = 0, cap_ys = 0;
@@ -241,7 +278,7 @@ maskeval_status cs_class_ap(maskeval_ctx *ctx, const cs_class_data *d, double t,
         for (size_t i = 0; i < n_pts; i++) {
             width[i] = 0.5 * rec[i] - 0.5 * rec[i + 2];
         }
-        *ap = cs_openblas_ddot(n_pts, prec, width);
+        *ap = cs_openblas_ddot(ddot_kernel, n_pts, prec, width);
     }
 done:
     maskeval_free(&ctx->alloc, ys);

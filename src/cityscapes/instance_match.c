@@ -60,6 +60,10 @@ maskeval_status maskeval_csinst_create(maskeval_ctx *ctx, const maskeval_csinst_
                            : maskeval_fail(ctx, MASKEVAL_ERR_INVALID_ARG,
                                            "maskeval_csinst_params not initialised");
     }
+    if (p->ddot_kernel != MASKEVAL_DDOT_SKYLAKEX && p->ddot_kernel != MASKEVAL_DDOT_HASWELL) {
+        return maskeval_fail(ctx, MASKEVAL_ERR_INVALID_ARG,
+                             "maskeval_csinst_params: unknown ddot_kernel %d", p->ddot_kernel);
+    }
     e = maskeval_calloc(&ctx->alloc, 1, sizeof(*e));
     if (e == NULL) {
         return maskeval_nomem(ctx, "creating the Cityscapes evaluation");
@@ -464,7 +468,7 @@ maskeval_status maskeval_csinst_evaluate(maskeval_ctx *ctx, const maskeval_csins
     for (int c = 0; c < MASKEVAL_CSINST_CLASSES && st == MASKEVAL_OK; c++) {
         for (int t = 0; t < MASKEVAL_CSINST_THRESHOLDS && st == MASKEVAL_OK; t++) {
             st = cs_class_ap(ctx, &e->cls[c], maskeval_csinst_threshold(t), e->p.min_region_size,
-                             &out->ap[c][t]);
+                             e->p.ddot_kernel, &out->ap[c][t]);
         }
         out->gt_instances += e->cls[c].n_gts;
         out->predictions += e->cls[c].n_preds;

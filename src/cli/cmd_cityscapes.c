@@ -29,6 +29,10 @@ static void cs_help(FILE *f)
             "  --min-region-size N         ground-truth instances below N pixels are ignored\n"
             "                              (default 100)\n"
             "  --max-image-pixels N        refuse images of more pixels (default 2^28)\n"
+            "  --ddot-kernel K             skylakex (default) or haswell: the OpenBLAS ddot\n"
+            "                              kernel whose summation order the AP follows, as\n"
+            "                              numpy's np.dot on an AVX-512 or an AVX2 CPU (the\n"
+            "                              last bits of an AP can differ between the two)\n"
             "  --threads N                 images decoded in parallel (default 0: every CPU;\n"
             "                              results never depend on it)\n"
             "  --quiet                     only the average line\n"
@@ -39,7 +43,7 @@ static void cs_help(FILE *f)
 typedef struct cs_opts {
     const char *gt, *pred, *json;
     uint64_t min_region, max_pixels;
-    int quiet, threads;
+    int quiet, threads, ddot_kernel;
 } cs_opts;
 
 static void fmt3(char *buf, size_t cap, double v)
@@ -86,6 +90,7 @@ static void print_table(FILE *f, const maskeval_csinst_result *r, int quiet)
 typedef struct json_arg {
     const maskeval_csinst_result *r;
     uint64_t min_region;
+    int ddot_kernel;
 } json_arg;
 
 static int write_json(FILE *f, void *arg)
@@ -130,6 +135,8 @@ static int write_json(FILE *f, void *arg)
     cli_json_end_array(&j);
     cli_json_key(&j, "minRegionSize");
     cli_json_uint(&j, ja->min_region);
+    cli_json_key(&j, "ddotKernel");
+    cli_json_string(&j, ja->ddot_kernel == MASKEVAL_DDOT_HASWELL ? "haswell" : "skylakex");
     cli_json_key(&j, "resultApMatrix");
     cli_json_begin_array(&j);
     for (int c = 0; c < MASKEVAL_CSINST_CLASSES; c++) {
@@ -155,7 +162,7 @@ static int cs_parse(int argc, char **argv, cs_opts *o)
 {
     static const char *const value_options[] = {"--gt-dir", "--pred-dir", "--json",
                                                 "--min-region-size", "--max-image-pixels",
-                                                "--threads", NULL};
+                                                "--threads", "--ddot-kernel", NULL};
     cli_args a;
     const char *name, *v;
     int bad = 0;
@@ -197,6 +204,15 @@ static int cs_parse(int argc, char **argv, cs_opts *o)
                                        "--threads needs a number from 0 to 256 (got '%s')", v);
             }
             o->threads = (int)n;
+        } else if (strcmp(name, "--ddot-kernel") == 0) {
+            if (strcmp(v, "skylakex") == 0) {
+                o->ddot_kernel = MASKEVAL_DDOT_SKYLAKEX;
+            } else if (strcmp(v, "haswell") == 0) {
+                o->ddot_kernel = MASKEVAL_DDOT_HASWELL;
+            } else {
+                return cli_usage_error("cityscapes-instances",
+                                       "--ddot-kernel is skylakex or haswell (got '%s')", v);
+            }
         } else {
             if (!cli_parse_u64_size(v, &o->max_pixels) || o->max_pixels == 0 ||
                 o->max_pixels > ((uint64_t)1 << 30)) {
@@ -253,6 +269,7 @@ int cmd_cityscapes_instances(int argc, char **argv)
         maskeval_csinst_params_init(&p);
         p.min_region_size = o.min_region;
         p.max_image_pixels = o.max_pixels;
+        p.ddot_kernel = o.ddot_kernel;
         st = maskeval_csinst_create(ctx, &p, &e);
     }
     if (st == MASKEVAL_OK) {
@@ -271,7 +288,7 @@ int cmd_cityscapes_instances(int argc, char **argv)
         goto done;
     }
     if (o.json != NULL) {
-        json_arg ja = {&r, o.min_region};
+        json_arg ja = {&r, o.min_region, o.ddot_kernel};
         if (cli_write_atomic(o.json, write_json, &ja) != 0) {
             goto done;
         }

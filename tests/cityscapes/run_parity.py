@@ -10,8 +10,9 @@ Parity compares every per-class AP per threshold, the class means and the
 averages with == (NaN matches NaN). The reference's AP ends in np.dot, i.e.
 OpenBLAS's ddot, whose summation order depends on the kernel OpenBLAS picks
 for the CPU; maskeval reproduces the SkylakeX one (also used on Cooper Lake,
-Sapphire Rapids and AVX-512 Zen). On any other kernel the parity mode exits
-77 (skipped) after saying so."""
+Sapphire Rapids and AVX-512 Zen) and the Haswell one (also OpenBLAS's Zen
+core), and is run with the --ddot-kernel of numpy's. On any other kernel the
+parity mode exits 77 (skipped) after saying so."""
 import argparse
 import contextlib
 import glob
@@ -27,7 +28,9 @@ import warnings
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-EMULATED_CORES = {"skylakex", "cooperlake", "sapphirerapids"}
+# numpy's OpenBLAS core (openblas_get_corename) -> maskeval --ddot-kernel
+DDOT_KERNELS = {"skylakex": "skylakex", "cooperlake": "skylakex", "sapphirerapids": "skylakex",
+                "haswell": "haswell", "zen": "haswell"}
 
 
 def openblas_core():
@@ -100,10 +103,12 @@ def parity(a):
 
     core = openblas_core()
     print("numpy's OpenBLAS kernel:", core)
-    if core.lower() not in EMULATED_CORES:
-        print("SKIP: maskeval reproduces OpenBLAS's SkylakeX ddot; this numpy uses %s, whose "
-              "summation order differs in the last bits" % core)
+    kernel = DDOT_KERNELS.get(core.lower())
+    if kernel is None:
+        print("SKIP: maskeval reproduces OpenBLAS's SkylakeX and Haswell ddot; this numpy uses %s, "
+              "whose summation order differs in the last bits" % core)
         return 77
+    kflag = ["--ddot-kernel", kernel]
     failures = 0
     for seed in a.seeds:
         work = os.path.join(a.work, "seed%d" % seed)
@@ -120,7 +125,7 @@ def parity(a):
         t_ref = time.perf_counter() - t0
         out = os.path.join(work, "maskeval.json")
         t0 = time.perf_counter()
-        p = run_maskeval(a.maskeval, gt, pred, out)
+        p = run_maskeval(a.maskeval, gt, pred, out, kflag)
         t_me = time.perf_counter() - t0
         if p.returncode != 0:
             print("seed %d: maskeval failed (%d): %s" % (seed, p.returncode, p.stderr))
@@ -129,7 +134,7 @@ def parity(a):
         mine = json.load(open(out))
         bad = []
         out1 = os.path.join(work, "maskeval_t1.json")
-        p1 = run_maskeval(a.maskeval, gt, pred, out1, ["--threads", "1"])
+        p1 = run_maskeval(a.maskeval, gt, pred, out1, kflag + ["--threads", "1"])
         if p1.returncode != 0 or open(out1, "rb").read() != open(out, "rb").read() or p1.stdout != p.stdout:
             bad.append("--threads 1 gives other bytes than the default thread count")
         labels = ref["instLabels"]

@@ -91,23 +91,57 @@ END_TEST
 
 START_TEST(test_ddot)
 {
-    /* below 16 elements OpenBLAS is a plain fma chain */
-    double x[40], y[40], want = 0.0;
+    /* below 16 elements OpenBLAS is the driver's tail loop alone: an fma
+     * chain in the SkylakeX build, a multiply then an add in the Haswell one */
+    double x[40], y[40], fused = 0.0, plain = 0.0;
     for (int i = 0; i < 40; i++) {
         x[i] = 1.0 / (i + 3);
-        y[i] = (i % 7) * 0.1 + 1e-3 * i;
+        y[i] = ((i % 2) ? -1.0 : 1.0) * ((i % 7) + 1) * pow(10.0, (i % 5) - 2);
     }
     for (int i = 0; i < 15; i++) {
-        want = fma(y[i], x[i], want);
+        volatile double p = y[i] * x[i];
+        fused = fma(y[i], x[i], fused);
+        plain += p;
     }
-    ck_assert(cs_openblas_ddot(15, x, y) == want);
-    ck_assert(cs_openblas_ddot(0, x, y) == 0.0);
+    ck_assert(fused != plain); /* else this vector tells the two apart by nothing */
+    ck_assert(cs_openblas_ddot(MASKEVAL_DDOT_SKYLAKEX, 15, x, y) == fused);
+    ck_assert(cs_openblas_ddot(MASKEVAL_DDOT_HASWELL, 15, x, y) == plain);
+    ck_assert(cs_openblas_ddot(MASKEVAL_DDOT_SKYLAKEX, 0, x, y) == 0.0);
+    ck_assert(cs_openblas_ddot(MASKEVAL_DDOT_HASWELL, 0, x, y) == 0.0);
     /* exact sums stay exact whatever the order */
     for (int i = 0; i < 40; i++) {
         x[i] = 0.5;
         y[i] = (double)i;
     }
-    ck_assert(cs_openblas_ddot(40, x, y) == 390.0);
+    ck_assert(cs_openblas_ddot(MASKEVAL_DDOT_SKYLAKEX, 40, x, y) == 390.0);
+    ck_assert(cs_openblas_ddot(MASKEVAL_DDOT_HASWELL, 40, x, y) == 390.0);
+}
+END_TEST
+
+START_TEST(test_ddot_block_order)
+{
+    /* np.dot(x[:n], y[:n]) of these vectors on numpy 2.4.6's OpenBLAS,
+     * Haswell core (AMD EPYC, AVX2): blocks, fold and tail in that kernel's
+     * order (tests/cityscapes/run_parity.py checks whole APs against it) */
+    static const struct {
+        size_t n;
+        double dot;
+    } haswell[] = {{3, 0x1.1b4e81b4e81b6p-1},   {15, 0x1.5fd3ca561befcp+5},
+                   {16, 0x1.5fd183cb4cdc6p+5},  {37, 0x1.5f1b8263df6bap+5},
+                   {64, 0x1.4eae07fd0c110p+5},  {100, 0x1.1610b04b64135p+5},
+                   {1000, 0x1.3174d415bf125p+5}};
+    double x[1000], y[1000];
+    int differ = 0;
+    for (int i = 0; i < 1000; i++) {
+        x[i] = 1.0 / (i + 3);
+        y[i] = ((i % 2) ? -1.0 : 1.0) * ((i % 7) + 1) * pow(10.0, (i % 5) - 2);
+    }
+    for (size_t k = 0; k < sizeof(haswell) / sizeof(haswell[0]); k++) {
+        const double h = cs_openblas_ddot(MASKEVAL_DDOT_HASWELL, haswell[k].n, x, y);
+        ck_assert_msg(h == haswell[k].dot, "n=%zu: %a != %a", haswell[k].n, h, haswell[k].dot);
+        differ += cs_openblas_ddot(MASKEVAL_DDOT_SKYLAKEX, haswell[k].n, x, y) != h;
+    }
+    ck_assert_int_eq(differ, 6); /* all but n=37 tell the two orders apart */
 }
 END_TEST
 
@@ -123,6 +157,10 @@ START_TEST(test_api_arguments)
     ck_assert_int_eq(maskeval_ctx_create(&o, &ctx), MASKEVAL_OK);
     memset(&p, 0, sizeof(p));
     ck_assert_int_eq(maskeval_csinst_create(ctx, &p, &e), MASKEVAL_ERR_INVALID_ARG);
+    maskeval_csinst_params_init(&p);
+    p.ddot_kernel = 2;
+    ck_assert_int_eq(maskeval_csinst_create(ctx, &p, &e), MASKEVAL_ERR_INVALID_ARG);
+    ck_assert(e == NULL);
     maskeval_csinst_params_init(&p);
     ck_assert_int_eq(maskeval_csinst_create(ctx, &p, &e), MASKEVAL_OK);
     ck_assert_int_eq(maskeval_csinst_add(ctx, e, NULL, "x", "/"), MASKEVAL_ERR_INVALID_ARG);
@@ -147,6 +185,7 @@ static Suite *cityscapes_suite(void)
     tcase_add_test(tc, test_abspath);
     tcase_add_test(tc, test_labels_and_thresholds);
     tcase_add_test(tc, test_ddot);
+    tcase_add_test(tc, test_ddot_block_order);
     tcase_add_test(tc, test_api_arguments);
     suite_add_tcase(s, tc);
     return s;
