@@ -6,7 +6,7 @@
 import sys
 import types
 
-from . import mask, panoptic  # noqa: F401
+from . import cityscapes, mask, panoptic  # noqa: F401
 from ._lib import MaskevalError, version as _version
 from .coco import COCO
 from .cocoeval import COCOeval, Params
@@ -14,7 +14,7 @@ from .evaluators import InstanceEvaluator, SemanticEvaluator
 
 __version__ = _version()
 __all__ = ["COCO", "COCOeval", "Params", "mask", "panoptic", "MaskevalError",
-           "InstanceEvaluator", "SemanticEvaluator", "init_as_pycocotools"]
+           "InstanceEvaluator", "SemanticEvaluator", "cityscapes", "init_as_pycocotools"]
 
 _NAMES = ("pycocotools", "pycocotools.coco", "pycocotools.cocoeval", "pycocotools.mask")
 
