@@ -330,17 +330,30 @@ maskeval_status maskeval_png_decode_ids(const maskeval_alloc *a, const char *pat
         return maskeval_png_decode_ids_spng(a, path, max_pixels, data, file_len, out, err,
                                             errcap);
     }
-    out->ids = ok > 0 ? maskeval_malloc(a, (size_t)L.w * L.h * sizeof(uint32_t)) : NULL;
-    if (out->ids == NULL) {
-        maskeval_png_rows_free(a, &r);
+    if (ok < 0) {
         snprintf(err, errcap, "%s: out of memory decoding", path);
         return MASKEVAL_ERR_NOMEM;
     }
-    for (uint32_t y = 0; y < L.h; y++) {
-        row_ids(maskeval_png_rows_next(&r), L.w, L.bpp, out->ids + (size_t)y * L.w);
-    }
-    out->w = L.w;
-    out->h = L.h;
+    st = maskeval_png_rows_ids(a, path, &r, out, err, errcap);
     maskeval_png_rows_free(a, &r);
+    return st;
+}
+
+maskeval_status maskeval_png_rows_ids(const maskeval_alloc *a, const char *path,
+                                      maskeval_png_rows *r, maskeval_id_img *out, char *err,
+                                      size_t errcap)
+{
+    memset(out, 0, sizeof(*out));
+    out->ids = r->y == 0 ? maskeval_malloc(a, (size_t)r->w * r->h * sizeof(uint32_t)) : NULL;
+    if (out->ids == NULL) {
+        snprintf(err, errcap, r->y == 0 ? "%s: out of memory decoding"
+                                        : "%s: rows already read", path);
+        return r->y == 0 ? MASKEVAL_ERR_NOMEM : MASKEVAL_ERR_INVALID_ARG;
+    }
+    for (uint32_t y = 0; y < r->h; y++) {
+        row_ids(maskeval_png_rows_next(r), r->w, r->bpp, out->ids + (size_t)y * r->w);
+    }
+    out->w = r->w;
+    out->h = r->h;
     return MASKEVAL_OK;
 }

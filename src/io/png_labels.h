@@ -97,6 +97,12 @@ int maskeval_png_rows_open(const maskeval_alloc *a, const void *data, size_t len
                            uint64_t max_pixels, maskeval_png_rows *r);
 const uint8_t *maskeval_png_rows_next(maskeval_png_rows *r);
 void maskeval_png_rows_free(const maskeval_alloc *a, maskeval_png_rows *r);
+/* The id map of an opened file whose rows were not read yet, as
+ * maskeval_png_decode_ids gives it (it is built on this), without inflating
+ * the stream again. */
+maskeval_status maskeval_png_rows_ids(const maskeval_alloc *a, const char *path,
+                                      maskeval_png_rows *r, maskeval_id_img *out, char *err,
+                                      size_t errcap);
 /* maskeval_png_decode_ids through libspng: every colour type, depth and
  * interlacing it can read, and the complete checks and messages; the fast
  * path (png_ids.c) hands it everything but clean 8-bit RGB / RGBA. */

@@ -183,22 +183,27 @@ static maskeval_status grow_buf(const maskeval_alloc *a, pq_worker *w, size_t np
 /* pq_read from the point where the gt file is in memory (gfile, decoded or
  * not) and the pred file maybe (pfile NULL: read it), in its order: gt
  * decoded, pred read, pred decoded, sizes compared. */
+/* gr, pr: the gt / pred file opened row by row and not read yet (its ids
+ * then come from it, the stream inflated once), or NULL */
 static maskeval_status read_rest(const maskeval_alloc *a, const pq_img *im,
                                  const pq_image_opts *o, const char *gfile, size_t glen,
-                                 const char *pfile, size_t plen, maskeval_id_img *gimg,
+                                 maskeval_png_rows *gr, const char *pfile, size_t plen,
+                                 maskeval_png_rows *pr, maskeval_id_img *gimg,
                                  maskeval_id_img *pimg, char *err, size_t errcap)
 {
     char *own = NULL;
     maskeval_status st =
-        maskeval_png_decode_ids(a, im->gt_path, o->max_image_pixels, gfile, glen, gimg, err,
-                                errcap);
+        gr != NULL ? maskeval_png_rows_ids(a, im->gt_path, gr, gimg, err, errcap)
+                   : maskeval_png_decode_ids(a, im->gt_path, o->max_image_pixels, gfile, glen,
+                                             gimg, err, errcap);
     if (st == MASKEVAL_OK && pfile == NULL) {
         st = maskeval_png_slurp(a, im->pred_path, &own, &plen, err, errcap);
         pfile = own;
     }
     if (st == MASKEVAL_OK) {
-        st = maskeval_png_decode_ids(a, im->pred_path, o->max_image_pixels, pfile, plen, pimg,
-                                     err, errcap);
+        st = pr != NULL ? maskeval_png_rows_ids(a, im->pred_path, pr, pimg, err, errcap)
+                        : maskeval_png_decode_ids(a, im->pred_path, o->max_image_pixels, pfile,
+                                                  plen, pimg, err, errcap);
     }
     maskeval_free(a, own);
     if (st == MASKEVAL_OK && (gimg->w != pimg->w || gimg->h != pimg->h)) {
@@ -225,7 +230,7 @@ maskeval_status maskeval_pq_read(const maskeval_alloc *a, const pq_data *d, size
     memset(pimg, 0, sizeof(*pimg));
     st = maskeval_png_slurp(a, im->gt_path, &gfile, &glen, err, errcap);
     if (st == MASKEVAL_OK) {
-        st = read_rest(a, im, o, gfile, glen, NULL, 0, gimg, pimg, err, errcap);
+        st = read_rest(a, im, o, gfile, glen, NULL, NULL, 0, NULL, gimg, pimg, err, errcap);
     }
     maskeval_free(a, gfile);
     return st;
@@ -553,7 +558,8 @@ maskeval_status maskeval_pq_image(const maskeval_alloc *a, const pq_data *d, siz
             snprintf(err, errcap, "%s: out of memory counting segment pairs", im->pred_path);
         }
     } else if (st == MASKEVAL_OK) {
-        st = read_rest(a, im, o, gfile, glen, pfile, plen, &gimg, &pimg, err, errcap);
+        st = read_rest(a, im, o, gfile, glen, gok > 0 ? &gr : NULL, pfile, plen,
+                       pok > 0 ? &pr : NULL, &gimg, &pimg, err, errcap);
         if (st == MASKEVAL_OK) {
             st = eval_image(a, d, i, o, w, &gimg, &pimg, NULL, NULL, rec, err, errcap);
         }
