@@ -105,6 +105,30 @@ double maskeval_json_strtod(const char *s, char **end)
  * range (>= 1e-27), so no other bits are lost. Only where long double is the
  * x87 format; elsewhere every non-integer goes to strtod.
  */
+/* The value of 8 ASCII digits at s, or -1 when one is not a digit. Byte
+ * lanes become pairs (10a + b), then 16-bit lanes fours (100p + q), then the
+ * two 32-bit halves 10000u + v; no lane overflows into the next. */
+static int64_t eight_digits(const char *s)
+{
+    uint64_t x, lo, hi;
+    memcpy(&x, s, 8);
+    /* every byte 0x30..0x39: high nibble 3, and adding 6 keeps it 3 */
+    if (((x & 0xF0F0F0F0F0F0F0F0u) | (((x + 0x0606060606060606u) & 0xF0F0F0F0F0F0F0F0u) >> 4)) !=
+        0x3333333333333333u) {
+        return -1;
+    }
+    x -= 0x3030303030303030u;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    /* the first digit is the high byte: the same steps on the reversed lanes */
+    x = __builtin_bswap64(x);
+#endif
+    x = (x * 10 + (x >> 8)) & 0x00FF00FF00FF00FFu;
+    x = (x * 100 + (x >> 16)) & 0x0000FFFF0000FFFFu;
+    lo = x & 0xFFFFFFFFu;
+    hi = x >> 32;
+    return (int64_t)(lo * 10000 + hi);
+}
+
 int maskeval_json_number_fast(const char *s, size_t len, double *out)
 {
 #if LDBL_MANT_DIG == 64 && FLT_RADIX == 2
@@ -124,6 +148,10 @@ int maskeval_json_number_fast(const char *s, size_t len, double *out)
     while (i < len && s[i] == '0') {
         i++; /* leading zeros of the integer part */
     }
+    for (int64_t v; digits <= 11 && len - i >= 8 && (v = eight_digits(s + i)) >= 0; i += 8) {
+        m = m * 100000000u + (uint64_t)v;
+        digits += 8;
+    }
     for (; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
         if (++digits > 19) {
             return 0;
@@ -132,6 +160,15 @@ int maskeval_json_number_fast(const char *s, size_t len, double *out)
     }
     if (i < len && s[i] == '.') {
         i++;
+        while (m == 0 && i < len && s[i] == '0') {
+            e--; /* leading zeros of the fraction: not significant */
+            i++;
+        }
+        for (int64_t v; digits <= 11 && len - i >= 8 && (v = eight_digits(s + i)) >= 0; i += 8) {
+            m = m * 100000000u + (uint64_t)v;
+            digits += 8;
+            e -= 8;
+        }
         for (; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
             if (m == 0 && s[i] == '0') {
                 e--; /* leading zeros of the fraction: not significant */
@@ -168,6 +205,18 @@ int maskeval_json_number_fast(const char *s, size_t len, double *out)
     if (e < -27 || e > 27) {
         return 0;
     }
+#if FLT_EVAL_METHOD == 0
+    if (m <= ((uint64_t)1 << 53) && e >= -22 && e <= 22) {
+        /* both operands exact doubles (10^22 < 2^53 * 2^22): one IEEE
+         * divide or multiply, correctly rounded (Clinger's fast path) */
+        static const double p10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                       1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                       1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+        const double d = e < 0 ? (double)m / p10[-e] : (double)m * p10[e];
+        *out = neg ? -d : d;
+        return 1;
+    }
+#endif
     pthread_once(&ld_once, check_long_double);
     if (!ld_exact) {
         return 0;
