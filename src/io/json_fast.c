@@ -170,10 +170,6 @@ int maskeval_json_number_fast(const char *s, size_t len, double *out)
             e -= 8;
         }
         for (; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
-            if (m == 0 && s[i] == '0') {
-                e--; /* leading zeros of the fraction: not significant */
-                continue;
-            }
             if (++digits > 19) {
                 return 0;
             }

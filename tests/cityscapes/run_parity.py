@@ -52,8 +52,9 @@ def openblas_core():
 from cs_run import run_maskeval, same  # noqa: E402
 
 
-def run_reference(gt_dir, pred_dir, work):
-    """evaluateImgLists with the module's args object, pointed at temp files."""
+def reference_module():
+    """cityscapesScripts' evalInstanceLevelSemanticLabeling, with the two shims
+    it needs under numpy 2.4 (neither changes a value)."""
     import numpy as np
 
     if not hasattr(np, "in1d"):
@@ -67,13 +68,19 @@ def run_reference(gt_dir, pred_dir, work):
         # its writeDict2JSON (json.dumps with default=o.__dict__) fails on the
         # numpy integers numpy 2 returns from count_nonzero; the files it
         # writes (gtInstances.json, matches.json) are dumps, not read back
-        # within a run, so writing them with numpy scalars converted changes
-        # no result
+        # within a run, and the result dict holds no numpy integers, so
+        # writing them with numpy scalars converted changes no result
         with open(name, "w") as f:
             json.dump(d, f, default=lambda o: o.item() if isinstance(o, _np.generic) else o.__dict__,
                       sort_keys=True, indent=4)
 
     ev.writeDict2JSON = write_dict
+    return ev
+
+
+def run_reference(gt_dir, pred_dir, work):
+    """evaluateImgLists with the module's args object, pointed at temp files."""
+    ev = reference_module()
     args = ev.args
     args.predictionPath = os.path.abspath(pred_dir)
     args.predictionWalk = None

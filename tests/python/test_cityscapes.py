@@ -35,6 +35,8 @@ sys.path.insert(0, CS)
 import numpy as np  # noqa: E402
 
 from maskeval import cityscapes as mc  # noqa: E402
+from cs_run import same  # noqa: E402
+from run_parity import reference_module  # noqa: E402
 
 failures = []
 
@@ -42,11 +44,6 @@ failures = []
 def fail(msg):
     failures.append(msg)
     print("FAIL", msg)
-
-
-def same(a, b):
-    a, b = float(a), float(b)
-    return (math.isnan(a) and math.isnan(b)) or a == b
 
 
 def compare(where, ref, mine):
@@ -79,25 +76,6 @@ def printed(fn, avg, a):
     with contextlib.redirect_stdout(out):
         fn(avg, a)
     return out.getvalue()
-
-
-def reference_module():
-    if not hasattr(np, "in1d"):
-        # numpy 2.4 removed np.in1d, which assignGt2Preds calls; np.isin(...).ravel()
-        # is its documented replacement (same values)
-        np.in1d = lambda ar1, ar2: np.isin(ar1, ar2).ravel()
-    from cityscapesscripts.evaluation import evalInstanceLevelSemanticLabeling as ev
-
-    def write_dict(d, name):
-        # its writeDict2JSON (json.dumps with default=o.__dict__) fails on the numpy
-        # integers of gtInstances / matches under numpy 2; the result dict has
-        # none, so for it this is the same text
-        with open(name, "w") as f:
-            f.write(json.dumps(d, default=lambda o: o.item() if isinstance(o, np.generic)
-                               else o.__dict__, sort_keys=True, indent=4))
-
-    ev.writeDict2JSON = write_dict
-    return ev
 
 
 def parity(work, seed, images):
