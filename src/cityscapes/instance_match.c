@@ -246,8 +246,8 @@ static maskeval_status build_image(maskeval_ctx *ctx, const maskeval_csinst_para
         for (size_t g = 0; g < d->n_gts; g++) {
             s->inter[d->gts[g].inst_id] = 0;
         }
-        for (size_t p = 0; p < npix; p++) {
-            if (m.fg[p]) {
+        for (size_t r = 0; r < m.n_runs; r++) {
+            for (uint64_t p = m.runs[2 * r]; p < m.runs[2 * r + 1]; p++) {
                 const uint16_t v = s->gt[p];
                 void_inter += s->void_of[v];
                 s->inter[v]++;

@@ -5,7 +5,8 @@
  * panoptic evaluation. Here the IDAT stream is inflated in one call by
  * libdeflate and the rows are unfiltered in place, each turned into ids as
  * soon as it is done, or handed out one by one (maskeval_png_rows, for PQ's
- * row-by-row pair counts, which need no id map). Anything else - other
+ * row-by-row pair counts, which need no id map; 8-bit gray too, for
+ * Cityscapes' prediction masks, png_luma.c). Anything else - other
  * colour types or depths, interlacing, a CRC, length or stream problem -
  * goes to the libspng path (png_labels.c), which reads every valid file and
  * words every error, so both paths give the same ids and the same messages.
@@ -26,7 +27,7 @@ static uint32_t be32(const uint8_t *p)
 /* The layout of a clean file: IHDR first, then chunks up to IEND with
  * every CRC right and the IDAT chunks contiguous. 0: not one (fallback). */
 typedef struct png_layout {
-    uint32_t w, h, bpp;
+    uint32_t w, h, bpp; /* bpp 1: gray, 3: RGB, 4: RGBA */
     const uint8_t *idat; /* the single IDAT's data, or NULL when there are several */
     size_t idat_len;     /* total IDAT bytes */
     size_t first_idat, n_idat;
@@ -43,12 +44,13 @@ static int layout_of(const uint8_t *f, size_t n, png_layout *L)
     }
     L->w = be32(f + 16);
     L->h = be32(f + 20);
-    /* 8-bit, RGB (2) or RGBA (6), deflate, adaptive filtering, no interlace */
-    if (f[24] != 8 || (f[25] != 2 && f[25] != 6) || f[26] != 0 || f[27] != 0 || f[28] != 0 ||
-        L->w == 0 || L->h == 0 || L->w > (1u << 20) || L->h > (1u << 20)) {
+    /* 8-bit, gray (0), RGB (2) or RGBA (6), deflate, adaptive filtering, no
+     * interlace */
+    if (f[24] != 8 || (f[25] != 0 && f[25] != 2 && f[25] != 6) || f[26] != 0 || f[27] != 0 ||
+        f[28] != 0 || L->w == 0 || L->h == 0 || L->w > (1u << 20) || L->h > (1u << 20)) {
         return 0;
     }
-    L->bpp = f[25] == 2 ? 3 : 4;
+    L->bpp = f[25] == 0 ? 1 : f[25] == 2 ? 3 : 4;
     while (p + 12 <= n) {
         const uint32_t len = be32(f + p);
         const uint8_t *type = f + p + 4;
@@ -103,7 +105,7 @@ static inline uint8_t paeth(uint8_t a, uint8_t b, uint8_t c)
     return pa <= pb && pa <= pc ? a : (pb <= pc ? b : c);
 }
 
-/* 1 when the n (24 or 32) bytes at p are all 0 */
+/* 1 when the n (<= 32) bytes at p are all 0 */
 static inline int zero_span(const uint8_t *p, size_t n)
 {
     uint64_t v[4] = {0, 0, 0, 0};
@@ -112,7 +114,7 @@ static inline int zero_span(const uint8_t *p, size_t n)
 }
 
 /* Unfilters row (n bytes, filter type ft <= 4) against prev (NULL: the
- * first row, all zeros), bpp 3 or 4 as a constant once inlined. Sub, Avg
+ * first row, all zeros), bpp 1, 3 or 4 as a constant once inlined. Sub, Avg
  * and Paeth carry the left pixel in locals: through memory each byte would
  * wait for the store of the byte bpp before it. */
 #if defined(__GNUC__)
@@ -124,6 +126,8 @@ static ALWAYS_INLINE void unfilter_bpp(uint8_t *row, const uint8_t *prev, size_t
                                        const unsigned bpp, unsigned ft)
 {
     uint8_t l[4] = {0, 0, 0, 0}; /* the left pixel */
+    /* bytes of the zero-residual spans looked for at once: 8 pixels, 32 gray */
+    const size_t span = (size_t)(bpp == 1 ? 32 : 8) * bpp;
     if (ft == 0) {
         return;
     }
@@ -138,11 +142,11 @@ static ALWAYS_INLINE void unfilter_bpp(uint8_t *row, const uint8_t *prev, size_t
     }
     if (ft == 1) {
         for (size_t i = 0; i < n; i += bpp) {
-            if (n - i >= 8 * bpp && zero_span(row + i, 8 * bpp)) {
-                for (unsigned m = 0; m < 8; m++) { /* nothing added: the left pixel */
-                    memcpy(row + i + m * bpp, l, bpp);
+            if (n - i >= span && zero_span(row + i, span)) {
+                for (size_t m = 0; m < span; m += bpp) { /* nothing added: the left pixel */
+                    memcpy(row + i + m, l, bpp);
                 }
-                i += 7 * bpp;
+                i += span - bpp;
                 continue;
             }
             for (unsigned k = 0; k < bpp; k++) {
@@ -165,20 +169,18 @@ static ALWAYS_INLINE void unfilter_bpp(uint8_t *row, const uint8_t *prev, size_t
         }
         for (size_t i = bpp; i < n; i += bpp) {
             const uint8_t *b = prev + i, *c = prev + i - bpp;
-            if (n - i >= 8 * bpp && zero_span(row + i, 8 * bpp) &&
-                memcmp(b, c, 8 * bpp) == 0) {
-                /* eight pixels of nothing added under a flat row: the left
-                 * pixel eight times */
-                for (unsigned m = 0; m < 8; m++) {
-                    memcpy(row + i + m * bpp, l, bpp);
+            if (n - i >= span && zero_span(row + i, span) && memcmp(b, c, span) == 0) {
+                /* a span of nothing added under a flat row: the left pixel */
+                for (size_t m = 0; m < span; m += bpp) {
+                    memcpy(row + i + m, l, bpp);
                 }
-                i += 7 * bpp;
+                i += span - bpp;
                 continue;
             }
             /* up and up-left equal predict "left" in every channel (|b - c|
              * = 0 is the smallest distance): the flat regions of a segment
              * map, most of a Paeth row */
-            if (b[0] == c[0] && b[1] == c[1] && b[2] == c[2] && (bpp == 3 || b[3] == c[3])) {
+            if (memcmp(b, c, bpp) == 0) {
                 for (unsigned k = 0; k < bpp; k++) {
                     l[k] = (uint8_t)(row[i + k] + l[k]);
                     row[i + k] = l[k];
@@ -197,6 +199,8 @@ static void unfilter(uint8_t *row, const uint8_t *prev, size_t n, unsigned bpp, 
 {
     if (bpp == 3) {
         unfilter_bpp(row, prev, n, 3, ft);
+    } else if (bpp == 1) {
+        unfilter_bpp(row, prev, n, 1, ft);
     } else {
         unfilter_bpp(row, prev, n, 4, ft);
     }
@@ -254,17 +258,24 @@ static int rows_init(const maskeval_alloc *a, const png_layout *L, const uint8_t
     return ok;
 }
 
-int maskeval_png_rows_open(const maskeval_alloc *a, const void *data, size_t len,
-                           uint64_t max_pixels, maskeval_png_rows *r)
+int maskeval_png_rows_open_kinds(const maskeval_alloc *a, const void *data, size_t len,
+                                 uint64_t max_pixels, unsigned kinds, maskeval_png_rows *r)
 {
     png_layout L;
     char err[8];
     memset(r, 0, sizeof(*r));
     if (!layout_of(data, len, &L) ||
+        !(kinds & (L.bpp == 1 ? MASKEVAL_PNG_ROWS_GRAY : MASKEVAL_PNG_ROWS_COLOR)) ||
         maskeval_png_check_pixels("", L.w, L.h, max_pixels, err, sizeof(err)) != MASKEVAL_OK) {
         return 0;
     }
     return rows_init(a, &L, data, r);
+}
+
+int maskeval_png_rows_open(const maskeval_alloc *a, const void *data, size_t len,
+                           uint64_t max_pixels, maskeval_png_rows *r)
+{
+    return maskeval_png_rows_open_kinds(a, data, len, max_pixels, MASKEVAL_PNG_ROWS_COLOR, r);
 }
 
 const uint8_t *maskeval_png_rows_next(maskeval_png_rows *r)
@@ -315,7 +326,7 @@ maskeval_status maskeval_png_decode_ids(const maskeval_alloc *a, const char *pat
     maskeval_status st;
 
     memset(out, 0, sizeof(*out));
-    if (!layout_of(data, file_len, &L)) {
+    if (!layout_of(data, file_len, &L) || L.bpp == 1) { /* libspng refuses gray and says so */
         return maskeval_png_decode_ids_spng(a, path, max_pixels, data, file_len, out, err,
                                             errcap);
     }

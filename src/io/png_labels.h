@@ -84,7 +84,7 @@ void maskeval_id_img_free(const maskeval_alloc *a, maskeval_id_img *img);
  * fast path (another layout, over max_pixels, a stream that does not
  * inflate to the promised size, a bad filter type): decode it that way
  * for its ids or its message; -1 out of memory. next: the next row's
- * w * bpp pixel bytes (R, G, B[, A]), valid until the row after it.
+ * w * bpp pixel bytes (R, G, B[, A], or gray), valid until the row after it.
  */
 typedef struct maskeval_png_rows {
     uint32_t w, h, bpp;
@@ -95,6 +95,13 @@ typedef struct maskeval_png_rows {
 
 int maskeval_png_rows_open(const maskeval_alloc *a, const void *data, size_t len,
                            uint64_t max_pixels, maskeval_png_rows *r);
+/* The same for the layouts named in kinds: MASKEVAL_PNG_ROWS_COLOR (8-bit RGB
+ * and RGBA, what maskeval_png_rows_open takes) and MASKEVAL_PNG_ROWS_GRAY
+ * (8-bit gray, bpp 1). */
+#define MASKEVAL_PNG_ROWS_COLOR 1u
+#define MASKEVAL_PNG_ROWS_GRAY 2u
+int maskeval_png_rows_open_kinds(const maskeval_alloc *a, const void *data, size_t len,
+                                 uint64_t max_pixels, unsigned kinds, maskeval_png_rows *r);
 const uint8_t *maskeval_png_rows_next(maskeval_png_rows *r);
 void maskeval_png_rows_free(const maskeval_alloc *a, maskeval_png_rows *r);
 /* The id map of an opened file whose rows were not read yet, as

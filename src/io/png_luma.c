@@ -1,8 +1,13 @@
 /*
  * png_luma.c - PNG to Pillow-"L"-nonzero masks (cityscapesScripts' reading
- * of predicted instance masks). libspng decodes the raw samples; the luma
- * weights and the 16-bit truncation are Pillow's (Convert.c L24, the PNG
- * plugin's ";16B" raw modes).
+ * of predicted instance masks), kept as runs of foreground: a full-size
+ * Cityscapes mask is 2 M pixels of which a few thousand are set, and the
+ * matcher then visits only those. Clean 8-bit gray / RGB / RGBA files (what
+ * Pillow, OpenCV and detectron2 write) take png_ids.c's rows: the stream
+ * inflated whole by libdeflate, the rows unfiltered in place and scanned 8
+ * bytes at a time. libspng decodes everything else and words every error;
+ * the luma weights and the 16-bit truncation are Pillow's (Convert.c L24,
+ * the PNG plugin's ";16B" raw modes).
  */
 #include "io/png_luma.h"
 
@@ -15,7 +20,7 @@
 
 void maskeval_luma_mask_free(const maskeval_alloc *a, maskeval_luma_mask *m)
 {
-    maskeval_free(a, m->fg);
+    maskeval_free(a, m->runs);
     memset(m, 0, sizeof(*m));
 }
 
@@ -25,27 +30,144 @@ static int luma_nonzero(unsigned r, unsigned g, unsigned b)
     return ((r * 19595u + g * 38470u + b * 7471u + 0x8000u) >> 16) != 0;
 }
 
+static inline uint64_t load64(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, sizeof(v));
+    return v;
+}
+
+/* 1 when one of the 8 bytes of v is 0 */
+static inline int has_zero_byte(uint64_t v)
+{
+    return ((v - 0x0101010101010101ull) & ~v & 0x8080808080808080ull) != 0;
+}
+
+/* Appends the runs of nonzero bytes of v[0, w) to m (the row's first pixel
+ * at offset base), 8 bytes at a time through runs of one kind. */
+static maskeval_status add_runs(const maskeval_alloc *a, maskeval_luma_mask *m,
+                                const uint8_t *v, uint32_t w, uint64_t base)
+{
+    uint32_t x = 0;
+    while (x < w) {
+        uint32_t s;
+        while (w - x >= 8 && load64(v + x) == 0) {
+            x += 8;
+        }
+        while (x < w && v[x] == 0) {
+            x++;
+        }
+        if (x == w) {
+            break;
+        }
+        s = x;
+        while (w - x >= 8 && !has_zero_byte(load64(v + x))) {
+            x += 8;
+        }
+        while (x < w && v[x] != 0) {
+            x++;
+        }
+        if (2 * m->n_runs + 2 > m->cap_runs) {
+            void *q = m->runs;
+            if (maskeval_grow(a, &q, &m->cap_runs, 2 * m->n_runs + 2, sizeof(uint64_t)) !=
+                MASKEVAL_OK) {
+                return MASKEVAL_ERR_NOMEM;
+            }
+            m->runs = q;
+        }
+        m->runs[2 * m->n_runs] = base + s;
+        m->runs[2 * m->n_runs + 1] = base + x;
+        m->n_runs++;
+        m->count += x - s;
+    }
+    return MASKEVAL_OK;
+}
+
+/* The fast path: the mask of an opened file, row by row. */
+static maskeval_status rows_mask(const maskeval_alloc *a, const char *path, maskeval_png_rows *r,
+                                 maskeval_luma_mask *out, char *err, size_t errcap)
+{
+    uint8_t *fg = r->bpp != 1 ? maskeval_malloc(a, r->w) : NULL;
+    maskeval_status st = r->bpp != 1 && fg == NULL ? MASKEVAL_ERR_NOMEM : MASKEVAL_OK;
+    out->w = r->w;
+    out->h = r->h;
+    for (uint32_t y = 0; st == MASKEVAL_OK && y < r->h; y++) {
+        const uint8_t *row = maskeval_png_rows_next(r);
+        if (r->bpp != 1) {
+            for (uint32_t x = 0; x < r->w; x++) {
+                const uint8_t *px = row + (size_t)x * r->bpp;
+                fg[x] = (uint8_t)luma_nonzero(px[0], px[1], px[2]);
+            }
+            row = fg;
+        }
+        st = add_runs(a, out, row, r->w, (uint64_t)y * r->w);
+    }
+    maskeval_free(a, fg);
+    if (st != MASKEVAL_OK) {
+        maskeval_luma_mask_free(a, out);
+        snprintf(err, errcap, "%s: out of memory decoding", path);
+    }
+    return st;
+}
+
+maskeval_status maskeval_png_decode_luma_mask(const maskeval_alloc *a, const char *path,
+                                              uint64_t max_pixels, const void *data, size_t len,
+                                              maskeval_luma_mask *out, char *err,
+                                              size_t errcap)
+{
+    maskeval_png_rows r;
+    maskeval_status st;
+    int o;
+    memset(out, 0, sizeof(*out));
+    o = maskeval_png_rows_open_kinds(a, data, len, max_pixels,
+                                     MASKEVAL_PNG_ROWS_COLOR | MASKEVAL_PNG_ROWS_GRAY, &r);
+    if (o == 0) {
+        return maskeval_png_decode_luma_mask_spng(a, path, max_pixels, data, len, out, err,
+                                                  errcap);
+    }
+    if (o < 0) {
+        snprintf(err, errcap, "%s: out of memory decoding", path);
+        return MASKEVAL_ERR_NOMEM;
+    }
+    st = rows_mask(a, path, &r, out, err, errcap);
+    maskeval_png_rows_free(a, &r);
+    return st;
+}
+
 maskeval_status maskeval_png_read_luma_mask(const maskeval_alloc *a, const char *path,
                                             uint64_t max_pixels, maskeval_luma_mask *out,
                                             char *err, size_t errcap)
 {
     char *file = NULL;
+    size_t file_len = 0;
+    maskeval_status st;
+    memset(out, 0, sizeof(*out));
+    st = maskeval_png_slurp(a, path, &file, &file_len, err, errcap);
+    if (st == MASKEVAL_OK) {
+        st = maskeval_png_decode_luma_mask(a, path, max_pixels, file, file_len, out, err,
+                                           errcap);
+    }
+    maskeval_free(a, file);
+    return st;
+}
+
+maskeval_status maskeval_png_decode_luma_mask_spng(const maskeval_alloc *a, const char *path,
+                                                   uint64_t max_pixels, const void *file,
+                                                   size_t file_len, maskeval_luma_mask *out,
+                                                   char *err, size_t errcap)
+{
     uint8_t *raw = NULL, *fg = NULL;
-    size_t file_len = 0, decoded = 0;
+    size_t decoded = 0;
     spng_ctx *sc = NULL;
     struct spng_ihdr ih;
     struct spng_plte plte;
     uint32_t n_plte = 0;
     uint8_t plte_fg[256];
-    maskeval_status st;
-    uint64_t npix, count = 0;
+    maskeval_status st = MASKEVAL_OK;
+    uint64_t npix;
     int rc;
 
     memset(out, 0, sizeof(*out));
-    st = maskeval_png_slurp(a, path, &file, &file_len, err, errcap);
-    if (st != MASKEVAL_OK) {
-        goto done;
-    }
     if (file_len < 8 || memcmp(file, "\x89PNG\r\n\x1a\n", 8) != 0) {
         snprintf(err, errcap, "%s: not a PNG file (maskeval reads prediction masks as PNG only)",
                  path);
@@ -58,7 +180,7 @@ maskeval_status maskeval_png_read_luma_mask(const maskeval_alloc *a, const char 
         st = MASKEVAL_ERR_NOMEM;
         goto done;
     }
-    rc = spng_set_png_buffer(sc, file, file_len);
+    rc = spng_set_png_buffer(sc, (void *)(uintptr_t)file, file_len);
     if (rc == 0) {
         rc = spng_set_image_limits(sc, 1u << 20, 1u << 20);
     }
@@ -129,14 +251,10 @@ maskeval_status maskeval_png_read_luma_mask(const maskeval_alloc *a, const char 
                 fg[i] = (uint8_t)luma_nonzero(px[0], px[1], px[2]);
             }
         }
-        for (size_t i = 0; i < n; i++) {
-            count += fg[i];
-        }
     } else if (ih.bit_depth == 16 && ih.color_type == SPNG_COLOR_TYPE_GRAYSCALE) {
         const uint16_t *v = (const uint16_t *)(const void *)raw;
         for (size_t i = 0; i < (size_t)npix; i++) {
             fg[i] = v[i] != 0;
-            count += fg[i];
         }
     } else if (ih.bit_depth == 1 && ih.color_type == SPNG_COLOR_TYPE_GRAYSCALE) {
         const size_t stride = ((size_t)ih.width + 7) / 8;
@@ -145,7 +263,6 @@ maskeval_status maskeval_png_read_luma_mask(const maskeval_alloc *a, const char 
             uint8_t *o = fg + (size_t)y * ih.width;
             for (uint32_t x = 0; x < ih.width; x++) {
                 o[x] = (uint8_t)((row[x >> 3] >> (7 - (x & 7))) & 1);
-                count += o[x];
             }
         }
     } else {
@@ -194,20 +311,22 @@ maskeval_status maskeval_png_read_luma_mask(const maskeval_alloc *a, const char 
                         break;
                     }
                     o[x] = (uint8_t)on;
-                    count += (uint64_t)on;
                 }
             }
         }
     }
     out->w = ih.width;
     out->h = ih.height;
-    out->fg = fg;
-    out->count = count;
-    fg = NULL;
+    for (uint32_t y = 0; st == MASKEVAL_OK && y < ih.height; y++) {
+        st = add_runs(a, out, fg + (size_t)y * ih.width, ih.width, (uint64_t)y * ih.width);
+    }
+    if (st != MASKEVAL_OK) {
+        maskeval_luma_mask_free(a, out);
+        snprintf(err, errcap, "%s: out of memory decoding", path);
+    }
 done:
     spng_ctx_free(sc);
     maskeval_free(a, raw);
     maskeval_free(a, fg);
-    maskeval_free(a, file);
     return st;
 }

@@ -16,7 +16,15 @@ palette with short PLTE, gray 1/8/16-bit, gray+alpha) including faint
 colours whose Pillow "L" value is 0, score ties (and Python float()
 spellings: +x, 0.2_5, .5, 5., 1E-1, -0.0), repeated mask paths,
 './' and 'x/../' paths, CRLF line ends. Everything comes from
-random.Random(seed)."""
+random.Random(seed).
+
+For speed benchmarks (tests/bench/cityscapes): --mask-png pillow-l writes
+every prediction mask as detectron2's CityscapesInstanceEvaluator does
+(Pillow mode "L", 0 / 255, Pillow's PNG writer), and --size 1024x2048
+--instances MIN:MAX --false-positives MIN:MAX --salt P set the image size,
+the instances per image, the false positives per image and how often a
+prediction gets whole-image salt noise. Without these options the output
+(and the random sequence) is that of the parity sets."""
 import argparse
 import os
 import random
@@ -68,13 +76,20 @@ def rect_mask(rng, h, w, min_side=2, max_frac=0.5):
     if rng.random() < 0.5:
         m[y:y + hh, x:x + ww] = True
     else:  # ellipse
-        yy, xx = np.mgrid[0:h, 0:w]
+        # Evaluated on rows y..y+hh and columns x..x+ww only (clipped to the
+        # image), with the same elementwise float64 operations as on the
+        # whole np.mgrid[0:h, 0:w]: outside that box |yy - cy| >= hh/2 + 1
+        # (or the same for x), so the rounded quotient is > 1, its square is
+        # > 1 and the pixel is out, exactly as before; inside, each pixel's
+        # value is the same IEEE operations on the same numbers.
+        y1, x1 = min(h, y + hh + 1), min(w, x + ww + 1)
+        yy, xx = np.ogrid[y:y1, x:x1]
         cy, cx = y + hh / 2.0, x + ww / 2.0
-        m = ((yy - cy) / (hh / 2.0)) ** 2 + ((xx - cx) / (ww / 2.0)) ** 2 <= 1.0
+        m[y:y1, x:x1] = ((yy - cy) / (hh / 2.0)) ** 2 + ((xx - cx) / (ww / 2.0)) ** 2 <= 1.0
     return m
 
 
-def jitter(rng, m):
+def jitter(rng, m, salt=0.3):
     h, w = m.shape
     out = np.roll(m, (rng.randint(-3, 3), rng.randint(-3, 3)), axis=(0, 1))
     if rng.random() < 0.4:  # grow or shrink by a pixel
@@ -83,7 +98,7 @@ def jitter(rng, m):
             sh = np.roll(out, (dy, dx), axis=(0, 1))
             s = (s | sh) if rng.random() < 0.5 else (s & sh)
         out = s
-    if rng.random() < 0.3:  # salt noise
+    if rng.random() < salt:  # salt noise over the whole image
         np_rng = np.random.default_rng(rng.randint(0, 2**31))
         flip = np_rng.random((h, w)) < 0.03
         out = out ^ flip
@@ -151,14 +166,14 @@ def encode_mask(rng, m):
     return png_from_array(a, 4, 16)
 
 
-def make_image(rng, h, w, classes, reserve_strip):
+def make_image(rng, h, w, classes, reserve_strip, n_instances=(2, 10)):
     gt = np.zeros((h, w), np.int64)
     # stuff and void rectangles
     for _ in range(rng.randint(3, 8)):
         gt[rect_mask(rng, h, w, 4, 0.8)] = rng.choice(STUFF + VOID)
     instances = []  # (value, mask) in drawing order
     counters = {}
-    for _ in range(rng.randint(2, 10)):
+    for _ in range(rng.randint(*n_instances)):
         lab = rng.choice(classes + [29, 30])
         m = rect_mask(rng, h, w, 3, rng.choice([0.15, 0.3, 0.5]))
         if rng.random() < 0.15:
@@ -174,7 +189,16 @@ def make_image(rng, h, w, classes, reserve_strip):
     return gt, instances
 
 
-def generate(seed, out, n_images, size):
+def save_pillow_l(mask, path):
+    """As detectron2's CityscapesInstanceEvaluator writes a predicted mask:
+    Pillow mode "L", 0 / 255, Pillow's own PNG encoder and filters."""
+    from PIL import Image
+
+    Image.fromarray(mask.astype(np.uint8) * 255).save(path)
+
+
+def generate(seed, out, n_images, size, mask_png="mixed", instances=(2, 10), false_positives=(0, 4),
+             salt=0.3):
     rng = random.Random(seed)
     classes = rng.sample(CLASSES, rng.randint(4, 8))  # the others: NaN rows
     pred_only = [c for c in CLASSES if c not in classes][:1]  # predicted, never in GT
@@ -190,7 +214,7 @@ def generate(seed, out, n_images, size):
         names.append((city, "%s_%06d_%06d" % (city, seq, frame)))
     for idx, (city, stem) in enumerate(names):
         h, w = size if size else (rng.randint(40, 90), rng.randint(50, 120))
-        gt, instances = make_image(rng, h, w, classes, idx == 0)
+        gt, gt_instances = make_image(rng, h, w, classes, idx == 0, instances)
         gdir = os.path.join(out, "gt", city)
         pdir = os.path.join(out, "pred", city)
         mdir = os.path.join(pdir, "masks")
@@ -204,8 +228,11 @@ def generate(seed, out, n_images, size):
         def add(mask, label, conf, rel_style=None):
             name = "%s_%d.png" % (stem, count[0])
             count[0] += 1
-            with open(os.path.join(mdir, name), "wb") as f:
-                f.write(encode_mask(rng, mask))
+            if mask_png == "pillow-l":
+                save_pillow_l(mask, os.path.join(mdir, name))
+            else:
+                with open(os.path.join(mdir, name), "wb") as f:
+                    f.write(encode_mask(rng, mask))
             rel = "masks/" + name
             if rel_style == "dot":
                 rel = "./masks/" + name
@@ -220,7 +247,7 @@ def generate(seed, out, n_images, size):
                                # Python float() spellings: sign, underscores, bare dots, E
                                "+0.25", "0.2_5", ".5", "5.", "1E-1", "-0.0", "0"])
 
-        for val, m in instances:
+        for val, m in gt_instances:
             lab = val if val < 1000 else val // 1000
             visible = gt == val
             if not visible.any() or rng.random() < 0.2:
@@ -236,9 +263,9 @@ def generate(seed, out, n_images, size):
             elif r < 0.12:
                 label = str(rng.choice(classes))  # wrong class
             for _ in range(rng.choice([1, 1, 1, 2, 3])):  # duplicates overlap
-                add(jitter(rng, visible), label, score(), rng.choice([None, None, "dot", "up"]))
+                add(jitter(rng, visible, salt), label, score(), rng.choice([None, None, "dot", "up"]))
         # false positives on stuff / void / groups, non-instance labels, empties
-        for _ in range(rng.randint(0, 4)):
+        for _ in range(rng.randint(*false_positives)):
             add(rect_mask(rng, h, w, 2, 0.3), str(rng.choice(classes + pred_only)), score())
         if rng.random() < 0.3:
             add(rect_mask(rng, h, w, 2, 0.3), rng.choice(["7", "29", "-1", "0", "23.5"]), score())
@@ -259,15 +286,38 @@ def generate(seed, out, n_images, size):
             f.write(text)
 
 
+def span(text):
+    lo, sep, hi = text.partition(":")
+    try:
+        lo, hi = int(lo), int(hi if sep else lo)
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected MIN:MAX, got %r" % text)
+    if not 0 <= lo <= hi:
+        raise argparse.ArgumentTypeError("expected 0 <= MIN <= MAX, got %r" % text)
+    return lo, hi
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--seed", type=int, required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--images", type=int, default=12)
     ap.add_argument("--size", default=None, help="HxW for every image (default: random small)")
+    ap.add_argument("--mask-png", choices=("mixed", "pillow-l"), default="mixed",
+                    help="mixed (default): every PNG colour type, filter 0, zlib (parity); pillow-l: "
+                         "Image.fromarray(mask.astype(np.uint8) * 255).save(path) as detectron2's "
+                         "CityscapesInstanceEvaluator writes them (needs Pillow)")
+    ap.add_argument("--instances", type=span, default=(2, 10), metavar="MIN:MAX",
+                    help="ground-truth instances and groups drawn per image, uniform in MIN..MAX "
+                         "(default 2:10; some end up hidden by later ones)")
+    ap.add_argument("--false-positives", type=span, default=(0, 4), metavar="MIN:MAX",
+                    help="false-positive predictions per image, uniform in MIN..MAX (default 0:4)")
+    ap.add_argument("--salt", type=float, default=0.3, metavar="P",
+                    help="probability that a predicted copy of an instance gets salt noise (3%% of "
+                         "the pixels of the whole image flipped; default 0.3)")
     a = ap.parse_args()
     size = tuple(int(v) for v in a.size.split("x")) if a.size else None
-    generate(a.seed, a.out, a.images, size)
+    generate(a.seed, a.out, a.images, size, a.mask_png, a.instances, a.false_positives, a.salt)
 
 
 if __name__ == "__main__":

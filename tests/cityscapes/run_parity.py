@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """maskeval cityscapes-instances against cityscapesScripts 2.3.0 itself.
 
-  run_parity.py --maskeval BIN --seeds 1,2 --work DIR [--images N]
+  run_parity.py --maskeval BIN --seeds 1,2 --work DIR [--images N] [--size HxW]
+                [--gen-args "--mask-png pillow-l --instances 15:25"]
 
 generates sets with gen_cityscapes.py and runs the reference in-process
 (the fixture and bad-input checks are in run_checks.py, standard library only).
@@ -20,6 +21,7 @@ import io
 import json
 import math
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -125,6 +127,7 @@ def parity(a):
                "--images", str(a.images)]
         if a.size:
             gen += ["--size", a.size]
+        gen += shlex.split(a.gen_args)
         subprocess.run(gen, check=True)
         gt, pred = os.path.join(work, "gt"), os.path.join(work, "pred")
         t0 = time.perf_counter()
@@ -184,6 +187,9 @@ def main():
     ap.add_argument("--images", type=int, default=12)
     ap.add_argument("--size", default=None)
     ap.add_argument("--work", default=None)
+    ap.add_argument("--gen-args", default="", metavar="ARGS",
+                    help="more gen_cityscapes.py options, one shell-quoted string "
+                         "(e.g. --gen-args='--mask-png pillow-l --instances 15:25')")
     a = ap.parse_args()
     a.seeds = [int(s) for s in a.seeds.split(",")]
     if a.work is None:

@@ -29,7 +29,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 
 HARNESSES = ("rle_string", "poly", "gt_json", "results_json", "png_labels", "cli_args",
-             "json_fast")
+             "json_fast", "png_luma")
 
 
 class Corpus:
@@ -453,6 +453,44 @@ def png_corpus(c, rng):
     c.add("png_labels", "pillow_P2", b.getvalue())
 
 
+def luma_corpus(c, rng):
+    """Cityscapes prediction masks: the fast path's layouts (8-bit gray, RGB,
+    RGBA) with every filter type, as Pillow writes them, and the layouts only
+    libspng reads."""
+    def mask(w, h, fg, bg=0):
+        m = [[bg] * w for _ in range(h)]
+        y0, x0 = rng.randrange(h), rng.randrange(w)
+        for y in range(y0, min(h, y0 + rng.randint(1, h))):
+            for x in range(x0, min(w, x0 + rng.randint(1, w))):
+                m[y][x] = fg
+        return m
+
+    for filt in range(5):
+        w, h = rng.randint(9, 40), rng.randint(2, 9)
+        c.add("png_luma", "gray8_f%d" % filt, make_png(w, h, 8, 0, mask(w, h, 255), filt=filt))
+        c.add("png_luma", "rgb8_f%d" % filt,
+              make_png(w, h, 8, 2, mask(w, h, (0, 0, 142), (1, 0, 0)), filt=filt))
+        c.add("png_luma", "rgba8_f%d" % filt,
+              make_png(w, h, 8, 6, mask(w, h, (220, 20, 60, 7), (0, 0, 4, 255)), filt=filt))
+    c.add("png_luma", "gray8_noise", make_png(33, 5, 8, 0, [[rng.choice([0, 0, 0, 1, 255])
+                                                           for _ in range(33)] for _ in range(5)]))
+    for mode in ("L", "RGB", "RGBA"):
+        a = np.zeros((12, 70), np.uint8)
+        a[3:9, 5:61] = 255
+        a[5, 20:30] = 0
+        b = io.BytesIO()
+        Image.fromarray(a).convert(mode).save(b, format="PNG")
+        c.add("png_luma", "pillow_" + mode, b.getvalue())
+    c.add("png_luma", "gray16", make_png(6, 3, 16, 0, mask(6, 3, 256)))
+    c.add("png_luma", "gray1", make_png(19, 3, 1, 0, mask(19, 3, 1)))
+    c.add("png_luma", "palette8", make_png(7, 4, 8, 3, mask(7, 4, 2), palette=[0, 0, 0, 1, 0, 0,
+                                                                              0, 0, 142]))
+    c.add("png_luma", "gray_alpha", make_png(5, 3, 8, 4, mask(5, 3, (9, 0), (0, 255))))
+    c.add("png_luma", "gray8_adam7", make_png(11, 9, 8, 0, mask(11, 9, 3), interlace=True))
+    c.add("png_luma", "gray8_trns", make_png(8, 3, 8, 0, mask(8, 3, 5),
+                                             extra=png_chunk(b"tRNS", b"\x00\x05")))
+
+
 # ---- cli_args: mode byte, arguments separated by NUL ----------------------------------------
 
 def cli_seed(mode, args):
@@ -553,6 +591,7 @@ def main():
     png_corpus(c, random.Random(5))
     cli_corpus(c, random.Random(6))
     json_fast_corpus(c, random.Random(7))
+    luma_corpus(c, random.Random(8))
     total = 0
     for h in HARNESSES:
         d = os.path.join(args.out, h)

@@ -5,7 +5,7 @@
 #   tests/fuzz/run.sh [SECONDS] [HARNESS...]
 #
 #   SECONDS   fuzzing time per harness (default 20; 0: replay only)
-#   HARNESS   rle_string poly gt_json results_json png_labels png_ids cli_args json_fast partial
+#   HARNESS   rle_string poly gt_json results_json png_labels png_ids png_luma cli_args json_fast partial
 #             (default: all)
 #
 # Environment:
@@ -29,7 +29,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 build="${MASKEVAL_FUZZ_BUILD:-$root/build-fuzz}"
 jobs="${MASKEVAL_FUZZ_JOBS:-1}"
-all=(rle_string poly gt_json results_json png_labels png_ids cli_args json_fast partial)
+all=(rle_string poly gt_json results_json png_labels png_ids png_luma cli_args json_fast partial)
 
 secs="${1:-20}"
 if ! [[ "$secs" =~ ^[0-9]+$ ]]; then
@@ -55,6 +55,7 @@ opts_for() {
     results_json) echo "-max_len=32768 -dict=$here/json.dict" ;;
     png_labels) echo "-max_len=16384 -dict=$here/png.dict" ;;
     png_ids) echo "-max_len=16384 -dict=$here/png.dict" ;;
+    png_luma) echo "-max_len=16384 -dict=$here/png.dict" ;;
     cli_args) echo "-max_len=2048 -dict=$here/cli.dict" ;;
     json_fast) echo "-max_len=8192 -dict=$here/json.dict" ;;
     partial) echo "-max_len=16384" ;;
