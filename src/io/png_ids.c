@@ -105,29 +105,86 @@ static inline uint8_t paeth(uint8_t a, uint8_t b, uint8_t c)
     return pa <= pb && pa <= pc ? a : (pb <= pc ? b : c);
 }
 
-/* 1 when the n (<= 32) bytes at p are all 0 */
-static inline int zero_span(const uint8_t *p, size_t n)
-{
-    uint64_t v[4] = {0, 0, 0, 0};
-    memcpy(v, p, n);
-    return (v[0] | v[1] | v[2] | v[3]) == 0;
-}
-
-/* Unfilters row (n bytes, filter type ft <= 4) against prev (NULL: the
- * first row, all zeros), bpp 1, 3 or 4 as a constant once inlined. Sub, Avg
- * and Paeth carry the left pixel in locals: through memory each byte would
- * wait for the store of the byte bpp before it. */
+/* Block helpers for the unfiltering; n is a multiple of 8 and a constant
+ * once inlined, so each is a few wide loads. */
 #if defined(__GNUC__)
 #define ALWAYS_INLINE inline __attribute__((always_inline))
 #else
 #define ALWAYS_INLINE inline
 #endif
+/* 1 when the n bytes at p are all 0 */
+static ALWAYS_INLINE int zero_bytes(const uint8_t *p, size_t n)
+{
+    uint64_t acc = 0;
+    for (size_t j = 0; j < n; j += 8) {
+        uint64_t v;
+        memcpy(&v, p + j, 8);
+        acc |= v;
+    }
+    return acc == 0;
+}
+
+/* 1 when the n bytes at p and at q are equal */
+static ALWAYS_INLINE int same_bytes(const uint8_t *p, const uint8_t *q, size_t n)
+{
+    uint64_t acc = 0;
+    for (size_t j = 0; j < n; j += 8) {
+        uint64_t u, v;
+        memcpy(&u, p + j, 8);
+        memcpy(&v, q + j, 8);
+        acc |= u ^ v;
+    }
+    return acc == 0;
+}
+
+/* n bytes (a multiple of 8 pixels) of the bpp-byte pixel l, repeated; on
+ * little-endian machines from words built in registers (a pattern built
+ * byte by byte in memory and read back as words would stall the loads) */
+static ALWAYS_INLINE void fill_pixel(uint8_t *dst, const uint8_t *l, unsigned bpp, size_t n)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t w[3];
+    const size_t period = bpp == 3 ? 24 : 8;
+    if (bpp == 1) {
+        w[0] = w[1] = w[2] = l[0] * 0x0101010101010101ull;
+    } else if (bpp == 4) {
+        uint32_t v;
+        memcpy(&v, l, 4);
+        w[0] = w[1] = w[2] = v | (uint64_t)v << 32;
+    } else {
+        const uint64_t v = (uint64_t)l[0] | (uint64_t)l[1] << 8 | (uint64_t)l[2] << 16;
+        w[0] = v | v << 24 | v << 48;
+        w[1] = v >> 16 | v << 8 | v << 32 | v << 56;
+        w[2] = v >> 8 | v << 16 | v << 40;
+    }
+    for (size_t j = 0; j < n; j += period) {
+        for (size_t q = 0; q < period / 8; q++) {
+            memcpy(dst + j + 8 * q, &w[q], 8);
+        }
+    }
+#else
+    uint8_t pat[32];
+    for (unsigned m = 0; m < 8; m++) {
+        memcpy(pat + m * bpp, l, bpp);
+    }
+    for (size_t j = 0; j < n; j += 8 * (size_t)bpp) {
+        memcpy(dst + j, pat, 8 * (size_t)bpp);
+    }
+#endif
+}
+
+/* Unfilters row (n bytes, filter type ft <= 4) against prev (NULL: the
+ * first row, all zeros), bpp 1, 3 or 4 as a constant once inlined. Sub, Avg
+ * and Paeth carry the left pixel in locals: through memory each byte would
+ * wait for the store of the byte bpp before it. Sub and Paeth take spans of
+ * zero residual 32 and then 8 pixels at a time (Paeth: where the row goes
+ * on as the one above, or under a flat stretch of it): the flat regions of
+ * a segment map, most of a row. */
 static ALWAYS_INLINE void unfilter_bpp(uint8_t *row, const uint8_t *prev, size_t n,
                                        const unsigned bpp, unsigned ft)
 {
     uint8_t l[4] = {0, 0, 0, 0}; /* the left pixel */
-    /* bytes of the zero-residual spans looked for at once: 8 pixels, 32 gray */
-    const size_t span = (size_t)(bpp == 1 ? 32 : 8) * bpp;
+    const size_t big = 32 * (size_t)bpp, small = 8 * (size_t)bpp;
     if (ft == 0) {
         return;
     }
@@ -142,11 +199,15 @@ static ALWAYS_INLINE void unfilter_bpp(uint8_t *row, const uint8_t *prev, size_t
     }
     if (ft == 1) {
         for (size_t i = 0; i < n; i += bpp) {
-            if (n - i >= span && zero_span(row + i, span)) {
-                for (size_t m = 0; m < span; m += bpp) { /* nothing added: the left pixel */
-                    memcpy(row + i + m, l, bpp);
-                }
-                i += span - bpp;
+            /* nothing added: the left pixel */
+            if (n - i >= big && zero_bytes(row + i, big)) {
+                fill_pixel(row + i, l, bpp, big);
+                i += big - bpp;
+                continue;
+            }
+            if (n - i >= small && zero_bytes(row + i, small)) {
+                fill_pixel(row + i, l, bpp, small);
+                i += small - bpp;
                 continue;
             }
             for (unsigned k = 0; k < bpp; k++) {
@@ -169,17 +230,41 @@ static ALWAYS_INLINE void unfilter_bpp(uint8_t *row, const uint8_t *prev, size_t
         }
         for (size_t i = bpp; i < n; i += bpp) {
             const uint8_t *b = prev + i, *c = prev + i - bpp;
-            if (n - i >= span && zero_span(row + i, span) && memcmp(b, c, span) == 0) {
-                /* a span of nothing added under a flat row: the left pixel */
-                for (size_t m = 0; m < span; m += bpp) {
-                    memcpy(row + i + m, l, bpp);
+            size_t len = 0; /* a span of nothing added */
+            if (n - i >= big && zero_bytes(row + i, big)) {
+                len = big;
+            } else if (n - i >= small && zero_bytes(row + i, small)) {
+                len = small;
+            }
+            if (len != 0 && memcmp(l, c, bpp) == 0) {
+                /* left equal to up-left predicts up in every channel, and
+                 * then again at the next pixel: the row above, copied (a
+                 * row that goes on as the one above it) */
+                if (len == big) { /* constant sizes: wide moves, not rep movs */
+                    memcpy(row + i, b, big);
+                } else {
+                    memcpy(row + i, b, small);
                 }
-                i += span - bpp;
+                memcpy(l, row + i + len - bpp, bpp);
+                i += len - bpp;
+                continue;
+            }
+            if (len == big && !same_bytes(b, c, big)) {
+                len = small;
+            }
+            if (len != 0 && same_bytes(b, c, len)) {
+                /* up equal to up-left predicts left: under a flat stretch
+                 * of the row above, the left pixel */
+                if (len == big) {
+                    fill_pixel(row + i, l, bpp, big);
+                } else {
+                    fill_pixel(row + i, l, bpp, small);
+                }
+                i += len - bpp;
                 continue;
             }
             /* up and up-left equal predict "left" in every channel (|b - c|
-             * = 0 is the smallest distance): the flat regions of a segment
-             * map, most of a Paeth row */
+             * = 0 is the smallest distance) */
             if (memcmp(b, c, bpp) == 0) {
                 for (unsigned k = 0; k < bpp; k++) {
                     l[k] = (uint8_t)(row[i + k] + l[k]);
@@ -206,27 +291,31 @@ static void unfilter(uint8_t *row, const uint8_t *prev, size_t n, unsigned bpp, 
     }
 }
 
-/* Inflates the IDAT stream of a clean layout into r->raw and checks every
- * row's filter type. 1 on success; 0 when the stream is not what the header
- * promises (libspng words it); -1 out of memory. */
+/* Inflates the IDAT stream of a clean layout into r->raw (kept from an
+ * earlier file when it is large enough, as is r's decompressor) and checks
+ * every row's filter type. 1 on success; 0 when the stream is not what the
+ * header promises (libspng words it); -1 out of memory. */
 static int rows_init(const maskeval_alloc *a, const png_layout *L, const uint8_t *f,
                      maskeval_png_rows *r)
 {
     const uint8_t *in = L->idat;
     uint8_t *joined = NULL;
-    struct libdeflate_decompressor *dc;
     enum libdeflate_result res;
     size_t got = 0, raw_len;
     int ok;
 
-    memset(r, 0, sizeof(*r));
     r->w = L->w;
     r->h = L->h;
     r->bpp = L->bpp;
+    r->y = 0;
     r->stride = (size_t)L->w * L->bpp + 1;
     raw_len = (size_t)L->h * r->stride;
     /* a spare byte: the last pixel's 4-byte load */
-    r->raw = maskeval_malloc(a, raw_len + 1);
+    if (r->raw_cap < raw_len + 1) {
+        maskeval_free(a, r->raw);
+        r->raw = maskeval_malloc(a, raw_len + 1);
+        r->raw_cap = r->raw != NULL ? raw_len + 1 : 0;
+    }
     if (in == NULL) {
         /* several IDAT chunks: their data back to back */
         size_t p = L->first_idat, k = 0;
@@ -239,37 +328,50 @@ static int rows_init(const maskeval_alloc *a, const png_layout *L, const uint8_t
         }
         in = joined;
     }
-    dc = r->raw != NULL && in != NULL ? libdeflate_alloc_decompressor() : NULL;
-    if (dc == NULL) {
+    if (r->dc == NULL) {
+        r->dc = libdeflate_alloc_decompressor();
+    }
+    if (r->raw == NULL || in == NULL || r->dc == NULL) {
         maskeval_free(a, joined);
-        maskeval_png_rows_free(a, r);
+        r->w = r->h = 0;
         return -1;
     }
-    res = libdeflate_zlib_decompress(dc, in, L->idat_len, r->raw, raw_len, &got);
-    libdeflate_free_decompressor(dc);
+    res = libdeflate_zlib_decompress(r->dc, in, L->idat_len, r->raw, raw_len, &got);
     maskeval_free(a, joined);
     ok = res == LIBDEFLATE_SUCCESS && got == raw_len;
     for (uint32_t y = 0; ok && y < L->h; y++) {
         ok = r->raw[(size_t)y * r->stride] <= 4;
     }
     if (!ok) {
-        maskeval_png_rows_free(a, r);
+        r->w = r->h = 0;
     }
     return ok;
 }
 
-int maskeval_png_rows_open_kinds(const maskeval_alloc *a, const void *data, size_t len,
-                                 uint64_t max_pixels, unsigned kinds, maskeval_png_rows *r)
+int maskeval_png_rows_reopen(const maskeval_alloc *a, const void *data, size_t len,
+                             uint64_t max_pixels, unsigned kinds, maskeval_png_rows *r)
 {
     png_layout L;
     char err[8];
-    memset(r, 0, sizeof(*r));
+    r->w = r->h = r->y = 0;
     if (!layout_of(data, len, &L) ||
         !(kinds & (L.bpp == 1 ? MASKEVAL_PNG_ROWS_GRAY : MASKEVAL_PNG_ROWS_COLOR)) ||
         maskeval_png_check_pixels("", L.w, L.h, max_pixels, err, sizeof(err)) != MASKEVAL_OK) {
         return 0;
     }
     return rows_init(a, &L, data, r);
+}
+
+int maskeval_png_rows_open_kinds(const maskeval_alloc *a, const void *data, size_t len,
+                                 uint64_t max_pixels, unsigned kinds, maskeval_png_rows *r)
+{
+    int ok;
+    memset(r, 0, sizeof(*r));
+    ok = maskeval_png_rows_reopen(a, data, len, max_pixels, kinds, r);
+    if (ok <= 0) {
+        maskeval_png_rows_free(a, r);
+    }
+    return ok;
 }
 
 int maskeval_png_rows_open(const maskeval_alloc *a, const void *data, size_t len,
@@ -290,6 +392,9 @@ const uint8_t *maskeval_png_rows_next(maskeval_png_rows *r)
 void maskeval_png_rows_free(const maskeval_alloc *a, maskeval_png_rows *r)
 {
     maskeval_free(a, r->raw);
+    if (r->dc != NULL) {
+        libdeflate_free_decompressor(r->dc);
+    }
     memset(r, 0, sizeof(*r));
 }
 
@@ -334,7 +439,11 @@ maskeval_status maskeval_png_decode_ids(const maskeval_alloc *a, const char *pat
     if (st != MASKEVAL_OK) {
         return st;
     }
+    memset(&r, 0, sizeof(r));
     ok = rows_init(a, &L, data, &r);
+    if (ok <= 0) {
+        maskeval_png_rows_free(a, &r);
+    }
     if (ok == 0) {
         /* a stream libdeflate refuses, short or long, or a bad filter type:
          * libspng words it */

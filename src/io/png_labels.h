@@ -86,10 +86,13 @@ void maskeval_id_img_free(const maskeval_alloc *a, maskeval_id_img *img);
  * for its ids or its message; -1 out of memory. next: the next row's
  * w * bpp pixel bytes (R, G, B[, A], or gray), valid until the row after it.
  */
+struct libdeflate_decompressor;
 typedef struct maskeval_png_rows {
     uint32_t w, h, bpp;
     size_t stride;
     uint8_t *raw;
+    size_t raw_cap;
+    struct libdeflate_decompressor *dc;
     uint32_t y; /* rows handed out */
 } maskeval_png_rows;
 
@@ -102,6 +105,11 @@ int maskeval_png_rows_open(const maskeval_alloc *a, const void *data, size_t len
 #define MASKEVAL_PNG_ROWS_GRAY 2u
 int maskeval_png_rows_open_kinds(const maskeval_alloc *a, const void *data, size_t len,
                                  uint64_t max_pixels, unsigned kinds, maskeval_png_rows *r);
+/* The same into r's buffers, kept from an earlier open (r zeroed before the
+ * first): for a caller that reads many files. r then holds no file on 0 or
+ * -1, and is freed with maskeval_png_rows_free either way. */
+int maskeval_png_rows_reopen(const maskeval_alloc *a, const void *data, size_t len,
+                             uint64_t max_pixels, unsigned kinds, maskeval_png_rows *r);
 const uint8_t *maskeval_png_rows_next(maskeval_png_rows *r);
 void maskeval_png_rows_free(const maskeval_alloc *a, maskeval_png_rows *r);
 /* The id map of an opened file whose rows were not read yet, as

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "core/ctx.h"
+#include "io/png_labels.h"
 
 /* panopticapi's OFFSET and VOID: ids are < 2^24 (three bytes of RGB) */
 #define MASKEVAL_PQ_VOID 0u
@@ -135,6 +136,7 @@ typedef struct pq_image_opts {
 
 typedef struct pq_worker {
     pq_scratch mask, band; /* joint histograms of the segment maps and the boundary maps */
+    maskeval_png_rows gr, pr; /* the rows of the two files, buffers kept between images */
     uint32_t *bmap_g, *bmap_p, *run;
     uint8_t *band_g, *band_p;
     size_t bcap;

@@ -31,6 +31,8 @@ void maskeval_pq_worker_free(const maskeval_alloc *a, pq_worker *w)
     maskeval_free(a, w->run);
     maskeval_free(a, w->band_g);
     maskeval_free(a, w->band_p);
+    maskeval_png_rows_free(a, &w->gr);
+    maskeval_png_rows_free(a, &w->pr);
     memset(w, 0, sizeof(*w));
 }
 
@@ -520,7 +522,7 @@ maskeval_status maskeval_pq_image(const maskeval_alloc *a, const pq_data *d, siz
 {
     const pq_img *im = &d->imgs[i];
     maskeval_id_img gimg, pimg;
-    maskeval_png_rows gr, pr;
+    maskeval_png_rows *gr = &w->gr, *pr = &w->pr;
     char *gfile = NULL, *pfile = NULL;
     size_t glen = 0, plen = 0, counted[2];
     int gok = 0, pok = 0;
@@ -529,18 +531,18 @@ maskeval_status maskeval_pq_image(const maskeval_alloc *a, const pq_data *d, siz
     memset(rec, 0, sizeof(*rec));
     memset(&gimg, 0, sizeof(gimg));
     memset(&pimg, 0, sizeof(pimg));
-    memset(&gr, 0, sizeof(gr));
-    memset(&pr, 0, sizeof(pr));
     st = maskeval_png_slurp(a, im->gt_path, &gfile, &glen, err, errcap);
     if (st == MASKEVAL_OK && o->dilation_ratio <= 0) {
         /* a gt file that opens here decodes on the other path too, so the
          * pred file is read next there as well */
-        gok = maskeval_png_rows_open(a, gfile, glen, o->max_image_pixels, &gr);
+        gok = maskeval_png_rows_reopen(a, gfile, glen, o->max_image_pixels,
+                                       MASKEVAL_PNG_ROWS_COLOR, gr);
         if (gok > 0) {
             st = maskeval_png_slurp(a, im->pred_path, &pfile, &plen, err, errcap);
         }
         if (st == MASKEVAL_OK && gok > 0) {
-            pok = maskeval_png_rows_open(a, pfile, plen, o->max_image_pixels, &pr);
+            pok = maskeval_png_rows_reopen(a, pfile, plen, o->max_image_pixels,
+                                           MASKEVAL_PNG_ROWS_COLOR, pr);
         }
         if (gok < 0 || pok < 0) {
             snprintf(err, errcap, "%s: out of memory decoding",
@@ -548,24 +550,22 @@ maskeval_status maskeval_pq_image(const maskeval_alloc *a, const pq_data *d, siz
             st = MASKEVAL_ERR_NOMEM;
         }
     }
-    if (st == MASKEVAL_OK && gok > 0 && pok > 0 && gr.w == pr.w && gr.h == pr.h) {
-        st = maskeval_pq_joint_rows(a, &gr, &pr, &w->mask, &counted[0], &counted[1]);
-        gimg.w = pimg.w = gr.w;
-        gimg.h = pimg.h = gr.h;
+    if (st == MASKEVAL_OK && gok > 0 && pok > 0 && gr->w == pr->w && gr->h == pr->h) {
+        st = maskeval_pq_joint_rows(a, gr, pr, &w->mask, &counted[0], &counted[1]);
+        gimg.w = pimg.w = gr->w;
+        gimg.h = pimg.h = gr->h;
         if (st == MASKEVAL_OK) {
             st = eval_image(a, d, i, o, w, &gimg, &pimg, NULL, counted, rec, err, errcap);
         } else {
             snprintf(err, errcap, "%s: out of memory counting segment pairs", im->pred_path);
         }
     } else if (st == MASKEVAL_OK) {
-        st = read_rest(a, im, o, gfile, glen, gok > 0 ? &gr : NULL, pfile, plen,
-                       pok > 0 ? &pr : NULL, &gimg, &pimg, err, errcap);
+        st = read_rest(a, im, o, gfile, glen, gok > 0 ? gr : NULL, pfile, plen,
+                       pok > 0 ? pr : NULL, &gimg, &pimg, err, errcap);
         if (st == MASKEVAL_OK) {
             st = eval_image(a, d, i, o, w, &gimg, &pimg, NULL, NULL, rec, err, errcap);
         }
     }
-    maskeval_png_rows_free(a, &gr);
-    maskeval_png_rows_free(a, &pr);
     maskeval_id_img_free(a, &gimg);
     maskeval_id_img_free(a, &pimg);
     maskeval_free(a, gfile);
