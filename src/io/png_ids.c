@@ -27,7 +27,7 @@ static uint32_t be32(const uint8_t *p)
 /* The layout of a clean file: IHDR first, then chunks up to IEND with
  * every CRC right and the IDAT chunks contiguous. 0: not one (fallback). */
 typedef struct png_layout {
-    uint32_t w, h, bpp; /* bpp 1: gray, 3: RGB, 4: RGBA */
+    uint32_t w, h, bpp; /* bpp 1: gray, 2: 16-bit gray, 3: RGB, 4: RGBA */
     const uint8_t *idat; /* the single IDAT's data, or NULL when there are several */
     size_t idat_len;     /* total IDAT bytes */
     size_t first_idat, n_idat;
@@ -44,13 +44,17 @@ static int layout_of(const uint8_t *f, size_t n, png_layout *L)
     }
     L->w = be32(f + 16);
     L->h = be32(f + 20);
-    /* 8-bit, gray (0), RGB (2) or RGBA (6), deflate, adaptive filtering, no
-     * interlace */
-    if (f[24] != 8 || (f[25] != 0 && f[25] != 2 && f[25] != 6) || f[26] != 0 || f[27] != 0 ||
-        f[28] != 0 || L->w == 0 || L->h == 0 || L->w > (1u << 20) || L->h > (1u << 20)) {
+    /* 8-bit gray (0), RGB (2) or RGBA (6), or 16-bit gray; deflate, adaptive
+     * filtering, no interlace */
+    if (!(f[24] == 8 && (f[25] == 0 || f[25] == 2 || f[25] == 6)) &&
+        !(f[24] == 16 && f[25] == 0)) {
         return 0;
     }
-    L->bpp = f[25] == 0 ? 1 : f[25] == 2 ? 3 : 4;
+    if (f[26] != 0 || f[27] != 0 || f[28] != 0 || L->w == 0 || L->h == 0 ||
+        L->w > (1u << 20) || L->h > (1u << 20)) {
+        return 0;
+    }
+    L->bpp = f[25] == 0 ? f[24] / 8u : f[25] == 2 ? 3 : 4;
     while (p + 12 <= n) {
         const uint32_t len = be32(f + p);
         const uint8_t *type = f + p + 4;
@@ -147,6 +151,8 @@ static ALWAYS_INLINE void fill_pixel(uint8_t *dst, const uint8_t *l, unsigned bp
     const size_t period = bpp == 3 ? 24 : 8;
     if (bpp == 1) {
         w[0] = w[1] = w[2] = l[0] * 0x0101010101010101ull;
+    } else if (bpp == 2) {
+        w[0] = w[1] = w[2] = ((uint64_t)l[0] | (uint64_t)l[1] << 8) * 0x0001000100010001ull;
     } else if (bpp == 4) {
         uint32_t v;
         memcpy(&v, l, 4);
@@ -174,7 +180,7 @@ static ALWAYS_INLINE void fill_pixel(uint8_t *dst, const uint8_t *l, unsigned bp
 }
 
 /* Unfilters row (n bytes, filter type ft <= 4) against prev (NULL: the
- * first row, all zeros), bpp 1, 3 or 4 as a constant once inlined. Sub, Avg
+ * first row, all zeros), bpp 1 to 4 as a constant once inlined. Sub, Avg
  * and Paeth carry the left pixel in locals: through memory each byte would
  * wait for the store of the byte bpp before it. Sub and Paeth take spans of
  * zero residual 32 and then 8 pixels at a time (Paeth: where the row goes
@@ -286,6 +292,8 @@ static void unfilter(uint8_t *row, const uint8_t *prev, size_t n, unsigned bpp, 
         unfilter_bpp(row, prev, n, 3, ft);
     } else if (bpp == 1) {
         unfilter_bpp(row, prev, n, 1, ft);
+    } else if (bpp == 2) {
+        unfilter_bpp(row, prev, n, 2, ft);
     } else {
         unfilter_bpp(row, prev, n, 4, ft);
     }
@@ -355,7 +363,9 @@ int maskeval_png_rows_reopen(const maskeval_alloc *a, const void *data, size_t l
     char err[8];
     r->w = r->h = r->y = 0;
     if (!layout_of(data, len, &L) ||
-        !(kinds & (L.bpp == 1 ? MASKEVAL_PNG_ROWS_GRAY : MASKEVAL_PNG_ROWS_COLOR)) ||
+        !(kinds & (L.bpp == 1   ? MASKEVAL_PNG_ROWS_GRAY
+                   : L.bpp == 2 ? MASKEVAL_PNG_ROWS_GRAY16
+                                : MASKEVAL_PNG_ROWS_COLOR)) ||
         maskeval_png_check_pixels("", L.w, L.h, max_pixels, err, sizeof(err)) != MASKEVAL_OK) {
         return 0;
     }
@@ -431,7 +441,7 @@ maskeval_status maskeval_png_decode_ids(const maskeval_alloc *a, const char *pat
     maskeval_status st;
 
     memset(out, 0, sizeof(*out));
-    if (!layout_of(data, file_len, &L) || L.bpp == 1) { /* libspng refuses gray and says so */
+    if (!layout_of(data, file_len, &L) || L.bpp < 3) { /* libspng refuses gray and says so */
         return maskeval_png_decode_ids_spng(a, path, max_pixels, data, file_len, out, err,
                                             errcap);
     }
@@ -475,5 +485,41 @@ maskeval_status maskeval_png_rows_ids(const maskeval_alloc *a, const char *path,
     }
     out->w = r->w;
     out->h = r->h;
+    return MASKEVAL_OK;
+}
+
+maskeval_status maskeval_png_rows_labels(const char *path, maskeval_png_rows *r,
+                                         maskeval_label_img *out, char *err, size_t errcap)
+{
+    const size_t w = r->w, rb = w * r->bpp;
+    memset(out, 0, sizeof(*out));
+    if (r->y != 0 || r->bpp > 2) {
+        snprintf(err, errcap, "%s: rows already read, or not gray", path);
+        return MASKEVAL_ERR_INVALID_ARG;
+    }
+    for (uint32_t y = 0; y < r->h; y++) {
+        (void)maskeval_png_rows_next(r);
+    }
+    /* the rows packed to the front in place (each moves down by y + 1
+     * bytes, after the row below it was unfiltered); 16-bit samples in host
+     * order, as libspng's SPNG_FMT_PNG gives them */
+    for (uint32_t y = 0; y < r->h; y++) {
+        const uint8_t *src = r->raw + (size_t)y * r->stride + 1;
+        uint8_t *dst = r->raw + (size_t)y * rb;
+        if (r->bpp == 1) {
+            memmove(dst, src, rb);
+        } else {
+            for (size_t x = 0; x < w; x++) {
+                const uint16_t v = (uint16_t)(src[2 * x] << 8 | src[2 * x + 1]);
+                memcpy(dst + 2 * x, &v, 2);
+            }
+        }
+    }
+    out->w = r->w;
+    out->h = r->h;
+    out->bytes = (int)r->bpp;
+    out->data = r->raw;
+    r->raw = NULL;
+    r->raw_cap = 0;
     return MASKEVAL_OK;
 }

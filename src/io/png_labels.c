@@ -231,10 +231,37 @@ static maskeval_status decode_raw(const maskeval_alloc *a, const char *path, spn
     return MASKEVAL_OK;
 }
 
+/* Clean 8- and 16-bit gray files (every label map mmsegmentation and
+ * Cityscapes write) take png_ids.c's rows: inflated whole by libdeflate,
+ * unfiltered in place; anything else, and every file that path refuses,
+ * libspng, which words the errors. */
 maskeval_status maskeval_png_decode_labels(const maskeval_alloc *a, const char *path,
-                                           uint64_t max_pixels,
-                                           const void *data, size_t file_len,
-                                           maskeval_label_img *out, char *err, size_t errcap)
+                                           uint64_t max_pixels, const void *data,
+                                           size_t file_len, maskeval_label_img *out, char *err,
+                                           size_t errcap)
+{
+    maskeval_png_rows r;
+    maskeval_status st;
+    const int ok = maskeval_png_rows_open_kinds(
+        a, data, file_len, max_pixels, MASKEVAL_PNG_ROWS_GRAY | MASKEVAL_PNG_ROWS_GRAY16, &r);
+    memset(out, 0, sizeof(*out));
+    if (ok == 0) {
+        return maskeval_png_decode_labels_spng(a, path, max_pixels, data, file_len, out, err,
+                                               errcap);
+    }
+    if (ok < 0) {
+        snprintf(err, errcap, "%s: out of memory decoding", path);
+        return MASKEVAL_ERR_NOMEM;
+    }
+    st = maskeval_png_rows_labels(path, &r, out, err, errcap);
+    maskeval_png_rows_free(a, &r);
+    return st;
+}
+
+maskeval_status maskeval_png_decode_labels_spng(const maskeval_alloc *a, const char *path,
+                                                uint64_t max_pixels, const void *data,
+                                                size_t file_len, maskeval_label_img *out,
+                                                char *err, size_t errcap)
 {
     size_t decoded = 0;
     spng_ctx *sc = NULL;

@@ -99,10 +99,11 @@ typedef struct maskeval_png_rows {
 int maskeval_png_rows_open(const maskeval_alloc *a, const void *data, size_t len,
                            uint64_t max_pixels, maskeval_png_rows *r);
 /* The same for the layouts named in kinds: MASKEVAL_PNG_ROWS_COLOR (8-bit RGB
- * and RGBA, what maskeval_png_rows_open takes) and MASKEVAL_PNG_ROWS_GRAY
- * (8-bit gray, bpp 1). */
+ * and RGBA, what maskeval_png_rows_open takes), MASKEVAL_PNG_ROWS_GRAY
+ * (8-bit gray, bpp 1) and MASKEVAL_PNG_ROWS_GRAY16. */
 #define MASKEVAL_PNG_ROWS_COLOR 1u
 #define MASKEVAL_PNG_ROWS_GRAY 2u
+#define MASKEVAL_PNG_ROWS_GRAY16 4u /* 16-bit gray, bpp 2 (big-endian samples) */
 int maskeval_png_rows_open_kinds(const maskeval_alloc *a, const void *data, size_t len,
                                  uint64_t max_pixels, unsigned kinds, maskeval_png_rows *r);
 /* The same into r's buffers, kept from an earlier open (r zeroed before the
@@ -118,6 +119,17 @@ void maskeval_png_rows_free(const maskeval_alloc *a, maskeval_png_rows *r);
 maskeval_status maskeval_png_rows_ids(const maskeval_alloc *a, const char *path,
                                       maskeval_png_rows *r, maskeval_id_img *out, char *err,
                                       size_t errcap);
+/* The label image of an opened gray file (8- or 16-bit) whose rows were not
+ * read yet, as maskeval_png_decode_labels gives it; the image takes over
+ * r's buffer (free it with r's allocator). */
+maskeval_status maskeval_png_rows_labels(const char *path, maskeval_png_rows *r,
+                                         maskeval_label_img *out, char *err, size_t errcap);
+/* maskeval_png_decode_labels through libspng alone (the fast path hands it
+ * everything but clean 8- and 16-bit gray; tests compare the two). */
+maskeval_status maskeval_png_decode_labels_spng(const maskeval_alloc *a, const char *path,
+                                                uint64_t max_pixels, const void *data,
+                                                size_t len, maskeval_label_img *out,
+                                                char *err, size_t errcap);
 /* maskeval_png_decode_ids through libspng: every colour type, depth and
  * interlacing it can read, and the complete checks and messages; the fast
  * path (png_ids.c) hands it everything but clean 8-bit RGB / RGBA. */

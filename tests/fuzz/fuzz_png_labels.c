@@ -1,6 +1,6 @@
 /*
- * fuzz_png_labels.c - PNG label-map decoding (src/io/png_labels.c on
- * libspng).
+ * fuzz_png_labels.c - PNG label-map decoding (src/io/png_labels.c: clean 8-
+ * and 16-bit gray through png_ids.c's libdeflate rows, the rest on libspng).
  *
  * Input, two kinds:
  *  - starting with 0x89 (the PNG signature's first byte): the PNG file's
@@ -22,7 +22,10 @@
  * has w*h > 0 labels of 1 or 2 bytes, every byte of which is read (ASan
  * catches a short buffer), sub-byte grayscale values are Pillow's scaled
  * values (1-bit 0/1, 2-bit multiples of 85, 4-bit multiples of 17) and
- * sub-byte palette indices fit their depth; decoding twice gives the same.
+ * sub-byte palette indices fit their depth; decoding twice gives the same;
+ * the libspng path alone gives the same labels, or the same refusal, or
+ * refuses a DEFLATE stream that libdeflate accepts (the one known
+ * difference, as in fuzz_png_ids).
  */
 #include <stdint.h>
 #include <string.h>
@@ -337,6 +340,29 @@ static void check_decode(const uint8_t *data, size_t size, const uint16_t *expec
     memset(err, 'x', sizeof(err));
     memset(&img, 0x5a, sizeof(img));
     st = maskeval_png_decode_labels(&alloc, "fuzz.png", MASKEVAL_PNG_MAX_PIXELS, data, size, &img, err, sizeof(err));
+    {
+        /* the libdeflate rows path (clean 8- and 16-bit gray) against libspng */
+        maskeval_label_img ref;
+        char err2[256];
+        const maskeval_status sr = maskeval_png_decode_labels_spng(
+            &alloc, "fuzz.png", MASKEVAL_PNG_MAX_PIXELS, data, size, &ref, err2, sizeof(err2));
+        if (st == MASKEVAL_OK && sr == MASKEVAL_OK) {
+            FUZZ_CHECK(img.w == ref.w && img.h == ref.h && img.bytes == ref.bytes &&
+                           memcmp(img.data, ref.data,
+                                  (size_t)img.w * img.h * (size_t)img.bytes) == 0,
+                       "the fast path and libspng give different labels");
+        } else if (st == MASKEVAL_OK) {
+            FUZZ_CHECK(sr == MASKEVAL_ERR_NOMEM || strstr(err2, "IDAT stream error") != NULL,
+                       "fast path decoded, libspng: %s", err2);
+        } else if (sr == MASKEVAL_OK) {
+            FUZZ_CHECK(st == MASKEVAL_ERR_NOMEM, "libspng decoded, the fast path: %.*s",
+                       (int)sizeof(err), err);
+        } else if (st != MASKEVAL_ERR_NOMEM && sr != MASKEVAL_ERR_NOMEM) {
+            FUZZ_CHECK(st == sr && strncmp(err, err2, sizeof(err)) == 0,
+                       "refusals differ: %.*s / %s", (int)sizeof(err), err, err2);
+        }
+        maskeval_label_img_free(&alloc, &ref);
+    }
     if (must_decode) {
         FUZZ_CHECK(st == MASKEVAL_OK, "a valid %ux%u PNG was refused (status %d): %.*s", ew, eh,
                    (int)st, (int)sizeof(err), err);
