@@ -33,22 +33,8 @@
 
 #include "core/ctx.h"
 #include "fuzz_common.h"
+#include "fuzz_png.h"
 #include "io/png_labels.h"
-
-#define ALLOC_LIMIT ((size_t)16 << 20)
-
-static void *limited_malloc(size_t n)
-{
-    return n > ALLOC_LIMIT ? NULL : malloc(n);
-}
-
-static void *limited_realloc(void *p, size_t n)
-{
-    return n > ALLOC_LIMIT ? NULL : realloc(p, n);
-}
-
-static const maskeval_alloc alloc = {limited_malloc, limited_realloc, free};
-
 
 /* ---- writing PNGs ------------------------------------------------------------ */
 

@@ -19,44 +19,8 @@
 
 #include "core/ctx.h"
 #include "fuzz_common.h"
+#include "fuzz_png.h"
 #include "io/png_luma.h"
-
-#define ALLOC_LIMIT ((size_t)16 << 20)
-
-static void *limited_malloc(size_t n)
-{
-    return n > ALLOC_LIMIT ? NULL : malloc(n);
-}
-
-static void *limited_realloc(void *p, size_t n)
-{
-    return n > ALLOC_LIMIT ? NULL : realloc(p, n);
-}
-
-static const maskeval_alloc alloc = {limited_malloc, limited_realloc, free};
-
-static uint32_t be32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void fix_crcs(uint8_t *f, size_t n)
-{
-    size_t p = 8;
-    while (p + 12 <= n) {
-        const uint32_t len = be32(f + p);
-        uint32_t c;
-        if (len > n - p - 12) {
-            return;
-        }
-        c = (uint32_t)crc32(0L, f + p + 4, (uInt)len + 4);
-        f[p + 8 + len] = (uint8_t)(c >> 24);
-        f[p + 9 + len] = (uint8_t)(c >> 16);
-        f[p + 10 + len] = (uint8_t)(c >> 8);
-        f[p + 11 + len] = (uint8_t)c;
-        p += 12 + (size_t)len;
-    }
-}
 
 static int status_ok(maskeval_status st)
 {
@@ -97,7 +61,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     memcpy(f, data, size);
-    fix_crcs(f, size);
+    fuzz_fix_crcs(f, size);
     err[0] = err2[0] = '\0';
     sa = maskeval_png_decode_luma_mask(&alloc, "fuzz.png", 1u << 22, f, size, &a, err,
                                        sizeof err);

@@ -53,9 +53,8 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "coco"))
-from bench_coco import (binary_id, dist_version, eq_cell, git_commit, machine_info,
-                        maskeval_version, rewrite_markdown, run_process, write_report,  # noqa: E402
-                        tail)
+from bench_coco import (dist_version, eq_cell, machine_info, private_maskeval,  # noqa: E402
+                        rewrite_markdown, run_process, tail, write_report)
 
 PY_TOOLS = ("boundary-iou-api", "faster-coco-eval", "vernier", "ultrafast-pycocotools")
 ALL_TOOLS = ("maskeval",) + PY_TOOLS
@@ -289,16 +288,8 @@ def main(argv=None):
     if args.threads:
         env["RAYON_NUM_THREADS"] = env["OMP_NUM_THREADS"] = str(args.threads)
 
-    versions = {"maskeval": maskeval_version(args.maskeval).replace("maskeval ", "")}
-    c = git_commit(args.maskeval)
-    if c:
-        versions["maskeval"] += " (source tree at %s)" % c
-    # Run a private copy: the build tree may be rebuilt while the benchmark runs.
-    import shutil
-    copy = os.path.join(logdir, "maskeval")
-    shutil.copy2(args.maskeval, copy)
-    args.maskeval = copy
-    versions["maskeval"] += " (binary %s)" % binary_id(args.maskeval)
+    args.maskeval, v = private_maskeval(args.maskeval, logdir)
+    versions = {"maskeval": v}
     for t in set(sub_tools + full_tools) - {"maskeval"}:
         versions[t] = version_of(args.python, t)
     p = subprocess.run([args.python, "-c", "import numpy, cv2; print(numpy.__version__, cv2.__version__)"],

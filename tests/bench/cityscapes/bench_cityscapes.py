@@ -48,9 +48,8 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 CS_TESTS = os.path.normpath(os.path.join(HERE, "..", "..", "cityscapes"))
 sys.path.insert(0, os.path.join(HERE, "..", "coco"))
-from bench_coco import (binary_id, dist_version, git_commit, machine_info,  # noqa: E402
-                        maskeval_version, rewrite_markdown, run_process, tail,
-                        write_report)
+from bench_coco import (dist_version, machine_info, private_maskeval,  # noqa: E402
+                        rewrite_markdown, run_process, tail, write_report)
 
 ALL_TOOLS = ("maskeval", "maskeval-threads1", "cityscapesScripts")
 REFERENCE = "cityscapesScripts"
@@ -217,15 +216,8 @@ def main(argv=None):
     os.makedirs(logdir, exist_ok=True)
     env = dict(os.environ)
 
-    versions = {"maskeval": maskeval_version(args.maskeval).replace("maskeval ", "")}
-    c = git_commit(args.maskeval)
-    if c:
-        versions["maskeval"] += " (source tree at %s)" % c
-    # Run a private copy: the build tree may be rebuilt while the benchmark runs.
-    copy = os.path.join(logdir, "maskeval")
-    shutil.copy2(args.maskeval, copy)
-    args.maskeval = copy
-    versions["maskeval"] += " (binary %s)" % binary_id(args.maskeval)
+    args.maskeval, v = private_maskeval(args.maskeval, logdir)
+    versions = {"maskeval": v}
     versions["maskeval-threads1"] = versions["maskeval"]
     versions[REFERENCE] = dist_version(args.python, "cityscapesScripts") or "?"
     p = subprocess.run([args.python, "-c", "import numpy, PIL; print(numpy.__version__, PIL.__version__)"],

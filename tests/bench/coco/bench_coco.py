@@ -300,6 +300,21 @@ def git_commit(path):
 # Main
 # ----------------------------------------------------------------------------
 
+def private_maskeval(path, logdir):
+    """Copies the maskeval binary into logdir and returns (copy, version): a
+    benchmark runs the copy, so a rebuild of the build tree while it runs
+    cannot mix two binaries in one table; the version names the source tree
+    and the copy's sha256 and build time."""
+    import shutil
+    version = maskeval_version(path).replace("maskeval ", "")
+    c = git_commit(path)
+    if c:
+        version += " (source tree at %s)" % c
+    copy = os.path.join(logdir, "maskeval")
+    shutil.copy2(path, copy)
+    return copy, version + " (binary %s)" % binary_id(copy)
+
+
 def file_key(path):
     st = os.stat(path)
     return [os.path.basename(path), st.st_size, int(st.st_mtime)]

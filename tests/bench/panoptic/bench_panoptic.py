@@ -45,9 +45,8 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "coco"))
-from bench_coco import (binary_id, dist_version, eq_cell, git_commit, machine_info,  # noqa: E402
-                        maskeval_version, rewrite_markdown, run_process, tail,
-                        write_report)
+from bench_coco import (dist_version, eq_cell, machine_info, private_maskeval,  # noqa: E402
+                        rewrite_markdown, run_process, tail, write_report)
 
 ALL_TOOLS = ("maskeval", "maskeval-chunks1", "panopticapi", "vernier", "hotcoco")
 KEYS = [(g, m) for g in ("All", "Things", "Stuff") for m in ("pq", "sq", "rq")]
@@ -155,16 +154,8 @@ def main(argv=None):
     os.makedirs(logdir, exist_ok=True)
     env = dict(os.environ)
 
-    versions = {"maskeval": maskeval_version(args.maskeval).replace("maskeval ", "")}
-    c = git_commit(args.maskeval)
-    if c:
-        versions["maskeval"] += " (source tree at %s)" % c
-    # Run a private copy: the build tree may be rebuilt while the benchmark runs.
-    import shutil
-    copy = os.path.join(logdir, "maskeval")
-    shutil.copy2(args.maskeval, copy)
-    args.maskeval = copy
-    versions["maskeval"] += " (binary %s)" % binary_id(args.maskeval)
+    args.maskeval, v = private_maskeval(args.maskeval, logdir)
+    versions = {"maskeval": v}
     versions["maskeval-chunks1"] = versions["maskeval"]
     for t in tools:
         if t not in versions:
