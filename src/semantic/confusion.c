@@ -206,6 +206,52 @@ static inline uint32_t label_at(const void *p, int bytes, size_t i)
     return bytes == 1 ? ((const uint8_t *)p)[i] : ((const uint16_t *)p)[i];
 }
 
+/* The index of the lowest-addressed nonzero byte of x (x != 0), as loaded
+ * from memory by memcpy. */
+static inline unsigned first_byte(uint64_t x)
+{
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    return (unsigned)__builtin_ctzll(x) / 8;
+#elif defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    return (unsigned)__builtin_clzll(x) / 8;
+#else
+    unsigned char b[8];
+    unsigned k = 0;
+    memcpy(b, &x, 8);
+    while (b[k] == 0) {
+        k++;
+    }
+    return k;
+#endif
+}
+
+/* The end of the run of pixels from i on whose raw (gt, pred) labels are
+ * those of pixel i, 8 bytes of each map at a time (a word of 8 / bytes equal
+ * labels is the label times 0x01..01 or 0x0001..0001 in either byte order). */
+static size_t run_end(const maskeval_labels *l, size_t i)
+{
+    const uint8_t *g = l->gt, *p = l->pred;
+    const size_t b = (size_t)l->bytes, per = 8 / b, n = l->n;
+    const uint32_t gv = label_at(l->gt, l->bytes, i), pv = label_at(l->pred, l->bytes, i);
+    const uint64_t ones = b == 1 ? 0x0101010101010101ull : 0x0001000100010001ull;
+    const uint64_t wg = gv * ones, wp = pv * ones;
+    size_t e = i + 1;
+    while (n - e >= per) {
+        uint64_t u, v, d;
+        memcpy(&u, g + e * b, 8);
+        memcpy(&v, p + e * b, 8);
+        d = (u ^ wg) | (v ^ wp);
+        if (d != 0) {
+            return e + first_byte(d) / b;
+        }
+        e += per;
+    }
+    while (e < n && label_at(l->gt, l->bytes, e) == gv && label_at(l->pred, l->bytes, e) == pv) {
+        e++;
+    }
+    return e;
+}
+
 maskeval_status maskeval_cm_count_cpu(const maskeval_alloc *a, maskeval_cm *cm,
                                       const maskeval_labels *l)
 {
@@ -213,23 +259,25 @@ maskeval_status maskeval_cm_count_cpu(const maskeval_alloc *a, maskeval_cm *cm,
     uint32_t cur = 0;
     uint64_t run = 0;
     maskeval_status st = MASKEVAL_OK;
-    /* Label maps are piecewise constant: add whole runs of equal cells. */
-    for (size_t i = 0; i < l->n; i++) {
-        uint32_t g = l->lut_g[label_at(l->gt, l->bytes, i)], p, key;
-        if (g == MASKEVAL_LABEL_SKIP) {
-            continue;
+    /* Label maps are piecewise constant: whole runs of equal raw labels,
+     * found a word at a time, then runs of equal cells added at once. */
+    for (size_t i = 0; i < l->n;) {
+        const size_t e = run_end(l, i);
+        const uint32_t g = l->lut_g[label_at(l->gt, l->bytes, i)];
+        if (g != MASKEVAL_LABEL_SKIP) {
+            const uint32_t p = l->lut_p[label_at(l->pred, l->bytes, i)];
+            const uint32_t key = (g < k ? g : k) * k1 + (p < k ? p : k);
+            if (run > 0 && key == cur) {
+                run += e - i;
+            } else {
+                if (run > 0 && (st = maskeval_cm_add(a, cm, cur, run)) != MASKEVAL_OK) {
+                    return st;
+                }
+                cur = key;
+                run = e - i;
+            }
         }
-        p = l->lut_p[label_at(l->pred, l->bytes, i)];
-        key = (g < k ? g : k) * k1 + (p < k ? p : k);
-        if (run > 0 && key == cur) {
-            run++;
-            continue;
-        }
-        if (run > 0 && (st = maskeval_cm_add(a, cm, cur, run)) != MASKEVAL_OK) {
-            return st;
-        }
-        cur = key;
-        run = 1;
+        i = e;
     }
     if (run > 0) {
         st = maskeval_cm_add(a, cm, cur, run);
