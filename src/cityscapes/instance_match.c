@@ -104,6 +104,11 @@ static uint32_t label_of(uint32_t v)
 typedef struct image_state {
     uint32_t w, h;
     uint16_t *gt;        /* w*h values */
+    /* the ground truth as runs of one value: row y's are run_x[row[y]] ..
+     * run_x[row[y + 1] - 1] (start columns, increasing), values run_v */
+    uint32_t *run_x;
+    uint16_t *run_v;
+    size_t *row, n_runs, cap_x, cap_v;
     uint32_t n_vals;     /* distinct values, ascending */
     uint32_t vals[65536];
     uint64_t pixels[65536];
@@ -127,6 +132,75 @@ static void class_data_free(const maskeval_alloc *a, cs_class_data *d)
     memset(d, 0, sizeof(*d));
 }
 
+/* s->gt as runs of one value per row (s->run_x, run_v, row), and the pixel
+ * count of every value (s->pixels). */
+static maskeval_status gt_runs(maskeval_ctx *ctx, image_state *s)
+{
+    maskeval_status st = MASKEVAL_OK;
+    s->n_runs = s->cap_x = s->cap_v = 0;
+    s->row = maskeval_malloc(&ctx->alloc, ((size_t)s->h + 1) * sizeof(size_t));
+    if (s->row == NULL) {
+        return maskeval_nomem(ctx, "reading an image");
+    }
+    for (uint32_t y = 0; y < s->h && st == MASKEVAL_OK; y++) {
+        const uint16_t *g = s->gt + (size_t)y * s->w;
+        uint32_t x = 0;
+        s->row[y] = s->n_runs;
+        while (x < s->w && st == MASKEVAL_OK) {
+            const uint16_t v = g[x];
+            uint32_t e = x + 1;
+            void *px = s->run_x, *pv = s->run_v;
+            while (e < s->w && g[e] == v) {
+                e++;
+            }
+            st = grow(ctx, &px, &s->cap_x, s->n_runs + 1, sizeof(uint32_t));
+            s->run_x = px;
+            if (st == MASKEVAL_OK) {
+                st = grow(ctx, &pv, &s->cap_v, s->n_runs + 1, sizeof(uint16_t));
+                s->run_v = pv;
+            }
+            if (st == MASKEVAL_OK) {
+                s->run_x[s->n_runs] = x;
+                s->run_v[s->n_runs] = v;
+                s->n_runs++;
+                s->pixels[v] += e - x;
+            }
+            x = e;
+        }
+    }
+    s->row[s->h] = s->n_runs;
+    return st;
+}
+
+/* Adds the ground-truth values under the mask pixels [b, e) of one row to
+ * s->inter; returns how many of them are void. */
+static uint64_t mask_run(image_state *s, uint64_t b, uint64_t e)
+{
+    const uint64_t y = b / s->w;
+    const uint32_t x0 = (uint32_t)(b - y * s->w), x1 = (uint32_t)(e - y * s->w);
+    size_t lo = s->row[y], hi = s->row[y + 1], j;
+    const size_t end = hi;
+    uint64_t void_px = 0;
+    /* the last run of the row that starts at or before x0 */
+    while (hi - lo > 1) {
+        const size_t mid = lo + (hi - lo) / 2;
+        if (s->run_x[mid] <= x0) {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    for (j = lo; j < end && s->run_x[j] < x1; j++) {
+        const uint32_t rs = s->run_x[j] > x0 ? s->run_x[j] : x0;
+        const uint32_t re_ = j + 1 < end ? s->run_x[j + 1] : s->w;
+        const uint32_t re = re_ < x1 ? re_ : x1;
+        const uint16_t v = s->run_v[j];
+        s->inter[v] += re - rs;
+        void_px += (uint64_t)s->void_of[v] * (re - rs);
+    }
+    return void_px;
+}
+
 /*
  * One image into rec (per class, indices local to the image): the text
  * file first (the reference reads it whole before any mask), then the
@@ -146,6 +220,9 @@ static maskeval_status build_image(maskeval_ctx *ctx, const maskeval_csinst_para
     memset(&li, 0, sizeof(li));
     memset(&m, 0, sizeof(m));
     s->gt = NULL;
+    s->run_x = NULL;
+    s->run_v = NULL;
+    s->row = NULL;
     st = cs_pred_list_read(ctx, pred_txt, root, &pl);
     if (st != MASKEVAL_OK) {
         return st;
@@ -176,8 +253,9 @@ static maskeval_status build_image(maskeval_ctx *ctx, const maskeval_csinst_para
             s->gt[i] = b[i];
         }
     }
-    for (size_t i = 0; i < npix; i++) {
-        s->pixels[s->gt[i]]++;
+    st = gt_runs(ctx, s);
+    if (st != MASKEVAL_OK) {
+        goto done;
     }
     s->n_vals = 0;
     for (uint32_t v = 0; v < 65536; v++) {
@@ -247,11 +325,7 @@ static maskeval_status build_image(maskeval_ctx *ctx, const maskeval_csinst_para
             s->inter[d->gts[g].inst_id] = 0;
         }
         for (size_t r = 0; r < m.n_runs; r++) {
-            for (uint64_t p = m.runs[2 * r]; p < m.runs[2 * r + 1]; p++) {
-                const uint16_t v = s->gt[p];
-                void_inter += s->void_of[v];
-                s->inter[v]++;
-            }
+            void_inter += mask_run(s, m.runs[2 * r], m.runs[2 * r + 1]);
         }
         link0 = d->n_links;
         for (size_t g = 0; g < d->n_gts; g++) {
@@ -290,7 +364,13 @@ static maskeval_status build_image(maskeval_ctx *ctx, const maskeval_csinst_para
     }
 done:
     maskeval_free(&ctx->alloc, s->gt);
+    maskeval_free(&ctx->alloc, s->run_x);
+    maskeval_free(&ctx->alloc, s->run_v);
+    maskeval_free(&ctx->alloc, s->row);
     s->gt = NULL;
+    s->run_x = NULL;
+    s->run_v = NULL;
+    s->row = NULL;
     maskeval_label_img_free(&ctx->alloc, &li);
     maskeval_luma_mask_free(&ctx->alloc, &m);
     cs_pred_list_free(&ctx->alloc, &pl);
