@@ -1,7 +1,8 @@
 /*
  * bytes.h - little-endian writers and bounds-checked readers for maskeval's
  * binary formats (partial files). A writer with a NULL buffer only counts;
- * a reader that runs past its end sets a flag instead of reading.
+ * a reader that runs past its end sets a flag instead of reading. Also the
+ * byte search of the word-at-a-time scans (PNG rows, label maps).
  */
 #ifndef MASKEVAL_CORE_BYTES_H
 #define MASKEVAL_CORE_BYTES_H
@@ -9,6 +10,25 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+
+/* The index of the lowest-addressed nonzero byte of x (x != 0), as loaded
+ * from memory by memcpy. */
+static inline unsigned maskeval_first_byte(uint64_t x)
+{
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    return (unsigned)__builtin_ctzll(x) / 8;
+#elif defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    return (unsigned)__builtin_clzll(x) / 8;
+#else
+    unsigned char b[8];
+    unsigned k = 0;
+    memcpy(b, &x, 8);
+    while (b[k] == 0) {
+        k++;
+    }
+    return k;
+#endif
+}
 
 typedef struct maskeval_wbuf {
     uint8_t *p;    /* NULL: count only */

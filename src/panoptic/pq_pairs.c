@@ -17,6 +17,7 @@
 #endif
 
 #include "backend/backend.h"
+#include "core/bytes.h"
 #include "io/png_labels.h"
 
 static inline uint64_t hash64(uint64_t x)
@@ -175,25 +176,6 @@ maskeval_status maskeval_pq_joint(const maskeval_alloc *a, const uint32_t *gt,
     return st != MASKEVAL_OK ? st : table_finish(a, s, used, n_pairs, n_pred_ids);
 }
 
-/* The index of the lowest-addressed nonzero byte of x (x != 0), as loaded
- * from memory by memcpy. */
-static inline unsigned first_byte(uint64_t x)
-{
-#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    return (unsigned)__builtin_ctzll(x) / 8;
-#elif defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    return (unsigned)__builtin_clzll(x) / 8;
-#else
-    unsigned char b[8];
-    unsigned k = 0;
-    memcpy(b, &x, 8);
-    while (b[k] == 0) {
-        k++;
-    }
-    return k;
-#endif
-}
-
 /* The pixels x in [1, w) of a row of bpp-byte pixels whose bytes differ
  * from pixel x - 1's, increasing, then w; returns their count. Runs of
  * equal bytes are skipped 32 bytes at a time (a row has a few changes in
@@ -236,7 +218,7 @@ static inline size_t row_changes_bpp(const uint8_t *row, uint32_t w, const unsig
             while (d[j] == 0) {
                 j++;
             }
-            px = (i + 8 * j + first_byte(d[j])) / bpp;
+            px = (i + 8 * j + maskeval_first_byte(d[j])) / bpp;
 #endif
         } else if (row[i] == row[i - bpp]) {
             i++;

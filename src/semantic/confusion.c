@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/bytes.h"
+
 static int dense_k(uint32_t k)
 {
     return k <= MASKEVAL_CM_DENSE_MAX_K;
@@ -206,25 +208,6 @@ static inline uint32_t label_at(const void *p, int bytes, size_t i)
     return bytes == 1 ? ((const uint8_t *)p)[i] : ((const uint16_t *)p)[i];
 }
 
-/* The index of the lowest-addressed nonzero byte of x (x != 0), as loaded
- * from memory by memcpy. */
-static inline unsigned first_byte(uint64_t x)
-{
-#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    return (unsigned)__builtin_ctzll(x) / 8;
-#elif defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    return (unsigned)__builtin_clzll(x) / 8;
-#else
-    unsigned char b[8];
-    unsigned k = 0;
-    memcpy(b, &x, 8);
-    while (b[k] == 0) {
-        k++;
-    }
-    return k;
-#endif
-}
-
 /* The end of the run of pixels from i on whose raw (gt, pred) labels are
  * those of pixel i, 8 bytes of each map at a time (a word of 8 / bytes equal
  * labels is the label times 0x01..01 or 0x0001..0001 in either byte order). */
@@ -242,7 +225,7 @@ static size_t run_end(const maskeval_labels *l, size_t i)
         memcpy(&v, p + e * b, 8);
         d = (u ^ wg) | (v ^ wp);
         if (d != 0) {
-            return e + first_byte(d) / b;
+            return e + maskeval_first_byte(d) / b;
         }
         e += per;
     }

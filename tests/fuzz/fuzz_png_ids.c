@@ -34,15 +34,13 @@ static int status_ok(maskeval_status st)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    uint8_t *f = malloc(size + 1);
+    uint8_t *f = fuzz_png_fixed_copy(data, size);
     maskeval_id_img a, b, c;
     char err[512], err2[512];
     maskeval_status sa, sb, sc;
     if (f == NULL) {
         return 0;
     }
-    memcpy(f, data, size);
-    fuzz_fix_crcs(f, size);
     err[0] = err2[0] = '\0';
     sa = maskeval_png_decode_ids(&alloc, "fuzz.png", 1u << 22, f, size, &a, err, sizeof err);
     sb = maskeval_png_decode_ids_spng(&alloc, "fuzz.png", 1u << 22, f, size, &b, err2,

@@ -53,15 +53,13 @@ static void check_runs(const maskeval_luma_mask *m)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    uint8_t *f = malloc(size + 1);
+    uint8_t *f = fuzz_png_fixed_copy(data, size);
     maskeval_luma_mask a, b, c;
     char err[512], err2[512];
     maskeval_status sa, sb, sc;
     if (f == NULL) {
         return 0;
     }
-    memcpy(f, data, size);
-    fuzz_fix_crcs(f, size);
     err[0] = err2[0] = '\0';
     sa = maskeval_png_decode_luma_mask(&alloc, "fuzz.png", 1u << 22, f, size, &a, err,
                                        sizeof err);
