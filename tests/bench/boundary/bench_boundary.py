@@ -54,7 +54,7 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "coco"))
 from bench_coco import (dist_version, eq_cell, machine_info, private_maskeval,  # noqa: E402
-                        rewrite_markdown, run_process, tail, write_report)
+                        rewrite_markdown, run_process, tail, tool_list, write_report)
 
 PY_TOOLS = ("boundary-iou-api", "faster-coco-eval", "vernier", "ultrafast-pycocotools")
 ALL_TOOLS = ("maskeval",) + PY_TOOLS
@@ -272,11 +272,8 @@ def main(argv=None):
     if not args.data or not args.maskeval:
         ap.error("--data and --maskeval are required")
     args.maskeval = os.path.abspath(args.maskeval)
-    sub_tools = [t for t in args.tools.split(",") if t]
-    full_tools = [t for t in args.full_tools.split(",") if t]
-    for t in sub_tools + full_tools:
-        if t not in ALL_TOOLS:
-            ap.error("unknown tool %r (known: %s; hotcoco has no boundary AP)" % (t, ", ".join(ALL_TOOLS)))
+    sub_tools = tool_list(ap, args.tools, ALL_TOOLS, "; hotcoco has no boundary AP")
+    full_tools = tool_list(ap, args.full_tools, ALL_TOOLS, "; hotcoco has no boundary AP")
     if not args.subset:
         sub_tools = []
     if "boundary-iou-api" in sub_tools + full_tools and not args.biou:

@@ -49,7 +49,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 CS_TESTS = os.path.normpath(os.path.join(HERE, "..", "..", "cityscapes"))
 sys.path.insert(0, os.path.join(HERE, "..", "coco"))
 from bench_coco import (dist_version, machine_info, private_maskeval,  # noqa: E402
-                        rewrite_markdown, run_process, tail, write_report)
+                        rewrite_markdown, run_process, tail, tool_list, write_report)
 
 ALL_TOOLS = ("maskeval", "maskeval-threads1", "cityscapesScripts")
 REFERENCE = "cityscapesScripts"
@@ -200,10 +200,7 @@ def main(argv=None):
         return rewrite_markdown(args.from_json, markdown, args.markdown)
     if not args.data or not args.maskeval:
         ap.error("--data and --maskeval are required")
-    tools = [t for t in args.tools.split(",") if t]
-    for t in tools:
-        if t not in ALL_TOOLS:
-            ap.error("unknown tool %r (known: %s)" % (t, ", ".join(ALL_TOOLS)))
+    tools = tool_list(ap, args.tools, ALL_TOOLS)
     slow = {t for t in args.slow_tools.split(",") if t}
     runs_of = lambda t: args.slow_runs if t in slow else args.runs  # noqa: E731
     D = os.path.abspath(args.data)

@@ -300,6 +300,16 @@ def git_commit(path):
 # Main
 # ----------------------------------------------------------------------------
 
+def tool_list(ap, spec, known, hint=""):
+    """The names of a comma-separated --tools value, in order; an unknown
+    one is a usage error naming the known ones (and hint)."""
+    tools = [t for t in spec.split(",") if t]
+    for t in tools:
+        if t not in known:
+            ap.error("unknown tool %r (known: %s%s)" % (t, ", ".join(known), hint))
+    return tools
+
+
 def private_maskeval(path, logdir):
     """Copies the maskeval binary into logdir and returns (copy, version): a
     benchmark runs the copy, so a rebuild of the build tree while it runs

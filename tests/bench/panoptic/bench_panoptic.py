@@ -46,7 +46,7 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "coco"))
 from bench_coco import (dist_version, eq_cell, machine_info, private_maskeval,  # noqa: E402
-                        rewrite_markdown, run_process, tail, write_report)
+                        rewrite_markdown, run_process, tail, tool_list, write_report)
 
 ALL_TOOLS = ("maskeval", "maskeval-chunks1", "panopticapi", "vernier", "hotcoco")
 KEYS = [(g, m) for g in ("All", "Things", "Stuff") for m in ("pq", "sq", "rq")]
@@ -139,10 +139,7 @@ def main(argv=None):
         return rewrite_markdown(args.from_json, markdown, args.markdown)
     if not args.data or not args.maskeval:
         ap.error("--data and --maskeval are required")
-    tools = [t for t in args.tools.split(",") if t]
-    for t in tools:
-        if t not in ALL_TOOLS:
-            ap.error("unknown tool %r (known: %s)" % (t, ", ".join(ALL_TOOLS)))
+    tools = tool_list(ap, args.tools, ALL_TOOLS)
     if "panopticapi" in tools and not args.panopticapi:
         ap.error("panopticapi needs --panopticapi CHECKOUT")
     args.maskeval = os.path.abspath(args.maskeval)
